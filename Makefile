@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: MIT
+# weft: threads woven from raw Linux syscalls. `make help` lists the targets.
+
+ARCH      ?= x86_64
+QEMU_USER ?= qemu-x86_64
+V         ?= 0
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+ifeq ($(V),1)
+Q :=
+quiet = @true
+else
+Q := @
+quiet = @printf '  %-7s %s\n'
+endif
+
+CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo 1)
+
+# Flags in the spirit of tools/include/nolibc: no libc, no start files, static, no PIE.
+CPPFLAGS := -Iinclude -Iarch/$(ARCH) -Ikernel-abi -Ilib
+CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	    -ffreestanding -fno-pie -fno-asynchronous-unwind-tables -fno-unwind-tables \
+	    -fno-plt -fstack-protector-strong
+ASFLAGS  := -fno-pie -Wa,--noexecstack
+LDFLAGS  := -nostdlib -static -Wl,-z,noexecstack -Wl,--build-id=none
+ifneq ($(CC_IS_CLANG),1)
+LDFLAGS  += -no-pie
+endif
+
+# Code that runs before the main thread has TLS cannot read the canary at %fs:0x28.
+NO_SSP := lib/start.o lib/tls.o lib/string.o lib/printf.o kernel-abi/hooks.o
+$(NO_SSP): CFLAGS += -fno-stack-protector
+ifneq ($(CC_IS_CLANG),1)
+# gcc turns a byte loop inside memset into a call to memset.
+lib/string.o: CFLAGS += -fno-tree-loop-distribute-patterns
+endif
+
+LIB_SRCS  := $(sort $(wildcard lib/*.c kernel-abi/*.c))
+ARCH_SRCS := $(filter-out arch/$(ARCH)/crt0.S,$(sort $(wildcard arch/$(ARCH)/*.S)))
+LIB_OBJS  := $(LIB_SRCS:.c=.o) $(ARCH_SRCS:.S=.o)
+CRT0      := lib/crt0.o
+LIBWEFT   := lib/libweft.a
+HEADERS   := $(wildcard include/weft/*.h arch/$(ARCH)/*.h kernel-abi/*.h lib/*.h)
+
+TEST_SRCS := $(sort $(wildcard tests/test-*.c))
+TESTS     := $(TEST_SRCS:.c=) tests/harness-selftest
+SAMPLES   := $(patsubst %.c,%,$(sort $(wildcard samples/*.c)))
+PROGS     := $(TESTS) $(SAMPLES)
+
+.PHONY: all lib tests samples check check-includes check-elf run run-native run-user \
+	deps bench clean help model-check
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: lib tests samples
+lib: $(LIBWEFT) $(CRT0)
+tests: $(TESTS)
+samples: $(SAMPLES)
+
+%.o: %.c $(HEADERS) Makefile
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+%.o: %.S Makefile
+	$(quiet) AS $@
+	$(Q)$(CC) $(CPPFLAGS) $(ASFLAGS) -c -o $@ $<
+
+$(CRT0): arch/$(ARCH)/crt0.S Makefile
+	$(quiet) AS $@
+	$(Q)$(CC) $(CPPFLAGS) $(ASFLAGS) -c -o $@ $<
+
+$(LIBWEFT): $(LIB_OBJS)
+	$(quiet) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# A test or sample: its own object, the harness for tests, then the library.
+tests/harness.o: tests/harness.c tests/harness.h $(HEADERS) Makefile
+tests/test-%: tests/test-%.o tests/harness.o $(LIBWEFT) $(CRT0)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CRT0) $< tests/harness.o $(LIBWEFT)
+
+tests/harness-selftest: tests/harness-selftest.o tests/harness.o $(LIBWEFT) $(CRT0)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CRT0) $< tests/harness.o $(LIBWEFT)
+
+# The stack-smash test must have a canary in every function.
+tests/test-stack-protector.o: CFLAGS += -fstack-protector-all
+
+tests/%.o: tests/%.c tests/harness.h $(HEADERS) Makefile
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+samples/%: samples/%.o $(LIBWEFT) $(CRT0)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CRT0) $< $(LIBWEFT)
+
+# --- running -------------------------------------------------------------
+
+run: samples/tour
+	$(Q)./samples/tour
+
+# Install what the tests need on a Debian machine, when it is missing and we are root.
+deps:
+	$(Q)tests/deps.sh
+
+check: all
+	$(Q)QEMU_USER=$(QEMU_USER) tests/run-tests.sh all $(TESTS)
+
+run-native: all
+	$(Q)tests/run-tests.sh native $(TESTS)
+
+run-user: all
+	$(Q)QEMU_USER=$(QEMU_USER) tests/run-tests.sh qemu $(TESTS)
+
+check-includes:
+	$(Q)tests/check-includes.sh
+
+check-elf: all
+	$(Q)tests/check-elf.sh $(PROGS)
+
+model-check:
+	$(Q)bash tests/model/check-parker.sh
+
+-include bench/bench.mk
+
+clean:
+	$(quiet) CLEAN .
+	$(Q)rm -f $(LIB_OBJS) $(CRT0) $(LIBWEFT) tests/*.o samples/*.o $(PROGS) bench/*.o
+	$(Q)rm -rf bench/out
+
+help:
+	@echo 'weft: threads from raw Linux syscalls'
+	@echo
+	@echo 'Targets:'
+	@echo '  all (default)  build lib/libweft.a, lib/crt0.o, the tests and the samples'
+	@echo '  run            build and run samples/tour, the guided tour (WEFT_TRACE=1 shows syscalls)'
+	@echo '  check          every test natively, then under $$(QEMU_USER); ends "N passed, N failed, N skipped"'
+	@echo '  deps           install qemu-user and spin with apt-get when missing (needs root)'
+	@echo '  run-native     the tests natively only'
+	@echo '  run-user       the tests under $$(QEMU_USER) only'
+	@echo '  check-includes fail if a file includes anything but freestanding or UAPI headers'
+	@echo '  check-elf      every binary is static, has no PT_INTERP, no libc symbol, no exec stack'
+	@echo '  model-check    check the Parker model with spin'
+	@echo '  bench          benchmarks against glibc, as a table of medians and ratios'
+	@echo '  clean          remove what the build made'
+	@echo
+	@echo 'Variables:'
+	@echo '  CC=gcc|clang   compiler (default gcc)'
+	@echo '  V=1            show full commands'
+	@echo '  QEMU_USER=...  the qemu-user binary for the foreign run (default qemu-x86_64)'
+	@echo '  ARCH=x86_64    target architecture (only x86_64 so far)'

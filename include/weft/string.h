@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* The memory and string functions: the four the compiler may call, and a few more. */
+#ifndef WEFT_STRING_H
+#define WEFT_STRING_H
+
+#include <stddef.h>
+
+/*
+ * gcc and clang may emit calls to memcpy, memmove, memset and memcmp even in
+ * -ffreestanding code (struct copies, zeroing loops), so these four keep
+ * their standard names and contracts. The rest are prefixed: weft is not a
+ * libc and does not claim libc's names.
+ */
+void *memcpy(void *restrict dst, const void *restrict src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+
+/** weft_strlen() - length of a NUL-terminated string @s. Return: bytes before the NUL. */
+size_t weft_strlen(const char *s);
+/** weft_strnlen() - weft_strlen() of @s, looking at most at @max bytes. Return: the length. */
+size_t weft_strnlen(const char *s, size_t max);
+/** weft_strcmp() - compare @a and @b bytewise. Return: <0, 0 or >0 as strcmp(3). */
+int weft_strcmp(const char *a, const char *b);
+/** weft_strncmp() - compare at most @n bytes of @a and @b. Return: as strncmp(3). */
+int weft_strncmp(const char *a, const char *b, size_t n);
+/** weft_strstr() - first occurrence of @needle in @hay. Return: it, or NULL. */
+char *weft_strstr(const char *hay, const char *needle);
+/** weft_strchr() - first @c in @s (the NUL counts). Return: it, or NULL. */
+char *weft_strchr(const char *s, int c);
+/**
+ * weft_strlcpy() - copy @src into @dst of @size bytes, always NUL-terminated
+ * @dst: destination
+ * @src: NUL-terminated source
+ * @size: size of @dst
+ *
+ * Return: weft_strlen(@src); truncation happened if that is >= @size.
+ */
+size_t weft_strlcpy(char *dst, const char *src, size_t size);
+/**
+ * weft_parse_u64() - parse a decimal unsigned number with an optional k/K, m/M
+ *                    or g/G binary suffix
+ * @s: the text
+ * @out: the value
+ *
+ * Return: 0, or -EINVAL for an empty or malformed string, -ERANGE on overflow.
+ */
+int weft_parse_u64(const char *s, unsigned long long *out);
+
+#endif

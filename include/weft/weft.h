@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+/* Everything weft offers a program, in one include. */
+#ifndef WEFT_WEFT_H
+#define WEFT_WEFT_H
+
+#include <weft/alloc.h>
+#include <weft/fault.h>
+#include <weft/io.h>
+#include <weft/process.h>
+#include <weft/signal.h>
+#include <weft/string.h>
+
+#endif

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/* The kernel interface: one typed sys_<name>() per system call weft makes. */
+#ifndef WEFT_KERNEL_ABI_SYS_H
+#define WEFT_KERNEL_ABI_SYS_H
+
+/*
+ * Two layers, as in the kernel's tools/include/nolibc:
+ *
+ *   1. arch/<arch>/syscall_arch.h binds registers: weft_syscallN(nr, ...).
+ *   2. This file gives every system call a typed wrapper, sys_<name>(), that
+ *      returns exactly what the kernel returned: a result, or -errno. Nothing
+ *      here sets an errno or retries; the callers in lib/ decide.
+ *
+ * Each wrapper tests one flag, weft_sys_hooked, before the instruction. The
+ * flag is non-zero only while tracing (WEFT_TRACE) or fault injection is on;
+ * then the call goes through weft_sys_hooked_call() in kernel-abi/hooks.c,
+ * which may fail it on purpose, and logs it. With both off the test is one
+ * load and one never-taken branch in front of the `syscall` instruction.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <asm/unistd.h>
+#include <linux/types.h>
+#include <linux/time_types.h>
+
+#include "syscall_arch.h"
+#include "signal_abi.h"
+#include "wait_abi.h"
+
+extern int weft_sys_hooked;
+
+long weft_sys_hooked_call(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+
+#define weft_sys_unlikely(x) __builtin_expect(!!(x), 0)
+
+#define WEFT_SYS_HOOK(nr, a1, a2, a3, a4, a5, a6)                                    \
+	do {                                                                          \
+		if (weft_sys_unlikely(weft_sys_hooked))                               \
+			return weft_sys_hooked_call(nr, (long)(a1), (long)(a2), (long)(a3),   \
+						    (long)(a4), (long)(a5), (long)(a6));      \
+	} while (0)
+
+static inline __attribute__((always_inline)) long weft_sys0(long nr)
+{
+	WEFT_SYS_HOOK(nr, 0, 0, 0, 0, 0, 0);
+	return weft_syscall0(nr);
+}
+
+static inline __attribute__((always_inline)) long weft_sys1(long nr, long a1)
+{
+	WEFT_SYS_HOOK(nr, a1, 0, 0, 0, 0, 0);
+	return weft_syscall1(nr, a1);
+}
+
+static inline __attribute__((always_inline)) long weft_sys2(long nr, long a1, long a2)
+{
+	WEFT_SYS_HOOK(nr, a1, a2, 0, 0, 0, 0);
+	return weft_syscall2(nr, a1, a2);
+}
+
+static inline __attribute__((always_inline)) long weft_sys3(long nr, long a1, long a2, long a3)
+{
+	WEFT_SYS_HOOK(nr, a1, a2, a3, 0, 0, 0);
+	return weft_syscall3(nr, a1, a2, a3);
+}
+
+static inline __attribute__((always_inline)) long weft_sys4(long nr, long a1, long a2, long a3,
+							     long a4)
+{
+	WEFT_SYS_HOOK(nr, a1, a2, a3, a4, 0, 0);
+	return weft_syscall4(nr, a1, a2, a3, a4);
+}
+
+static inline __attribute__((always_inline)) long weft_sys5(long nr, long a1, long a2, long a3,
+							     long a4, long a5)
+{
+	WEFT_SYS_HOOK(nr, a1, a2, a3, a4, a5, 0);
+	return weft_syscall5(nr, a1, a2, a3, a4, a5);
+}
+
+static inline __attribute__((always_inline)) long weft_sys6(long nr, long a1, long a2, long a3,
+							     long a4, long a5, long a6)
+{
+	WEFT_SYS_HOOK(nr, a1, a2, a3, a4, a5, a6);
+	return weft_syscall6(nr, a1, a2, a3, a4, a5, a6);
+}
+
+/*
+ * The reason shown after a traced call: "(why: thread 'worker' stack)".
+ * Formatting happens only while tracing, so callers may use it on hot paths.
+ * It applies to the calling thread's next traced system call only.
+ */
+void weft_sys_set_why(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define sys_why(...)                                                                  \
+	do {                                                                          \
+		if (weft_sys_unlikely(weft_sys_hooked))                               \
+			weft_sys_set_why(__VA_ARGS__);                                \
+	} while (0)
+
+/* Files and processes. */
+
+static inline long sys_read(int fd, void *buf, size_t count)
+{
+	return weft_sys3(__NR_read, fd, (long)buf, (long)count);
+}
+
+static inline long sys_write(int fd, const void *buf, size_t count)
+{
+	return weft_sys3(__NR_write, fd, (long)buf, (long)count);
+}
+
+static inline long sys_openat(int dirfd, const char *path, int flags, unsigned int mode)
+{
+	return weft_sys4(__NR_openat, dirfd, (long)path, flags, mode);
+}
+
+static inline long sys_close(int fd)
+{
+	return weft_sys1(__NR_close, fd);
+}
+
+static inline long sys_pipe2(int fds[2], int flags)
+{
+	return weft_sys2(__NR_pipe2, (long)fds, flags);
+}
+
+static inline long sys_dup2(int oldfd, int newfd)
+{
+	return weft_sys2(__NR_dup2, oldfd, newfd);
+}
+
+static inline long sys_getpid(void)
+{
+	return weft_sys0(__NR_getpid);
+}
+
+static inline long sys_gettid(void)
+{
+	return weft_sys0(__NR_gettid);
+}
+
+/* exit ends the calling thread only; exit_group ends every thread of the process. */
+static inline __attribute__((noreturn)) void sys_exit(int status)
+{
+	weft_sys1(__NR_exit, status);
+	__builtin_unreachable();
+}
+
+static inline __attribute__((noreturn)) void sys_exit_group(int status)
+{
+	weft_sys1(__NR_exit_group, status);
+	__builtin_unreachable();
+}
+
+static inline long sys_execve(const char *path, char *const argv[], char *const envp[])
+{
+	return weft_sys3(__NR_execve, (long)path, (long)argv, (long)envp);
+}
+
+static inline long sys_wait4(int pid, int *status, int options, void *rusage)
+{
+	return weft_sys4(__NR_wait4, pid, (long)status, options, (long)rusage);
+}
+
+static inline long sys_kill(int pid, int sig)
+{
+	return weft_sys2(__NR_kill, pid, sig);
+}
+
+static inline long sys_tgkill(int tgid, int tid, int sig)
+{
+	return weft_sys3(__NR_tgkill, tgid, tid, sig);
+}
+
+/*
+ * Fork-style clone: a new process, not a thread. The x86_64 argument order is
+ * clone(flags, stack, parent_tid, child_tid, tls) (man 2 clone, NOTES). With a
+ * NULL stack the child continues on a copy of the caller's stack, so it is
+ * safe to call from C; the thread-creating clone needs assembly and lives in
+ * arch/<arch>/clone.S.
+ */
+static inline long sys_clone(unsigned long flags, void *stack, int *parent_tid, int *child_tid,
+			     unsigned long tls)
+{
+	return weft_sys5(__NR_clone, (long)flags, (long)stack, (long)parent_tid, (long)child_tid,
+			 (long)tls);
+}
+
+static inline long sys_prlimit64(int pid, unsigned int resource, const void *new_limit,
+				 void *old_limit)
+{
+	return weft_sys4(__NR_prlimit64, pid, resource, (long)new_limit, (long)old_limit);
+}
+
+static inline long sys_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4,
+			     unsigned long a5)
+{
+	return weft_sys5(__NR_prctl, option, (long)a2, (long)a3, (long)a4, (long)a5);
+}
+
+static inline long sys_alarm(unsigned int seconds)
+{
+	return weft_sys1(__NR_alarm, seconds);
+}
+
+/* Memory. */
+
+static inline long sys_mmap(void *addr, size_t len, int prot, int flags, int fd, long off)
+{
+	return weft_sys6(__NR_mmap, (long)addr, (long)len, prot, flags, fd, off);
+}
+
+static inline long sys_munmap(void *addr, size_t len)
+{
+	return weft_sys2(__NR_munmap, (long)addr, (long)len);
+}
+
+static inline long sys_mprotect(void *addr, size_t len, int prot)
+{
+	return weft_sys3(__NR_mprotect, (long)addr, (long)len, prot);
+}
+
+static inline long sys_madvise(void *addr, size_t len, int advice)
+{
+	return weft_sys3(__NR_madvise, (long)addr, (long)len, advice);
+}
+
+#ifdef __NR_arch_prctl
+static inline long sys_arch_prctl(int code, unsigned long addr)
+{
+	return weft_sys2(__NR_arch_prctl, code, (long)addr);
+}
+#endif
+
+/* Signals. sigsetsize is the kernel's sigset: 8 bytes (signal_abi.h). */
+
+static inline long sys_rt_sigaction(int sig, const struct kernel_sigaction *act,
+				    struct kernel_sigaction *old)
+{
+	return weft_sys4(__NR_rt_sigaction, sig, (long)act, (long)old, sizeof(kernel_sigset_t));
+}
+
+static inline long sys_rt_sigprocmask(int how, const kernel_sigset_t *set, kernel_sigset_t *old)
+{
+	return weft_sys4(__NR_rt_sigprocmask, how, (long)set, (long)old, sizeof(kernel_sigset_t));
+}
+
+static inline long sys_sigaltstack(const struct kernel_stack *ss, struct kernel_stack *old)
+{
+	return weft_sys2(__NR_sigaltstack, (long)ss, (long)old);
+}
+
+/* Time and scheduling. */
+
+static inline long sys_clock_gettime(int clock, struct __kernel_timespec *ts)
+{
+	return weft_sys2(__NR_clock_gettime, clock, (long)ts);
+}
+
+static inline long sys_clock_nanosleep(int clock, int flags, const struct __kernel_timespec *req,
+				       struct __kernel_timespec *rem)
+{
+	return weft_sys4(__NR_clock_nanosleep, clock, flags, (long)req, (long)rem);
+}
+
+static inline long sys_sched_yield(void)
+{
+	return weft_sys0(__NR_sched_yield);
+}
+
+static inline long sys_sched_getaffinity(int pid, size_t len, void *mask)
+{
+	return weft_sys3(__NR_sched_getaffinity, pid, (long)len, (long)mask);
+}
+
+/* Threads. */
+
+static inline long sys_futex(uint32_t *uaddr, int op, uint32_t val,
+			     const struct __kernel_timespec *timeout, uint32_t *uaddr2, uint32_t val3)
+{
+	return weft_sys6(__NR_futex, (long)uaddr, op, val, (long)timeout, (long)uaddr2, val3);
+}
+
+static inline long sys_set_tid_address(int *tidptr)
+{
+	return weft_sys1(__NR_set_tid_address, (long)tidptr);
+}
+
+#endif

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+/* weft_fork(): a new process from raw clone(SIGCHLD). */
+#include "internal.h"
+
+long weft_fork(void)
+{
+	/*
+	 * No CLONE_VM: the child gets a copy-on-write copy of the whole address
+	 * space, this thread's TLS block and %fs base included, so it keeps
+	 * running the same C code. Only the calling thread is copied; locks
+	 * other threads held at this instant stay held in the child.
+	 */
+	sys_why("fork");
+	long pid = sys_clone(SIGCHLD, NULL, NULL, NULL, 0);
+
+	if (pid == 0)
+		weft_tcb()->tid = (int)sys_gettid();
+	return pid;
+}

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+/* From _start to main(): read what the kernel passed, build the main thread's TLS, run main. */
+#include <linux/auxvec.h>
+#include <linux/elf.h>
+#include <linux/mman.h>
+
+#include <weft/io.h>
+
+#include "internal.h"
+
+/*
+ * Built with -fno-stack-protector: until weft_tls_install() has run, %fs is 0
+ * and a protected function's canary load from %fs:0x28 would fault.
+ */
+
+struct weft_startup weft_start;
+
+int main(int argc, char **argv, char **envp);
+
+/* Provided by the linker's default script for static executables. */
+extern void (*__preinit_array_start[])(int, char **, char **) __attribute__((weak));
+extern void (*__preinit_array_end[])(int, char **, char **) __attribute__((weak));
+extern void (*__init_array_start[])(int, char **, char **) __attribute__((weak));
+extern void (*__init_array_end[])(int, char **, char **) __attribute__((weak));
+
+const struct weft_startup *weft_startup_info(void)
+{
+	return &weft_start;
+}
+
+unsigned long weft_getauxval(unsigned long type)
+{
+	for (unsigned long *a = weft_start.auxv; a && a[0] != AT_NULL; a += 2)
+		if (a[0] == type)
+			return a[1];
+	return 0;
+}
+
+const char *weft_getenv(const char *name)
+{
+	size_t n = weft_strlen(name);
+
+	for (char **e = weft_start.envp; e && *e; e++)
+		if (weft_strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+/*
+ * Find PT_TLS among the program headers the kernel mapped (AT_PHDR). For a
+ * static non-PIE executable the load bias is 0, but compute it from PT_PHDR
+ * anyway so that the same code would work for a static-PIE.
+ */
+static void find_tls(void)
+{
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)weft_getauxval(AT_PHDR);
+	unsigned long phnum = weft_getauxval(AT_PHNUM);
+	unsigned long phent = weft_getauxval(AT_PHENT);
+	const Elf64_Phdr *tls = NULL;
+	uintptr_t bias = 0;
+
+	for (unsigned long i = 0; ph && i < phnum; i++) {
+		const Elf64_Phdr *p = (const void *)((const char *)ph + i * phent);
+
+		if (p->p_type == PT_PHDR)
+			bias = (uintptr_t)ph - p->p_vaddr;
+		else if (p->p_type == PT_TLS)
+			tls = p;
+	}
+	weft_start.tls_align = 1;
+	if (!tls)
+		return;
+	weft_start.tls_image = (const void *)(bias + tls->p_vaddr);
+	weft_start.tls_filesz = tls->p_filesz;
+	weft_start.tls_memsz = tls->p_memsz;
+	weft_start.tls_align = tls->p_align ? tls->p_align : 1;
+}
+
+/* The canary: 8 of the kernel's AT_RANDOM bytes, copied bytewise (may be unaligned). */
+static uintptr_t make_canary(void)
+{
+	const unsigned char *r = weft_start.random;
+	uintptr_t c = 0;
+
+	if (!r)
+		return 0x00ff0a0dbadc0de0ULL;	/* no AT_RANDOM: a fixed "terminator" canary */
+	for (int i = 0; i < 8; i++)
+		c |= (uintptr_t)r[i] << (8 * i);
+	/*
+	 * Zero the lowest byte, as glibc does: on little-endian it is the first
+	 * byte in memory, so a string overflow (strcpy and friends stop at NUL)
+	 * cannot both reproduce the canary and run past it.
+	 */
+	return c & ~(uintptr_t)0xff;
+}
+
+static void setup_main_tls(void)
+{
+	size_t len = ROUND_UP(weft_tls_area_size(), weft_start.page_size);
+	struct weft_tcb *tcb;
+	long area, err;
+
+	sys_why("main thread TLS block + TCB");
+	area = sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area < 0 && area > -4096) {
+		static const char msg[] = "weft: cannot map the main thread's TLS block\n";
+
+		sys_write(2, msg, sizeof(msg) - 1);
+		sys_exit_group(127);
+	}
+	tcb = weft_tls_install((void *)area, len);
+	sys_why("install the main thread's thread pointer");
+	err = sys_arch_prctl(ARCH_SET_FS, (unsigned long)tcb);
+	if (err) {
+		static const char msg[] = "weft: arch_prctl(ARCH_SET_FS) failed\n";
+
+		sys_write(2, msg, sizeof(msg) - 1);
+		sys_exit_group(127);
+	}
+	weft_start.main_tp = tcb;
+}
+
+/* Kept out of line so that its stack frame, protected or not, starts after TLS is live. */
+static __attribute__((noinline, noreturn)) void run_main(void)
+{
+	int argc = weft_start.argc;
+	char **argv = weft_start.argv, **envp = weft_start.envp;
+
+	weft_runtime_init();
+	for (void (**f)(int, char **, char **) = __preinit_array_start;
+	     f && f < __preinit_array_end; f++)
+		(*f)(argc, argv, envp);
+	for (void (**f)(int, char **, char **) = __init_array_start; f && f < __init_array_end; f++)
+		(*f)(argc, argv, envp);
+	weft_exit(main(argc, argv, envp));
+}
+
+/**
+ * weft_start_c() - the C half of _start
+ * @sp: the initial stack pointer, pointing at argc
+ *
+ * The initial stack, as fs/binfmt_elf.c create_elf_tables() writes it:
+ *
+ *     sp -> argc
+ *           argv[0] ... argv[argc-1], NULL
+ *           envp[0] ... NULL
+ *           auxv: (AT_PHDR, addr) (AT_PAGESZ, 4096) ... (AT_NULL, 0)
+ *           ... padding, AT_RANDOM bytes, the strings, the program name
+ */
+__attribute__((noreturn, used)) void weft_start_c(long *sp)
+{
+	char **p;
+
+	weft_start.initial_sp = sp;
+	weft_start.argc = (int)sp[0];
+	weft_start.argv = (char **)(sp + 1);
+	weft_start.envp = weft_start.argv + weft_start.argc + 1;
+	for (p = weft_start.envp; *p; p++)
+		;
+	weft_start.auxv = (unsigned long *)(p + 1);
+
+	weft_start.page_size = weft_getauxval(AT_PAGESZ);
+	if (!weft_start.page_size)
+		weft_start.page_size = 4096;
+	weft_start.minsigstksz = weft_getauxval(AT_MINSIGSTKSZ);
+	weft_start.secure = weft_getauxval(AT_SECURE) != 0;
+	weft_start.random = (const unsigned char *)weft_getauxval(AT_RANDOM);
+	weft_start.canary = make_canary();
+
+	weft_trace_init(weft_getenv("WEFT_TRACE"), weft_start.secure);
+	find_tls();
+	setup_main_tls();
+	run_main();
+}

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+/* The harness's runner: fork each test, time it out, print TAP as kselftest does. */
+#include <stdarg.h>
+
+#include <asm/unistd.h>
+#include <linux/auxvec.h>
+#include <linux/errno.h>
+#include <linux/fcntl.h>
+#include <linux/mman.h>
+#include <linux/wait.h>
+
+#include <weft/process.h>
+#include <weft/signal.h>
+
+#include "harness.h"
+#include "sys.h"
+
+#define KSFT_SKIP 4
+
+static struct __test_metadata *tests_head, **tests_tail = &tests_head;
+static struct __test_metadata *current_test;
+static _Atomic int current_failed;
+void (*__test_teardown)(void);
+
+/* Shared with the child: it survives the fork in both directions. */
+struct shared {
+	char skip_reason[256];
+};
+static struct shared *shared;
+
+static volatile int child_pid;
+static volatile int timed_out;
+
+void __register_test(struct __test_metadata *t)
+{
+	*tests_tail = t;
+	tests_tail = &t->next;
+}
+
+const char *__test_name(void)
+{
+	return current_test ? current_test->name : "?";
+}
+
+void __test_fail(void)
+{
+	current_failed = 1;
+}
+
+void __test_abort(void)
+{
+	if (__test_teardown)
+		__test_teardown();
+	weft_dprintf(1, "# %s: Test terminated by assertion\n", __test_name());
+	sys_exit_group(1);	/* all threads of this test's child */
+}
+
+void __test_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	weft_vsnprintf(shared->skip_reason, sizeof(shared->skip_reason), fmt, ap);
+	va_end(ap);
+	if (__test_teardown)
+		__test_teardown();
+	sys_exit_group(KSFT_SKIP);
+}
+
+/* SIGALRM in the parent: the running test is over its time. */
+static void on_alarm(int sig, void *info, void *uc)
+{
+	timed_out = 1;
+	if (child_pid > 0)
+		sys_kill(child_pid, SIGKILL);
+}
+
+enum result { PASS, FAIL, SKIPPED };
+
+static enum result run_one(struct __test_metadata *t)
+{
+	int status = 0;
+	long pid, r;
+
+	weft_dprintf(1, "#  RUN           %s.%s ...\n", t->fixture, t->name);
+	shared->skip_reason[0] = 0;
+	timed_out = 0;
+	pid = weft_fork();
+	if (pid < 0) {
+		weft_dprintf(1, "# %s: fork failed: %ld\n", t->name, pid);
+		return FAIL;
+	}
+	if (pid == 0) {
+		current_test = t;
+		t->fn(t);
+		sys_exit_group(current_failed ? 1 : 0);
+	}
+	child_pid = (int)pid;
+	sys_alarm(t->timeout);
+	do
+		r = sys_wait4((int)pid, &status, 0, NULL);
+	while (r == -EINTR);
+	sys_alarm(0);
+	child_pid = 0;
+
+	if (timed_out) {
+		weft_dprintf(1, "# %s: Test terminated by timeout\n", t->name);
+		return FAIL;
+	}
+	if (WIFSIGNALED(status)) {
+		if (WTERMSIG(status) == t->termsig)
+			return PASS;
+		weft_dprintf(1, "# %s: Test terminated unexpectedly by signal %d\n", t->name,
+			     WTERMSIG(status));
+		return FAIL;
+	}
+	if (t->termsig) {
+		weft_dprintf(1, "# %s: Test exited normally instead of by signal %d\n", t->name,
+			     t->termsig);
+		return FAIL;
+	}
+	switch (WEXITSTATUS(status)) {
+	case 0:
+		return PASS;
+	case KSFT_SKIP:
+		return SKIPPED;
+	default:
+		return FAIL;
+	}
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	const char *filter = argc > 1 ? argv[1] : NULL;
+	unsigned int n = 0, cases = 0, num = 0, pass = 0, fail = 0, skip = 0;
+	const char *last_fixture = NULL;
+	long p;
+
+	p = sys_mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		     -1, 0);
+	if (p < 0 && p > -4096)
+		return 1;
+	shared = (struct shared *)p;
+	weft_signal(SIGALRM, on_alarm, 0, NULL);	/* no SA_RESTART: wait4 sees EINTR */
+
+	for (struct __test_metadata *t = tests_head; t; t = t->next) {
+		if (filter && !weft_strstr(t->name, filter))
+			continue;
+		n++;
+		if (!last_fixture || weft_strcmp(last_fixture, t->fixture)) {
+			cases++;
+			last_fixture = t->fixture;
+		}
+	}
+	weft_dprintf(1, "TAP version 13\n1..%u\n", n);
+	weft_dprintf(1, "# Starting %u tests from %u test cases.\n", n, cases);
+	for (struct __test_metadata *t = tests_head; t; t = t->next) {
+		if (filter && !weft_strstr(t->name, filter))
+			continue;
+		num++;
+		switch (run_one(t)) {
+		case PASS:
+			pass++;
+			weft_dprintf(1, "#            OK  %s.%s\nok %u %s.%s\n", t->fixture, t->name,
+				     num, t->fixture, t->name);
+			break;
+		case SKIPPED:
+			skip++;
+			weft_dprintf(1, "#      SKIP      %s\n#            OK  %s.%s\n"
+				     "ok %u %s.%s # SKIP %s\n", shared->skip_reason, t->fixture,
+				     t->name, num, t->fixture, t->name, shared->skip_reason);
+			break;
+		case FAIL:
+			fail++;
+			weft_dprintf(1, "#          FAIL  %s.%s\nnot ok %u %s.%s\n", t->fixture,
+				     t->name, num, t->fixture, t->name);
+			break;
+		}
+	}
+	weft_dprintf(1, "# %s: %u / %u tests passed.\n", fail ? "FAILED" : "PASSED", pass + skip,
+		     n);
+	weft_dprintf(1, "# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:%u error:0\n", pass, fail,
+		     skip);
+	if (fail)
+		return 1;
+	return (n && skip == n) ? KSFT_SKIP : 0;
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+long test_read_file(const char *path, char *buf, size_t size)
+{
+	long fd = sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0), n, len = 0;
+
+	if (fd < 0)
+		return fd;
+	while ((size_t)len + 1 < size && (n = sys_read((int)fd, buf + len, size - 1 - (size_t)len)) > 0)
+		len += n;
+	sys_close((int)fd);
+	buf[len] = 0;
+	return len;
+}
+
+int test_count_maps(void)
+{
+	static char buf[1 << 20];
+	long n = test_read_file("/proc/self/maps", buf, sizeof(buf));
+	int lines = 0;
+
+	for (long i = 0; i < n; i++)
+		lines += buf[i] == '\n';
+	return lines;
+}
+
+int test_count_fds(void)
+{
+	long fd = sys_openat(AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	char buf[4096];
+	int count = 0;
+	long n;
+
+	if (fd < 0)
+		return (int)fd;
+	while ((n = weft_syscall3(__NR_getdents64, fd, (long)buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			unsigned short reclen = *(unsigned short *)(void *)(buf + off + 16);
+			const char *name = buf + off + 19;
+
+			if (name[0] != '.')
+				count++;
+			off += reclen;
+		}
+	}
+	sys_close((int)fd);
+	return count - 1;	/* not the directory we are reading it with */
+}
+
+int test_run_child(void (*fn)(void *), void *arg, char *err, size_t errsize)
+{
+	int fds[2], status = 0;
+	long pid, n, len = 0;
+
+	if (sys_pipe2(fds, O_CLOEXEC))
+		return -1;
+	pid = weft_fork();
+	if (pid == 0) {
+		sys_dup2(fds[1], 2);
+		sys_close(fds[0]);
+		fn(arg);
+		sys_exit_group(0);
+	}
+	sys_close(fds[1]);
+	while ((n = sys_read(fds[0], err + len, errsize - 1 - (size_t)len)) > 0 ||
+	       n == -EINTR)
+		if (n > 0)
+			len += n;
+	err[len] = 0;
+	sys_close(fds[0]);
+	while (sys_wait4((int)pid, &status, 0, NULL) == -EINTR)
+		;
+	return status;
+}
+
+bool test_under_qemu(void)
+{
+	/* The kernel always maps a vDSO; qemu-user 7.2 provides none. */
+	return weft_getauxval(AT_SYSINFO_EHDR) == 0;
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/* A kselftest-style test harness, small enough to read in one sitting. */
+#ifndef WEFT_TESTS_HARNESS_H
+#define WEFT_TESTS_HARNESS_H
+
+/*
+ * Shaped after tools/testing/selftests/kselftest_harness.h, with its names:
+ *
+ *	TEST(name) { ASSERT_EQ(1 + 1, 2); }
+ *	TEST_SIGNAL(name, SIGABRT) { weft_abort(); }   // passes only if killed by SIGABRT
+ *	TEST_TIMEOUT(name, 60) { ... }                  // per-test timeout, seconds (default 30)
+ *
+ *	FIXTURE(pipe) { int fds[2]; };
+ *	FIXTURE_SETUP(pipe) { ASSERT_EQ(sys_pipe2(self->fds, 0), 0); }
+ *	FIXTURE_TEARDOWN(pipe) { sys_close(self->fds[0]); sys_close(self->fds[1]); }
+ *	TEST_F(pipe, write_then_read) { ... self->fds ... }
+ *
+ * Every test runs in its own child process (a fork made with raw clone), so a
+ * crash, a leak or a hang stays in that test. ASSERT_* ends the test at the
+ * first failure (from any thread of it: the whole child exits); EXPECT_*
+ * records the failure and goes on. Output is TAP 13 as kselftest prints it.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <asm/signal.h>
+
+#include <weft/io.h>
+#include <weft/string.h>
+
+struct __test_metadata {
+	const char *fixture;
+	const char *name;
+	void (*fn)(struct __test_metadata *);
+	int termsig;			/* expected fatal signal, 0 for none */
+	unsigned int timeout;		/* seconds */
+	struct __test_metadata *next;
+};
+
+/* The fixture teardown to run if an ASSERT ends the test early. */
+extern void (*__test_teardown)(void);
+
+void __register_test(struct __test_metadata *t);
+void __test_fail(void);
+__attribute__((noreturn)) void __test_abort(void);
+__attribute__((noreturn, format(printf, 1, 2))) void __test_skip(const char *fmt, ...);
+const char *__test_name(void);
+
+#define __TEST_IMPL(fix, test_name, fn_name, sig, secs)                                \
+	static void fn_name(struct __test_metadata *_metadata);                         \
+	static struct __test_metadata fn_name##_meta = {                                \
+		.fixture = fix, .name = test_name, .fn = fn_name,                       \
+		.termsig = sig, .timeout = secs,                                        \
+	};                                                                              \
+	__attribute__((constructor)) static void fn_name##_register(void)              \
+	{                                                                               \
+		__register_test(&fn_name##_meta);                                       \
+	}                                                                               \
+	static void fn_name(struct __test_metadata *_metadata __attribute__((unused)))
+
+#define TEST(name) __TEST_IMPL("global", #name, test_##name, 0, 30)
+#define TEST_SIGNAL(name, sig) __TEST_IMPL("global", #name, test_##name, sig, 30)
+#define TEST_TIMEOUT(name, secs) __TEST_IMPL("global", #name, test_##name, 0, secs)
+
+#define FIXTURE(f) struct _fixture_##f
+#define FIXTURE_SETUP(f)                                                                \
+	static void f##_setup(struct __test_metadata *_metadata __attribute__((unused)),   \
+			      struct _fixture_##f *self __attribute__((unused)))
+#define FIXTURE_TEARDOWN(f)                                                             \
+	static void f##_teardown(struct __test_metadata *_metadata __attribute__((unused)), \
+				 struct _fixture_##f *self __attribute__((unused)))
+
+/*
+ * TEST_F: the fixture lives on the child's stack; setup, body, teardown in
+ * order. An ASSERT failure in the body still runs the teardown (through
+ * __test_teardown) before the child exits.
+ */
+#define TEST_F(f, name)                                                                 \
+	static void f##_##name##_body(struct __test_metadata *_metadata,                \
+				      struct _fixture_##f *self);                       \
+	static struct _fixture_##f *f##_##name##_self;                                  \
+	static struct __test_metadata *f##_##name##_md;                                 \
+	static void f##_##name##_teardown_now(void)                                     \
+	{                                                                               \
+		__test_teardown = NULL;                                                 \
+		f##_teardown(f##_##name##_md, f##_##name##_self);                       \
+	}                                                                               \
+	__TEST_IMPL(#f, #name, f##_##name, 0, 30)                                       \
+	{                                                                               \
+		struct _fixture_##f self;                                               \
+		memset(&self, 0, sizeof(self));                                         \
+		f##_##name##_self = &self;                                              \
+		f##_##name##_md = _metadata;                                            \
+		f##_setup(_metadata, &self);                                            \
+		__test_teardown = f##_##name##_teardown_now;                            \
+		f##_##name##_body(_metadata, &self);                                    \
+		f##_##name##_teardown_now();                                            \
+	}                                                                               \
+	static void f##_##name##_body(struct __test_metadata *_metadata __attribute__((unused)), \
+				      struct _fixture_##f *self __attribute__((unused)))
+
+#define SKIP(...) __test_skip(__VA_ARGS__)
+
+/* Values are compared and printed as long long (pointers too). */
+#define __CMP(a, op, b, is_assert)                                                      \
+	do {                                                                            \
+		long long __a = (long long)(a), __b = (long long)(b);                   \
+		if (!(__a op __b)) {                                                    \
+			weft_dprintf(1, "# %s:%d:%s:Expected %s (%lld) %s %s (%lld)\n", \
+				     __FILE__, __LINE__, __test_name(), #a, __a, #op,   \
+				     #b, __b);                                          \
+			if (is_assert)                                                  \
+				__test_abort();                                         \
+			__test_fail();                                                  \
+		}                                                                       \
+	} while (0)
+
+#define __CMPSTR(a, b, is_assert)                                                       \
+	do {                                                                            \
+		const char *__a = (a), *__b = (b);                                      \
+		if (!__a || !__b || weft_strcmp(__a, __b) != 0) {                       \
+			weft_dprintf(1, "# %s:%d:%s:Expected %s (\"%s\") == %s (\"%s\")\n", \
+				     __FILE__, __LINE__, __test_name(), #a, __a, #b, __b); \
+			if (is_assert)                                                  \
+				__test_abort();                                         \
+			__test_fail();                                                  \
+		}                                                                       \
+	} while (0)
+
+#define ASSERT_EQ(a, b) __CMP(a, ==, b, 1)
+#define ASSERT_NE(a, b) __CMP(a, !=, b, 1)
+#define ASSERT_LT(a, b) __CMP(a, <, b, 1)
+#define ASSERT_LE(a, b) __CMP(a, <=, b, 1)
+#define ASSERT_GT(a, b) __CMP(a, >, b, 1)
+#define ASSERT_GE(a, b) __CMP(a, >=, b, 1)
+#define ASSERT_TRUE(x) __CMP(!!(x), ==, 1, 1)
+#define ASSERT_FALSE(x) __CMP(!!(x), ==, 0, 1)
+#define ASSERT_NULL(x) __CMP(x, ==, 0, 1)
+#define ASSERT_NE_NULL(x) __CMP(x, !=, 0, 1)
+#define ASSERT_STREQ(a, b) __CMPSTR(a, b, 1)
+#define EXPECT_EQ(a, b) __CMP(a, ==, b, 0)
+#define EXPECT_NE(a, b) __CMP(a, !=, b, 0)
+#define EXPECT_LT(a, b) __CMP(a, <, b, 0)
+#define EXPECT_LE(a, b) __CMP(a, <=, b, 0)
+#define EXPECT_GT(a, b) __CMP(a, >, b, 0)
+#define EXPECT_GE(a, b) __CMP(a, >=, b, 0)
+#define EXPECT_TRUE(x) __CMP(!!(x), ==, 1, 0)
+#define EXPECT_FALSE(x) __CMP(!!(x), ==, 0, 0)
+#define EXPECT_NULL(x) __CMP(x, ==, 0, 0)
+#define EXPECT_NE_NULL(x) __CMP(x, !=, 0, 0)
+#define EXPECT_STREQ(a, b) __CMPSTR(a, b, 0)
+
+/* Helpers many tests want. */
+
+/** Lines in /proc/self/maps: a leak check for mappings. */
+int test_count_maps(void);
+/** Open file descriptors, from /proc/self/fd. */
+int test_count_fds(void);
+/** Read a whole small file into @buf (NUL-terminated). Return: length or -errno. */
+long test_read_file(const char *path, char *buf, size_t size);
+/** Run @fn(@arg) in a forked child with stderr captured into @err; Return: wait status. */
+int test_run_child(void (*fn)(void *), void *arg, char *err, size_t errsize);
+/** True when running under qemu-user (its /proc/self/maps lists [vsyscall] as emulated). */
+bool test_under_qemu(void);
+
+#endif

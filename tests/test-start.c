@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+/* Process start: argv, envp and auxv as the kernel passed them; TLS and the canary in main. */
+#include <linux/auxvec.h>
+#include <linux/errno.h>
+#include <linux/fcntl.h>
+#include <linux/wait.h>
+
+#include <weft/process.h>
+#include <weft/signal.h>
+
+#include "harness.h"
+#include "sys.h"
+#include "tp_arch.h"
+
+TEST(argv_matches_proc_cmdline)
+{
+	const struct weft_startup *st = weft_startup_info();
+	static char buf[8192];
+	long n = test_read_file("/proc/self/cmdline", buf, sizeof(buf)), off = 0;
+
+	ASSERT_GT(n, 0);
+	ASSERT_GE(st->argc, 1);
+	for (int i = 0; i < st->argc; i++) {
+		ASSERT_STREQ(st->argv[i], buf + off);
+		off += (long)weft_strlen(buf + off) + 1;
+	}
+	ASSERT_EQ(off, n);
+	ASSERT_NULL(st->argv[st->argc]);
+	/* argv sits right above argc on the initial stack. */
+	ASSERT_EQ(*(long *)st->initial_sp, st->argc);
+	ASSERT_EQ((void *)st->argv, (char *)st->initial_sp + 8);
+}
+
+TEST(envp_matches_proc_environ)
+{
+	const struct weft_startup *st = weft_startup_info();
+	static char buf[65536];
+	long n = test_read_file("/proc/self/environ", buf, sizeof(buf)), off = 0;
+	int i = 0;
+
+	ASSERT_GE(n, 0);
+	if (test_under_qemu()) {
+		/*
+		 * qemu-user does not emulate /proc/self/environ: it shows qemu's
+		 * own environment, which the guest's was made from (qemu sets "_").
+		 */
+		for (; st->envp[i]; i++) {
+			bool found = false;
+
+			for (off = 0; off < n && !found; off += (long)weft_strlen(buf + off) + 1)
+				found = weft_strcmp(st->envp[i], buf + off) == 0;
+			if (weft_strncmp(st->envp[i], "_=", 2))
+				ASSERT_TRUE(found);
+		}
+		return;
+	}
+	for (; st->envp[i]; i++) {
+		ASSERT_STREQ(st->envp[i], buf + off);
+		off += (long)weft_strlen(buf + off) + 1;
+	}
+	ASSERT_EQ(off, n);
+	/* envp starts right after argv's NULL. */
+	ASSERT_EQ((void *)st->envp, (void *)(st->argv + st->argc + 1));
+}
+
+TEST(auxv_matches_proc_auxv)
+{
+	static unsigned long buf[512];
+	long fd = sys_openat(AT_FDCWD, "/proc/self/auxv", O_RDONLY, 0), n, len = 0;
+	const unsigned long *a = weft_startup_info()->auxv;
+	int i = 0;
+
+	ASSERT_GE(fd, 0);
+	while ((n = sys_read((int)fd, (char *)buf + len, sizeof(buf) - (size_t)len)) > 0)
+		len += n;
+	sys_close((int)fd);
+	ASSERT_GT(len, 0);
+	for (; a[2 * i] != AT_NULL; i++) {
+		ASSERT_EQ(a[2 * i], buf[2 * i]);
+		ASSERT_EQ(a[2 * i + 1], buf[2 * i + 1]);
+	}
+	ASSERT_EQ(buf[2 * i], AT_NULL);
+	ASSERT_EQ(weft_getauxval(AT_PAGESZ), 4096);
+	ASSERT_EQ(weft_startup_info()->page_size, 4096);
+	ASSERT_NE(weft_getauxval(AT_RANDOM), 0);
+	ASSERT_NE(weft_getauxval(AT_PHDR), 0);
+	ASSERT_EQ(weft_getauxval(AT_PHENT), 56);	/* sizeof(Elf64_Phdr) */
+	ASSERT_EQ(weft_getauxval(0x7fff), 0);		/* absent type */
+}
+
+TEST(getenv_finds_only_whole_names)
+{
+	const struct weft_startup *st = weft_startup_info();
+	const char *first = st->envp[0];
+
+	if (!first)
+		SKIP("empty environment");
+	char name[128];
+	size_t n = 0;
+
+	while (first[n] && first[n] != '=' && n < sizeof(name) - 1) {
+		name[n] = first[n];
+		n++;
+	}
+	name[n] = 0;
+	ASSERT_STREQ(weft_getenv(name), first + n + 1);
+	ASSERT_NULL(weft_getenv("WEFT_SURELY_NOT_SET_ANYWHERE"));
+	name[n - 1] = 0;	/* a prefix of a name is not that name */
+	if (n > 1 && weft_getenv(name))
+		ASSERT_NE(weft_getenv(name), first + n + 1);
+}
+
+static __thread int tls_init = 42;
+static __thread long tls_zero;
+static __thread char tls_bytes[13] = "hello, tls!";
+static __thread long tls_al8 __attribute__((aligned(8))) = 8;
+static __thread char tls_al64[64] __attribute__((aligned(64))) = { 64 };
+static __thread char tls_al4096[100] __attribute__((aligned(4096))) = { 1, 2, 3 };
+static __thread int tls_zero_after_big[10];
+
+TEST(tls_initialised_zeroed_and_aligned)
+{
+	ASSERT_EQ(tls_init, 42);
+	ASSERT_EQ(tls_zero, 0);
+	ASSERT_STREQ(tls_bytes, "hello, tls!");
+	ASSERT_EQ(tls_al8, 8);
+	ASSERT_EQ(tls_al64[0], 64);
+	ASSERT_EQ(tls_al4096[2], 3);
+	ASSERT_EQ(tls_zero_after_big[9], 0);
+	ASSERT_EQ((uintptr_t)&tls_al8 % 8, 0);
+	ASSERT_EQ((uintptr_t)&tls_al64 % 64, 0);
+	ASSERT_EQ((uintptr_t)&tls_al4096 % 4096, 0);
+	tls_init = 7;
+	tls_zero = -1;
+	tls_al4096[99] = 9;
+	ASSERT_EQ(tls_init, 7);
+	ASSERT_EQ(tls_zero, -1);
+	ASSERT_EQ(tls_al4096[99], 9);
+	ASSERT_GE(weft_startup_info()->tls_align, 4096);
+}
+
+TEST(tls_block_sits_below_thread_pointer)
+{
+	const struct weft_startup *st = weft_startup_info();
+	char *tp = weft_arch_tp();
+
+	/* Variant II: every TLS variable is in [tp - tls_size, tp). */
+	ASSERT_EQ((void *)tp, st->main_tp);
+	ASSERT_EQ((uintptr_t)tp % st->tls_align, 0);
+	ASSERT_GE(st->tls_size, st->tls_memsz);
+	ASSERT_LT(st->tls_size, st->tls_memsz + st->tls_align);
+	ASSERT_GE((char *)&tls_init, tp - st->tls_size);
+	ASSERT_LT((char *)&tls_init, tp);
+	ASSERT_GE((char *)&tls_al4096, tp - st->tls_size);
+	ASSERT_LT((char *)&tls_zero_after_big[9], tp);
+}
+
+TEST(fs0_holds_the_thread_pointer)
+{
+	void *self, *via_tls;
+
+	__asm__("mov %%fs:0, %0" : "=r"(self));
+	/* What compilers do for &x: load %fs:0, add the link-time offset. */
+	__asm__("mov %%fs:0, %0; lea tls_init@tpoff(%0), %0" : "=r"(via_tls));
+	ASSERT_EQ(self, weft_startup_info()->main_tp);
+	ASSERT_EQ(via_tls, (void *)&tls_init);
+}
+
+TEST(canary_is_set_at_fs_0x28)
+{
+	unsigned long c;
+
+	__asm__("mov %%fs:0x28, %0" : "=r"(c));
+	ASSERT_NE(c, 0);
+	ASSERT_EQ(c, weft_startup_info()->canary);
+	ASSERT_EQ(c & 0xff, 0);		/* terminator byte, as glibc */
+}
+
+/* A second run of this very binary prints its canary: it must differ. */
+__attribute__((constructor)) static void maybe_print_canary(void)
+{
+	if (weft_getenv("WEFT_TEST_PRINT_CANARY")) {
+		weft_dprintf(1, "%lx\n", (unsigned long)weft_startup_info()->canary);
+		sys_exit_group(0);
+	}
+}
+
+static unsigned long canary_of_new_run(void)
+{
+	static char *argv[] = { "test-start", NULL };
+	static char *envp[] = { "WEFT_TEST_PRINT_CANARY=1", NULL };
+	char out[64];
+	int fds[2], status;
+	long pid, n, len = 0;
+	unsigned long v = 0;
+
+	if (sys_pipe2(fds, O_CLOEXEC))
+		return 0;
+	pid = weft_fork();
+	if (pid == 0) {
+		sys_dup2(fds[1], 1);
+		sys_execve("/proc/self/exe", argv, envp);
+		sys_exit_group(99);
+	}
+	sys_close(fds[1]);
+	while ((n = sys_read(fds[0], out + len, sizeof(out) - 1 - (size_t)len)) > 0)
+		len += n;
+	out[len] = 0;
+	sys_close(fds[0]);
+	sys_wait4((int)pid, &status, 0, NULL);
+	for (char *p = out; *p && *p != '\n'; p++)
+		v = v * 16 + (unsigned long)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	return v;
+}
+
+TEST(canary_differs_between_runs)
+{
+	unsigned long a = canary_of_new_run(), b = canary_of_new_run();
+
+	ASSERT_NE(a, 0);
+	ASSERT_NE(b, 0);
+	ASSERT_NE(a, b);
+	ASSERT_NE(a, weft_startup_info()->canary);
+}
+
+TEST(main_return_value_is_exit_status)
+{
+	/* The harness itself is a main(); check a child's exit status path. */
+	long pid = weft_fork();
+	int status;
+
+	if (pid == 0)
+		weft_exit(37);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(sys_wait4((int)pid, &status, 0, NULL), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 37);
+}
+
+TEST_SIGNAL(abort_raises_sigabrt_even_if_blocked_and_handled, SIGABRT)
+{
+	kernel_sigset_t set = WEFT_SIGBIT(SIGABRT);
+
+	weft_signal(SIGABRT, (weft_sighandler_t)0x1234 /* never called */, 0,
+		    NULL);
+	sys_rt_sigprocmask(SIG_BLOCK, &set, NULL);
+	weft_abort();
+}
