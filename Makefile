@@ -46,7 +46,8 @@ HEADERS   := $(wildcard include/weft/*.h arch/$(ARCH)/*.h kernel-abi/*.h lib/*.h
 
 TEST_SRCS := $(sort $(wildcard tests/test-*.c))
 TESTS     := $(TEST_SRCS:.c=) tests/harness-selftest
-SAMPLES   := $(patsubst %.c,%,$(sort $(wildcard samples/*.c)))
+SAMPLES   := $(patsubst %.c,%,$(sort $(wildcard samples/*.c))) samples/tour/tour
+TOUR_OBJS := $(patsubst %.c,%.o,$(sort $(wildcard samples/tour/*.c)))
 PROGS     := $(TESTS) $(SAMPLES)
 
 .PHONY: all lib tests samples check check-includes check-elf run run-native run-user \
@@ -92,14 +93,19 @@ tests/%.o: tests/%.c tests/harness.h $(HEADERS) Makefile
 	$(quiet) CC $@
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+# The tour: one chapter per file, see samples/tour/tour.h.
+samples/tour/tour: $(TOUR_OBJS) $(LIBWEFT) $(CRT0)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CRT0) $(TOUR_OBJS) $(LIBWEFT)
+
 samples/%: samples/%.o $(LIBWEFT) $(CRT0)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(CRT0) $< $(LIBWEFT)
 
 # --- running -------------------------------------------------------------
 
-run: samples/tour
-	$(Q)./samples/tour
+run: samples/tour/tour
+	$(Q)./samples/tour/tour
 
 # Install what the tests need on a Debian machine, when it is missing and we are root.
 deps:
@@ -127,7 +133,7 @@ model-check:
 
 clean:
 	$(quiet) CLEAN .
-	$(Q)rm -f $(LIB_OBJS) $(CRT0) $(LIBWEFT) tests/*.o samples/*.o $(PROGS) bench/*.o
+	$(Q)rm -f $(LIB_OBJS) $(CRT0) $(LIBWEFT) tests/*.o samples/*.o samples/tour/*.o $(PROGS) bench/*.o
 	$(Q)rm -rf bench/out
 
 help:

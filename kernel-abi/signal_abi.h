@@ -12,6 +12,7 @@
  */
 #include <asm/signal.h>
 #include <asm/siginfo.h>
+#include <linux/signal.h>
 
 typedef unsigned long kernel_sigset_t;
 

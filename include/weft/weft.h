@@ -6,8 +6,10 @@
 #include <weft/alloc.h>
 #include <weft/fault.h>
 #include <weft/io.h>
+#include <weft/panic.h>
 #include <weft/process.h>
 #include <weft/signal.h>
 #include <weft/string.h>
+#include <weft/thread.h>
 
 #endif

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/* Native threads: Rust's std::thread (spawn, join, Thread, ThreadId, park) on raw clone(2). */
+#ifndef WEFT_THREAD_H
+#define WEFT_THREAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A thread's unique, never reused, non-zero 64-bit id (Rust's ThreadId). */
+typedef uint64_t weft_thread_id_t;
+
+/* A thread (Rust's Thread): id, name, parker. Reference-counted, opaque. */
+struct weft_thread;
+
+/* The joining side of a spawned thread (Rust's Packet + native handle), opaque. */
+struct weft_native;
+
+/**
+ * struct weft_join_handle - owns the right to join or detach one thread
+ * @native: the thread's join state; NULL once joined or detached
+ *
+ * A value the caller owns, like Rust's JoinHandle: weft_join() and
+ * weft_detach() consume it (set @native to NULL), so a second join of the
+ * same handle is -EINVAL rather than a use-after-free.
+ */
+struct weft_join_handle {
+	struct weft_native *native;
+};
+
+/**
+ * struct weft_builder - thread configuration (Rust's Builder)
+ * @name: the thread's name, copied; NULL or "" for an unnamed thread. weft
+ *        keeps it whole; the kernel (/proc/self/task/TID/comm) sees the
+ *        first 15 bytes
+ * @stack_size: bytes of stack; 0 means the default: $WEFT_MIN_STACK if set,
+ *              else 2 MiB. Rounded up to pages, raised to WEFT_STACK_MIN
+ */
+struct weft_builder {
+	const char *name;
+	size_t stack_size;
+};
+
+#define WEFT_STACK_DEFAULT (2UL << 20)
+#define WEFT_STACK_MIN (16UL << 10)
+
+/* weft_join() result for a thread that panicked (see <weft/panic.h>). */
+#define WEFT_PANICKED 1
+
+typedef void *(*weft_thread_fn)(void *arg);
+
+/**
+ * weft_spawn() - start a thread with the default builder
+ * @handle: receives the join handle
+ * @fn: what the thread runs; its return value is what weft_join() gives
+ * @arg: passed to @fn
+ *
+ * Return: 0, or -errno: -ENOMEM (mmap or allocation failed), -EAGAIN (clone
+ * refused, e.g. RLIMIT_NPROC), -EINVAL (bad arguments). On error nothing is
+ * left behind and @handle->native is NULL.
+ */
+int weft_spawn(struct weft_join_handle *handle, weft_thread_fn fn, void *arg);
+
+/**
+ * weft_builder_spawn() - start a thread with a name and a stack size
+ * @builder: the configuration; NULL means defaults
+ * @handle: receives the join handle
+ * @fn: the thread's function
+ * @arg: passed to @fn
+ *
+ * Return: as weft_spawn(); -EINVAL also for a stack size whose rounding
+ * overflows, -ENOMEM for one larger than the address space allows.
+ */
+int weft_builder_spawn(const struct weft_builder *builder, struct weft_join_handle *handle,
+		       weft_thread_fn fn, void *arg);
+
+/**
+ * weft_join() - wait for a thread to finish and collect its result
+ * @handle: from a spawn; consumed on success
+ * @result: if non-NULL, receives @fn's return value, or the panic payload
+ *          (a struct weft_panic *, see <weft/panic.h>) when the thread panicked
+ *
+ * Waits until the kernel has cleared the thread's clear-tid word: by then the
+ * thread has run its thread-local destructors and exited, and its stack can
+ * be reused.
+ *
+ * Return: 0; WEFT_PANICKED if the thread panicked (the caller owns the
+ * payload and frees it with weft_panic_free()); -EINVAL if @handle was
+ * already joined or detached; -EDEADLK if the caller is that thread.
+ */
+int weft_join(struct weft_join_handle *handle, void **result);
+
+/**
+ * weft_detach() - let a thread run on with no one to join it
+ * @handle: from a spawn; consumed
+ *
+ * Whichever of the thread and this call comes second frees the thread. A
+ * detached thread that finishes unmaps its own stack (see Documentation/
+ * threads.rst). A panic payload of a detached thread is freed.
+ *
+ * Return: 0, or -EINVAL if @handle was already joined or detached.
+ */
+int weft_detach(struct weft_join_handle *handle);
+
+/**
+ * weft_is_finished() - has the thread exited? Never blocks.
+ * @handle: a live handle
+ *
+ * Return: 1 if the kernel has reported the thread's exit (a join would not
+ * block), 0 if not, -EINVAL for a consumed handle.
+ */
+int weft_is_finished(const struct weft_join_handle *handle);
+
+/**
+ * weft_join_handle_thread() - the thread behind a handle
+ * @handle: a live handle
+ *
+ * Return: the thread, borrowed while the handle lives (take a reference with
+ * weft_thread_get() to keep it longer), or NULL for a consumed handle.
+ */
+struct weft_thread *weft_join_handle_thread(const struct weft_join_handle *handle);
+
+/**
+ * weft_current() - the calling thread (Rust's thread::current())
+ *
+ * Works in every thread, main included (named "main"), and in green threads.
+ * Valid for as long as the calling thread runs, thread-local destructors
+ * included: it lives in the thread control block, not in a destructible
+ * thread-local.
+ *
+ * Return: the thread, borrowed.
+ */
+struct weft_thread *weft_current(void);
+
+/** weft_thread_get() - take a reference on @t. Return: @t. */
+struct weft_thread *weft_thread_get(struct weft_thread *t);
+
+/** weft_thread_put() - drop a reference on @t; the last one frees it. @t may be NULL. */
+void weft_thread_put(struct weft_thread *t);
+
+/** weft_thread_id() - @t's ThreadId: non-zero, unique for the life of the process. */
+weft_thread_id_t weft_thread_id(const struct weft_thread *t);
+
+/** weft_thread_name() - @t's full name. Return: the name, or NULL if unnamed. */
+const char *weft_thread_name(const struct weft_thread *t);
+
+/**
+ * weft_park() - block until this thread's token is available, then consume it
+ *
+ * Rust's thread::park(): a weft_unpark() made before the park makes it return
+ * at once; at most one token is kept. May also return spuriously: call it in
+ * a loop that checks a condition.
+ */
+void weft_park(void);
+
+/**
+ * weft_park_timeout() - weft_park() that gives up after @ns nanoseconds
+ * @ns: the longest to wait; huge values mean "forever" rather than overflow
+ *
+ * Returns after at least @ns unless the token came first.
+ */
+void weft_park_timeout(uint64_t ns);
+
+/**
+ * weft_unpark() - make @t's token available, waking @t if it is parked
+ * @t: any thread, possibly one that has exited (then it is a no-op)
+ */
+void weft_unpark(struct weft_thread *t);
+
+/** weft_yield() - offer the CPU to another thread: sched_yield(2). */
+void weft_yield(void);
+
+/**
+ * weft_sleep() - sleep for at least @ns nanoseconds
+ * @ns: the duration
+ *
+ * Uses clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME) on a deadline fixed at
+ * the start, so a signal handler that interrupts the sleep does not make it
+ * drift: it resumes towards the same deadline.
+ *
+ * Return: 0 (always, once the deadline has passed).
+ */
+int weft_sleep(uint64_t ns);
+
+/**
+ * weft_available_parallelism() - CPUs this thread may run on
+ *
+ * Return: the count from sched_getaffinity(2), at least 1, or -errno.
+ */
+int weft_available_parallelism(void);
+
+#endif

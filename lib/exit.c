@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: MIT
+/* Thread-exit work: what a thread does after its function returned, before exit(2). */
+#include "thread.h"
+
+/* Provided by lib/local.c and lib/key.c (weak: a build without them still links). */
+void weft_local_run_dtors(void) __attribute__((weak));
+void weft_key_run_dtors(void) __attribute__((weak));
+
+/*
+ * Runs in the exiting thread itself, main included (from weft_exit()). The
+ * order is the one Rust and POSIX give: LocalKey destructors (which may set
+ * OS-key values), then OS-key destructor rounds, then LocalKeys again in case
+ * a key destructor touched one, until neither has anything left.
+ */
+void weft_thread_exit_work(void)
+{
+	struct weft_tcb *tcb = weft_tcb();
+
+	tcb->exiting = 1;
+	if (weft_local_run_dtors)
+		weft_local_run_dtors();
+	if (weft_key_run_dtors)
+		weft_key_run_dtors();
+	if (weft_local_run_dtors)
+		weft_local_run_dtors();
+}

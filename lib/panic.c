@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+/* Panics: format, report through the hook, jump to the nearest catch boundary. */
+#include <stdarg.h>
+
+#include <weft/io.h>
+#include <weft/panic.h>
+
+#include "thread.h"
+
+struct weft_arch_jmp {
+	unsigned long regs[8];
+};
+
+long weft_arch_try(struct weft_arch_jmp *jmp, void *(*fn)(void *), void *arg, void **result);
+__attribute__((noreturn)) void weft_arch_unwind(struct weft_arch_jmp *jmp);
+
+/* A catch boundary: lives in the frame of the function that set it up. */
+struct weft_catch {
+	struct weft_arch_jmp jmp;
+	struct weft_catch *prev;	/* the enclosing boundary, NULL at the outermost */
+	struct weft_panic *payload;	/* set by the panic, read after the jump */
+};
+
+struct weft_panic {
+	char *message;
+	bool static_message;	/* out of memory: message is not ours to free */
+};
+
+static _Atomic weft_panic_hook_t panic_hook;
+
+static struct weft_panic oom_payload = {
+	.message = "(out of memory while formatting the panic message)",
+	.static_message = true,
+};
+
+const char *weft_panic_message(const struct weft_panic *p)
+{
+	return p ? p->message : NULL;
+}
+
+void weft_panic_free(struct weft_panic *p)
+{
+	if (!p || p == &oom_payload)
+		return;
+	if (!p->static_message)
+		weft_free(p->message);
+	weft_free(p);
+}
+
+bool weft_panicking(void)
+{
+	return weft_tcb()->panicking != 0;
+}
+
+void weft_default_panic_hook(const struct weft_panic_info *info)
+{
+	weft_dprintf(2, "%sthread '%s' panicked at %s:%d:\n%s\n", info->green ? "green " : "",
+		     info->thread_name, info->file, info->line, info->message);
+}
+
+weft_panic_hook_t weft_set_panic_hook(weft_panic_hook_t hook)
+{
+	weft_panic_hook_t old = atomic_exchange(&panic_hook, hook);
+
+	return old ? old : weft_default_panic_hook;
+}
+
+static struct weft_panic *make_payload(const char *fmt, va_list ap)
+{
+	struct weft_panic *p = weft_malloc(sizeof(*p));
+	va_list copy;
+	int len;
+
+	if (!p)
+		return &oom_payload;
+	va_copy(copy, ap);
+	len = weft_vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	p->static_message = false;
+	p->message = weft_malloc((size_t)len + 1);
+	if (!p->message) {
+		weft_free(p);
+		return &oom_payload;
+	}
+	weft_vsnprintf(p->message, (size_t)len + 1, fmt, ap);
+	return p;
+}
+
+/* Jump to the innermost boundary with @p, or end the process if there is none. */
+static __attribute__((noreturn)) void unwind(struct weft_tcb *tcb, struct weft_panic *p)
+{
+	struct weft_catch *c = tcb->catch_top;
+
+	tcb->panicking = 1;
+	if (!c) {
+		if (tcb->exiting)
+			weft_fatal("fatal runtime error: thread-local destructor panicked, aborting\n");
+		/* Rust's behaviour for a panic that reaches main: exit status 101. */
+		weft_exit(101);
+	}
+	c->payload = p;
+	weft_arch_unwind(&c->jmp);
+}
+
+void weft_panic_at(const char *file, int line, const char *fmt, ...)
+{
+	struct weft_tcb *tcb = weft_tcb();
+	struct weft_thread *self = tcb->current;
+	struct weft_panic_info info = {
+		.thread_name = self && self->name ? self->name : "<unnamed>",
+		.file = file,
+		.line = line,
+		.green = tcb->green_current != NULL,
+	};
+	weft_panic_hook_t hook = atomic_load(&panic_hook);
+	struct weft_panic *p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	p = make_payload(fmt, ap);
+	va_end(ap);
+	info.message = p->message;
+	if (tcb->panicking) {
+		/* A second panic while the first one unwinds: there is no sane place to go. */
+		weft_default_panic_hook(&info);
+		weft_fatal("thread '%s' panicked while processing a panic. aborting.\n",
+			   info.thread_name);
+	}
+	tcb->panicking = 1;	/* a panic inside the hook is a double panic */
+	(hook ? hook : weft_default_panic_hook)(&info);
+	unwind(tcb, p);
+}
+
+void weft_resume_panic(struct weft_panic *payload)
+{
+	struct weft_tcb *tcb = weft_tcb();
+
+	if (tcb->panicking)
+		weft_fatal("weft_resume_panic() while panicking. aborting.\n");
+	unwind(tcb, payload ? payload : &oom_payload);
+}
+
+/* Run fn(arg) inside a boundary. Returns 1 and sets *panic if it panicked. */
+static int call_with_boundary(void *(*fn)(void *), void *arg, void **result,
+			      struct weft_panic **panic)
+{
+	struct weft_tcb *tcb = weft_tcb();
+	struct weft_catch c = { .prev = tcb->catch_top };
+
+	tcb->catch_top = &c;
+	if (weft_arch_try(&c.jmp, fn, arg, result) == 0) {
+		tcb->catch_top = c.prev;
+		return 0;
+	}
+	/*
+	 * Back from weft_arch_unwind(): c is intact because it lives in this
+	 * frame, which the jump returned to. Re-read the TCB: a green thread
+	 * may be resumed on another stack but never on another OS thread.
+	 */
+	tcb = weft_tcb();
+	tcb->catch_top = c.prev;
+	*panic = c.payload;
+	return 1;
+}
+
+int weft_catch_panic(void *(*fn)(void *), void *arg, void **result)
+{
+	struct weft_panic *p = NULL;
+	void *r = NULL;
+
+	if (call_with_boundary(fn, arg, &r, &p)) {
+		weft_tcb()->panicking = 0;	/* caught: no longer in flight */
+		if (result)
+			*result = p;
+		else
+			weft_panic_free(p);
+		return WEFT_PANICKED;
+	}
+	if (result)
+		*result = r;
+	return 0;
+}
+
+/*
+ * A thread's outermost boundary. Unlike weft_catch_panic(), it leaves
+ * weft_panicking() true: the thread is ending because of the panic, and its
+ * thread-local destructors run in that state (a panic in one of them is a
+ * panic while panicking, which aborts).
+ */
+void *weft_panic_call_boundary(weft_thread_fn fn, void *arg, struct weft_panic **panic)
+{
+	void *r = NULL;
+
+	*panic = NULL;
+	if (call_with_boundary(fn, arg, &r, panic))
+		return NULL;
+	return r;
+}

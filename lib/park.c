@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+/* The Parker (Rust's futex parker), sleep, yield and available parallelism. */
+#include <linux/errno.h>
+#include <linux/time.h>
+
+#include "thread.h"
+
+/*
+ * DOC: the Parker
+ *
+ * One 32-bit word per thread, three states (Rust's library/std/src/sys/sync/
+ * thread_parking/futex.rs):
+ *
+ *   EMPTY (0) --park--> PARKED (-1) --unpark--> NOTIFIED (1) --park returns--> EMPTY
+ *   EMPTY (0) --unpark--> NOTIFIED (1) --park: returns at once--> EMPTY
+ *
+ * park() decrements: from NOTIFIED that lands on EMPTY and returns; from
+ * EMPTY it lands on PARKED and sleeps in FUTEX_WAIT(PARKED). unpark()
+ * exchanges in NOTIFIED and calls FUTEX_WAKE only if it saw PARKED. The
+ * futex checks "word == PARKED" and enqueues the sleeper atomically in the
+ * kernel (futex_wait_setup() in kernel/futex/waitwake.c), so an unpark that
+ * lands between the decrement and the sleep makes FUTEX_WAIT fail with
+ * EAGAIN instead of being lost. Documentation/parker.rst has the model check.
+ *
+ * Orderings: unpark's exchange is a release and park's decrement or
+ * compare-exchange that consumes NOTIFIED is an acquire, so whatever the
+ * unparker wrote before unpark() is visible to the parked thread once
+ * park() returns. That is the whole contract: park/unpark is a one-token
+ * semaphore with happens-before.
+ */
+
+static bool consume_token(struct weft_thread *t)
+{
+	uint32_t expected = PARKER_NOTIFIED;
+
+	return atomic_compare_exchange_strong_explicit(&t->parker, &expected, PARKER_EMPTY,
+						       memory_order_acquire,
+						       memory_order_relaxed);
+}
+
+void weft_park(void)
+{
+	struct weft_tcb *tcb = weft_tcb();
+	struct weft_thread *t = tcb->current;
+
+	if (tcb->green_current) {
+		weft_green_park();
+		return;
+	}
+	if (atomic_fetch_sub_explicit(&t->parker, 1, memory_order_acquire) == PARKER_NOTIFIED)
+		return;
+	for (;;) {
+		/* 0 (woken, maybe spuriously), EAGAIN (already notified) or EINTR: re-check. */
+		weft_futex_wait(&t->parker, PARKER_PARKED, false, NULL);
+		if (consume_token(t))
+			return;
+	}
+}
+
+/* Absolute CLOCK_MONOTONIC deadline @ns from now; false if it is "never". */
+static bool deadline_after(uint64_t ns, uint64_t *deadline)
+{
+	/* Beyond ~146 years is forever: no overflow, no kernel range error. */
+	if (ns >= (1ULL << 62))
+		return false;
+	*deadline = weft_now_ns() + ns;
+	return true;
+}
+
+void weft_park_timeout(uint64_t ns)
+{
+	struct weft_tcb *tcb = weft_tcb();
+	struct weft_thread *t = tcb->current;
+	struct __kernel_timespec ts;
+	uint64_t deadline;
+
+	if (tcb->green_current) {
+		weft_green_park_timeout(ns);
+		return;
+	}
+	if (!deadline_after(ns, &deadline)) {
+		weft_park();
+		return;
+	}
+	if (atomic_fetch_sub_explicit(&t->parker, 1, memory_order_acquire) == PARKER_NOTIFIED)
+		return;
+	weft_ns_to_timespec(deadline, &ts);
+	for (;;) {
+		long r = weft_futex_wait(&t->parker, PARKER_PARKED, false, &ts);
+
+		if (consume_token(t))
+			return;
+		/*
+		 * Unlike Rust we wait out the whole timeout across spurious wake-ups
+		 * and EINTR: the deadline is absolute, so retrying costs no drift.
+		 */
+		if (r == -ETIMEDOUT || weft_now_ns() >= deadline) {
+			/* Back to EMPTY; a token that raced in is consumed, not lost. */
+			atomic_exchange_explicit(&t->parker, PARKER_EMPTY, memory_order_acquire);
+			return;
+		}
+	}
+}
+
+void weft_unpark(struct weft_thread *t)
+{
+	if (!t)
+		return;
+	if (t->green) {
+		weft_green_unpark(t);
+		return;
+	}
+	if (atomic_exchange_explicit(&t->parker, PARKER_NOTIFIED, memory_order_release) ==
+	    PARKER_PARKED)
+		weft_futex_wake(&t->parker, 1, false);
+}
+
+void weft_yield(void)
+{
+	sys_sched_yield();
+}
+
+int weft_sleep(uint64_t ns)
+{
+	struct __kernel_timespec ts;
+	uint64_t deadline;
+
+	if (!deadline_after(ns, &deadline))
+		deadline = 1ULL << 62;	/* "forever": ~146 years of monotonic time */
+	weft_ns_to_timespec(deadline, &ts);
+	/*
+	 * clock_nanosleep is never restarted automatically after a handler
+	 * (man 2 clock_nanosleep); with TIMER_ABSTIME we simply call it again
+	 * with the same deadline, so interruptions do not add up.
+	 */
+	while (sys_clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == -EINTR)
+		;
+	return 0;
+}
+
+int weft_available_parallelism(void)
+{
+	unsigned long mask[16];	/* 1024 CPUs, the kernel's default NR_CPUS bound */
+	long n = sys_sched_getaffinity(0, sizeof(mask), mask);
+	int count = 0;
+
+	if (n < 0)
+		return (int)n;
+	/* The kernel returns how many bytes of the mask it filled. */
+	/* Count bits by hand: __builtin_popcount would need libgcc without -mpopcnt. */
+	for (long i = 0; i < n / 8; i++)
+		for (unsigned long m = mask[i]; m; m &= m - 1)
+			count++;
+	return count ? count : 1;
+}

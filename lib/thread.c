@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: MIT
+/* Native threads: one mapping, one clone, join on the clear-tid word, detach, a stack cache. */
+#include <linux/errno.h>
+#include <linux/mman.h>
+#include <linux/prctl.h>
+#include <linux/sched.h>
+
+#include <weft/panic.h>
+
+#include "thread.h"
+
+/*
+ * DOC: the mapping of a thread
+ *
+ * One mmap(PROT_NONE) per thread, then two mprotect(PROT_READ|PROT_WRITE):
+ *
+ *   low                                                                  high
+ *   +-------+----------------------+--------+-----------+-----------+-----+
+ *   | guard |    stack  (grows <-) | guard  | altstack  | TLS block | TCB |
+ *   | NONE  |    RW                | NONE   | RW        | RW        | RW  |
+ *   +-------+----------------------+--------+-----------+-----------+-----+
+ *   ^ map                          ^ initial %rsp                   ^ tp
+ *
+ * Overflowing the stack touches the first guard (SIGSEGV, caught on the
+ * altstack: lib/stack-guard.c); overflowing the altstack touches the second.
+ * PROT_NONE first means the kernel commits nothing until pages are touched.
+ * The join state (struct weft_native, with the clear-tid word) is *not* in
+ * the mapping: see thread.h.
+ */
+
+/* Exactly these flags: qemu-user rejects any other set with CLONE_VM (abi-facts §1). */
+#define WEFT_CLONE_FLAGS                                                                \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | \
+	 CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
+
+long weft_arch_clone(unsigned long flags, void *stack, _Atomic uint32_t *parent_tid,
+		     _Atomic uint32_t *child_tid, void *tls, int (*fn)(void *), void *arg);
+__attribute__((noreturn)) void weft_arch_unmap_and_exit(void *base, size_t len);
+
+struct weft_thread weft_main_thread = {
+	.refs = 1,	/* never freed */
+	.id = 1,
+	.name = "main",
+};
+
+/* ---- ThreadId ---------------------------------------------------------- */
+
+static _Atomic weft_thread_id_t next_id = 2;	/* 1 is main */
+
+/*
+ * A compare-exchange loop rather than fetch_add: the counter must never wrap
+ * around to hand out an id twice. No lock: 64 bits at one id per
+ * nanosecond last 584 years, so exhaustion is a panic, as in Rust.
+ */
+static weft_thread_id_t new_thread_id(void)
+{
+	weft_thread_id_t id = atomic_load_explicit(&next_id, memory_order_relaxed);
+
+	do {
+		if (id == UINT64_MAX)
+			weft_panic("failed to generate unique thread ID: bitspace exhausted");
+	} while (!atomic_compare_exchange_weak_explicit(&next_id, &id, id + 1,
+							memory_order_relaxed,
+							memory_order_relaxed));
+	return id;
+}
+
+void weft_thread_id_set_next(weft_thread_id_t next)
+{
+	atomic_store(&next_id, next);
+}
+
+/* ---- Thread ------------------------------------------------------------ */
+
+struct weft_thread *weft_thread_alloc(const char *name)
+{
+	size_t len = name && *name ? weft_strlen(name) + 1 : 0;
+	struct weft_thread *t = weft_malloc(sizeof(*t) + len);
+
+	if (!t)
+		return NULL;
+	memset(t, 0, sizeof(*t));
+	atomic_init(&t->refs, 1);
+	t->id = new_thread_id();
+	if (len) {
+		memcpy(t->name_buf, name, len);
+		t->name = t->name_buf;
+	}
+	return t;
+}
+
+struct weft_thread *weft_thread_get(struct weft_thread *t)
+{
+	atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+	return t;
+}
+
+void weft_thread_put(struct weft_thread *t)
+{
+	/* Release so our writes happen-before the free; acquire for the freer. */
+	if (t && atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1)
+		weft_free(t);
+}
+
+weft_thread_id_t weft_thread_id(const struct weft_thread *t)
+{
+	return t->id;
+}
+
+const char *weft_thread_name(const struct weft_thread *t)
+{
+	return t->name;
+}
+
+struct weft_thread *weft_current(void)
+{
+	return weft_tcb()->current;
+}
+
+/* ---- stack size and mapping layout -------------------------------------- */
+
+static size_t default_stack_size(void)
+{
+	static _Atomic size_t cached;
+	size_t s = atomic_load_explicit(&cached, memory_order_relaxed);
+
+	if (!s) {
+		/* Like RUST_MIN_STACK; an unparsable value is ignored. */
+		const char *env = weft_getenv("WEFT_MIN_STACK");
+		unsigned long long v;
+
+		s = WEFT_STACK_DEFAULT;
+		if (env && weft_parse_u64(env, &v) == 0 && v > 0 && v < (1ULL << 40))
+			s = (size_t)v;
+		atomic_store_explicit(&cached, s, memory_order_relaxed);
+	}
+	return s;
+}
+
+struct layout {
+	size_t guard, stack, alt_guard, alt, tls, total;
+};
+
+static int layout_for(size_t requested, struct layout *l)
+{
+	size_t page = weft_start.page_size, stack;
+
+	if (__builtin_add_overflow(requested, page - 1, &stack))
+		return -EINVAL;
+	stack &= ~(page - 1);
+	if (stack < WEFT_STACK_MIN)
+		stack = WEFT_STACK_MIN;
+	l->guard = page;
+	l->stack = stack;
+	l->alt_guard = page;
+	l->alt = weft_altstack_size();
+	l->tls = ROUND_UP(weft_tls_area_size(), page);
+	if (__builtin_add_overflow(stack, l->guard + l->alt_guard + l->alt + l->tls, &l->total))
+		return -EINVAL;
+	/* More than x86_64's 47-bit user address space can never be mapped. */
+	if (l->total >= (1UL << 47))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * DOC: the stack cache
+ *
+ * mmap + munmap of a thread's mapping cost about 10 us (perf-facts.md), more
+ * than the rest of spawn+join. A joined thread's mapping is kept, guard pages
+ * and all, for the next spawn of the same size: at most STACK_CACHE_SLOTS
+ * mappings and STACK_CACHE_BYTES in all; beyond that it is unmapped. Only
+ * joined (or detached-then-reaped) mappings enter: a detached thread that
+ * finishes alone unmaps its own.
+ */
+#define STACK_CACHE_SLOTS 16
+#define STACK_CACHE_BYTES (64UL << 20)
+
+static struct {
+	struct weft_lock lock;
+	size_t bytes;
+	int count;
+	struct {
+		void *map;
+		size_t len;
+	} slot[STACK_CACHE_SLOTS];
+} cache;
+
+static void *cache_take(size_t len)
+{
+	void *map = NULL;
+
+	weft_lock(&cache.lock);
+	for (int i = cache.count - 1; i >= 0; i--) {
+		if (cache.slot[i].len == len) {
+			map = cache.slot[i].map;
+			cache.slot[i] = cache.slot[--cache.count];
+			cache.bytes -= len;
+			break;
+		}
+	}
+	weft_unlock(&cache.lock);
+	return map;
+}
+
+static void release_mapping(void *map, size_t len)
+{
+	weft_lock(&cache.lock);
+	if (cache.count < STACK_CACHE_SLOTS && cache.bytes + len <= STACK_CACHE_BYTES) {
+		cache.slot[cache.count].map = map;
+		cache.slot[cache.count].len = len;
+		cache.count++;
+		cache.bytes += len;
+		map = NULL;
+	}
+	weft_unlock(&cache.lock);
+	if (map) {
+		sys_why("thread stack: cache full");
+		sys_munmap(map, len);
+	}
+}
+
+static long map_thread(const struct layout *l, const char *name)
+{
+	char *map;
+	long p, err;
+
+	sys_why("thread '%s' stack+guard+TLS", name ? name : "<unnamed>");
+	p = sys_mmap(NULL, l->total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (p < 0 && p > -4096)
+		return p;
+	map = (char *)p;
+	sys_why("thread '%s' stack above the guard page", name ? name : "<unnamed>");
+	err = sys_mprotect(map + l->guard, l->stack, PROT_READ | PROT_WRITE);
+	if (!err) {
+		sys_why("thread '%s' altstack + TLS + TCB", name ? name : "<unnamed>");
+		err = sys_mprotect(map + l->guard + l->stack + l->alt_guard, l->alt + l->tls,
+				   PROT_READ | PROT_WRITE);
+	}
+	if (err) {
+		sys_why("undo a half-made thread mapping");
+		sys_munmap(map, l->total);
+		return err;
+	}
+	return p;
+}
+
+/* ---- the thread's side ------------------------------------------------- */
+
+static __attribute__((noreturn)) void thread_finish(struct weft_native *n)
+{
+	if (atomic_exchange_explicit(&n->state, NATIVE_FINISHED, memory_order_acq_rel) ==
+	    NATIVE_DETACHED) {
+		/* Nobody will join: free everything, the stack we stand on last. */
+		void *map = n->map;
+		size_t len = n->map_len;
+
+		weft_panic_free(n->panic);
+		weft_thread_put(n->thread);
+		weft_free(n);
+		weft_arch_unmap_and_exit(map, len);
+	}
+	/* The joiner frees; the kernel's clear-tid write tells it when. */
+	sys_exit(0);
+}
+
+static int thread_main(void *arg)
+{
+	struct weft_native *n = arg;
+	struct weft_tcb *tcb = weft_tcb();
+	struct weft_thread *t = n->thread;
+
+	/* The kernel (or qemu) stored our tid through CLONE_PARENT_SETTID before we ran. */
+	tcb->tid = (int)atomic_load_explicit(&n->tid_word, memory_order_relaxed);
+	t->tid = tcb->tid;
+	if (t->name) {
+		/* qemu-user reads 16 bytes whatever the length (abi-facts §9). */
+		char comm[16] = { 0 };
+
+		weft_strlcpy(comm, t->name, sizeof(comm));
+		sys_why("thread name, as the kernel shows it in comm");
+		sys_prctl(PR_SET_NAME, (unsigned long)comm, 0, 0, 0);
+	}
+	weft_stack_guard_thread_start(tcb);
+	n->result = weft_panic_call_boundary(n->fn, n->arg, &n->panic);
+	weft_thread_exit_work();
+	weft_stack_guard_thread_exit(tcb);
+	if (n->exit_hook)
+		n->exit_hook(n);
+	thread_finish(n);
+}
+
+/* ---- spawn, join, detach ----------------------------------------------- */
+
+int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *handle,
+		       weft_thread_fn fn, void *arg)
+{
+	const char *name = b && b->name && b->name[0] ? b->name : NULL;
+	struct weft_native *n;
+	struct weft_tcb *tcb;
+	struct layout l;
+	long ret;
+	char *map;
+	int err;
+
+	if (!handle)
+		return -EINVAL;
+	handle->native = NULL;
+	if (!fn)
+		return -EINVAL;
+	err = layout_for(b && b->stack_size ? b->stack_size : default_stack_size(), &l);
+	if (err)
+		return err;
+
+	n = weft_calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->thread = weft_thread_alloc(name);
+	if (!n->thread) {
+		weft_free(n);
+		return -ENOMEM;
+	}
+	map = cache_take(l.total);
+	if (!map) {
+		ret = map_thread(&l, name);
+		if (ret < 0) {
+			weft_thread_put(n->thread);
+			weft_free(n);
+			return (int)ret;
+		}
+		map = (char *)ret;
+	}
+	n->map = map;
+	n->map_len = l.total;
+	n->fn = fn;
+	n->arg = arg;
+
+	tcb = weft_tls_install(map + l.total - l.tls, l.tls);
+	tcb->current = n->thread;
+	tcb->native = n;
+	tcb->guard_lo = (uintptr_t)map;
+	tcb->guard_hi = (uintptr_t)map + l.guard;
+	tcb->altstack = map + l.guard + l.stack + l.alt_guard;
+	tcb->altstack_len = l.alt;
+
+	ret = weft_sys_pre(__NR_clone);
+	if (!ret)
+		ret = weft_arch_clone(WEFT_CLONE_FLAGS, map + l.guard + l.stack, &n->tid_word,
+				      &n->tid_word, tcb, thread_main, n);
+	if (unlikely(weft_sys_hooked)) {
+		const long args[6] = { WEFT_CLONE_FLAGS, (long)(map + l.guard + l.stack),
+				       (long)&n->tid_word, (long)&n->tid_word, (long)tcb, 0 };
+
+		weft_sys_post(__NR_clone, args, ret);
+	}
+	if (ret < 0) {
+		release_mapping(map, l.total);
+		weft_thread_put(n->thread);
+		weft_free(n);
+		return (int)ret;
+	}
+	handle->native = n;
+	return 0;
+}
+
+int weft_spawn(struct weft_join_handle *handle, weft_thread_fn fn, void *arg)
+{
+	return weft_builder_spawn(NULL, handle, fn, arg);
+}
+
+void weft_native_wait_exit(struct weft_native *n)
+{
+	uint32_t tid;
+
+	/*
+	 * A shared (non-private) futex: the kernel's wake at thread exit
+	 * (mm_release() in kernel/fork.c) uses a shared key, which a private
+	 * waiter never matches (abi-facts §3). Acquire pairs with the kernel's
+	 * store so that the thread's result and every write it made are visible.
+	 */
+	while ((tid = atomic_load_explicit(&n->tid_word, memory_order_acquire)) != 0)
+		weft_futex_wait(&n->tid_word, tid, true, NULL);
+}
+
+/* After the thread has exited: give back its stack and free the join state. */
+static void native_reap(struct weft_native *n)
+{
+	release_mapping(n->map, n->map_len);
+	weft_thread_put(n->thread);
+	weft_free(n);
+}
+
+int weft_join(struct weft_join_handle *handle, void **result)
+{
+	struct weft_native *n = handle ? handle->native : NULL;
+	int ret = 0;
+
+	if (!n)
+		return -EINVAL;
+	if (n->thread == weft_current())
+		return -EDEADLK;
+	weft_native_wait_exit(n);
+	handle->native = NULL;
+	if (n->panic) {
+		ret = WEFT_PANICKED;
+		if (result)
+			*result = n->panic;
+		else
+			weft_panic_free(n->panic);
+	} else if (result) {
+		*result = n->result;
+	}
+	native_reap(n);
+	return ret;
+}
+
+int weft_detach(struct weft_join_handle *handle)
+{
+	struct weft_native *n = handle ? handle->native : NULL;
+
+	if (!n)
+		return -EINVAL;
+	handle->native = NULL;
+	if (atomic_exchange_explicit(&n->state, NATIVE_DETACHED, memory_order_acq_rel) ==
+	    NATIVE_FINISHED) {
+		/* It finished first and left the freeing to us. */
+		weft_native_wait_exit(n);
+		weft_panic_free(n->panic);
+		native_reap(n);
+	}
+	return 0;
+}
+
+int weft_is_finished(const struct weft_join_handle *handle)
+{
+	if (!handle || !handle->native)
+		return -EINVAL;
+	return atomic_load_explicit(&handle->native->tid_word, memory_order_acquire) == 0;
+}
+
+struct weft_thread *weft_join_handle_thread(const struct weft_join_handle *handle)
+{
+	return handle && handle->native ? handle->native->thread : NULL;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* The structures behind <weft/thread.h>, shared by thread, park, panic, scope and green code. */
+#ifndef WEFT_LIB_THREAD_H
+#define WEFT_LIB_THREAD_H
+
+#include <weft/thread.h>
+
+#include "internal.h"
+
+/* Parker states, Rust's: the word is a u32 used as an i32. */
+#define PARKER_EMPTY 0u
+#define PARKER_NOTIFIED 1u
+#define PARKER_PARKED 0xffffffffu	/* -1 */
+
+struct weft_panic;
+
+/*
+ * Rust's Thread (an Arc<Inner>): what other threads may hold on to. It
+ * outlives the OS thread as long as references exist, so unpark() on an
+ * exited thread is safe.
+ */
+struct weft_thread {
+	_Atomic long refs;
+	weft_thread_id_t id;
+	_Atomic uint32_t parker;	/* PARKER_*; a private futex word */
+	int tid;			/* kernel thread id, 0 for green threads */
+	struct weft_green *green;	/* non-NULL: a green thread (lib/green.c) */
+	const char *name;		/* NULL if unnamed; points into name_buf */
+	char name_buf[];
+};
+
+enum native_state { NATIVE_RUNNING, NATIVE_FINISHED, NATIVE_DETACHED };
+
+/*
+ * The join side of a native thread (Rust's Packet plus the native handle).
+ * Heap-allocated, outside the thread's own mapping, because the kernel
+ * writes the clear-tid word at the very end of the thread's life, after the
+ * thread can no longer do anything about where that word is.
+ */
+struct weft_native {
+	_Atomic uint32_t tid_word;	/* CLONE_PARENT_SETTID / CLONE_CHILD_CLEARTID */
+	_Atomic int state;		/* enum native_state: decides who frees */
+	struct weft_thread *thread;	/* our reference */
+	weft_thread_fn fn;
+	void *arg;
+	void *result;			/* written by the thread before it exits */
+	struct weft_panic *panic;	/* non-NULL if fn panicked */
+	void *map;			/* guard + stack + altstack + TLS + TCB */
+	size_t map_len;
+	/* Called by the thread after its destructors ran (scoped threads). */
+	void (*exit_hook)(struct weft_native *n);
+	void *hook_data;
+};
+
+struct weft_thread *weft_thread_alloc(const char *name);
+extern struct weft_thread weft_main_thread;
+
+/* Wait until the kernel has cleared @n's tid word: the thread is gone. */
+void weft_native_wait_exit(struct weft_native *n);
+
+/* lib/stack-guard.c: per-thread alternate signal stack and guard range. */
+size_t weft_altstack_size(void);
+void weft_stack_guard_thread_start(struct weft_tcb *tcb);
+void weft_stack_guard_thread_exit(struct weft_tcb *tcb);
+
+/* lib/panic.c: run fn(arg) inside a catch boundary. */
+void *weft_panic_call_boundary(weft_thread_fn fn, void *arg, struct weft_panic **panic);
+void weft_panic_free(struct weft_panic *p);
+
+/* lib/local.c, lib/key.c: thread-exit destructors; run by the thread itself. */
+void weft_thread_exit_work(void);
+
+/* lib/green.c: park and unpark for green threads. */
+void weft_green_park(void);
+void weft_green_park_timeout(uint64_t ns);
+void weft_green_unpark(struct weft_thread *t);
+
+/* Tests only: set the next ThreadId (to test exhaustion). */
+void weft_thread_id_set_next(weft_thread_id_t next);
+
+#endif
