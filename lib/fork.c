@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* weft_fork(): a new process from raw clone(SIGCHLD). */
-#include "internal.h"
+#include "thread.h"
 
 long weft_fork(void)
 {
@@ -13,7 +13,12 @@ long weft_fork(void)
 	sys_why("fork");
 	long pid = sys_clone(SIGCHLD, NULL, NULL, NULL, 0);
 
-	if (pid == 0)
-		weft_tcb()->tid = (int)sys_gettid();
+	if (pid == 0) {
+		struct weft_tcb *tcb = weft_tcb();
+
+		tcb->tid = (int)sys_gettid();
+		if (tcb->current)
+			__atomic_store_n(&tcb->current->tid, tcb->tid, __ATOMIC_RELAXED);
+	}
 	return pid;
 }

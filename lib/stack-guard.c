@@ -68,7 +68,11 @@ static void write_str(const char *s)
 	weft_write_all(2, s, weft_strlen(s));
 }
 
-/* Async-signal-safe: no lock, no allocation; formats into this (alternate) stack. */
+/*
+ * Async-signal-safe: no lock, no allocation; formats into this (alternate)
+ * stack. It is entered through weft_signal()'s dispatcher, which realigns
+ * the stack (qemu-user enters handlers misaligned: see lib/signal.c).
+ */
 static void on_fault(int sig, void *info_, void *uc)
 {
 	siginfo_t *info = info_;

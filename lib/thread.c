@@ -107,6 +107,11 @@ weft_thread_id_t weft_thread_id(const struct weft_thread *t)
 	return t->id;
 }
 
+int weft_thread_tid(const struct weft_thread *t)
+{
+	return __atomic_load_n(&t->tid, __ATOMIC_RELAXED);
+}
+
 const char *weft_thread_name(const struct weft_thread *t)
 {
 	return t->name;
@@ -220,6 +225,27 @@ static void release_mapping(void *map, size_t len)
 	}
 }
 
+void weft_thread_cache_trim(void)
+{
+	for (;;) {
+		void *map = NULL;
+		size_t len = 0;
+
+		weft_lock(&cache.lock);
+		if (cache.count) {
+			cache.count--;
+			map = cache.slot[cache.count].map;
+			len = cache.slot[cache.count].len;
+			cache.bytes -= len;
+		}
+		weft_unlock(&cache.lock);
+		if (!map)
+			return;
+		sys_why("thread stack cache trimmed");
+		sys_munmap(map, len);
+	}
+}
+
 static long map_thread(const struct layout *l, const char *name)
 {
 	char *map;
@@ -272,7 +298,7 @@ static int thread_main(void *arg)
 
 	/* The kernel (or qemu) stored our tid through CLONE_PARENT_SETTID before we ran. */
 	tcb->tid = (int)atomic_load_explicit(&n->tid_word, memory_order_relaxed);
-	t->tid = tcb->tid;
+	__atomic_store_n(&t->tid, tcb->tid, __ATOMIC_RELAXED);
 	if (t->name) {
 		/* qemu-user reads 16 bytes whatever the length (abi-facts §9). */
 		char comm[16] = { 0 };
@@ -359,6 +385,8 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 		weft_free(n);
 		return (int)ret;
 	}
+	/* The kernel wrote the tid through CLONE_PARENT_SETTID before clone returned. */
+	__atomic_store_n(&n->thread->tid, (int)ret, __ATOMIC_RELAXED);
 	handle->native = n;
 	return 0;
 }

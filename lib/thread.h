@@ -75,6 +75,9 @@ void weft_green_park(void);
 void weft_green_park_timeout(uint64_t ns);
 void weft_green_unpark(struct weft_thread *t);
 
+/* Unmap every cached thread mapping (tests use it to compare mapping counts). */
+void weft_thread_cache_trim(void);
+
 /* Tests only: set the next ThreadId (to test exhaustion). */
 void weft_thread_id_set_next(weft_thread_id_t next);
 

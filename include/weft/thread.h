@@ -140,6 +140,15 @@ void weft_thread_put(struct weft_thread *t);
 /** weft_thread_id() - @t's ThreadId: non-zero, unique for the life of the process. */
 weft_thread_id_t weft_thread_id(const struct weft_thread *t);
 
+/**
+ * weft_thread_tid() - the kernel's thread id of @t (as in /proc/self/task/TID)
+ * @t: the thread
+ *
+ * Return: the tid, known from the moment weft_spawn() returns; 0 for a
+ * green thread (it has none of its own).
+ */
+int weft_thread_tid(const struct weft_thread *t);
+
 /** weft_thread_name() - @t's full name. Return: the name, or NULL if unnamed. */
 const char *weft_thread_name(const struct weft_thread *t);
 

@@ -1,0 +1,658 @@
+// SPDX-License-Identifier: MIT
+/* Native threads: spawn, join, detach, names, ids, current(), stack sizes, TLS, failures. */
+#include <linux/errno.h>
+#include <linux/fcntl.h>
+#include <linux/sched.h>
+
+#include <weft/alloc.h>
+#include <weft/fault.h>
+#include <weft/thread.h>
+
+#include "harness.h"
+#include "sys.h"
+#include "thread.h"
+
+static void *return_arg_plus_one(void *arg)
+{
+	return (char *)arg + 1;
+}
+
+TEST(result_passes_through_join)
+{
+	struct weft_join_handle h;
+	void *r = NULL;
+
+	ASSERT_EQ(weft_spawn(&h, return_arg_plus_one, (void *)41), 0);
+	ASSERT_NE_NULL(h.native);
+	ASSERT_EQ(weft_join(&h, &r), 0);
+	ASSERT_EQ(r, (void *)42);
+	ASSERT_NULL(h.native);
+}
+
+TEST(join_twice_is_einval_and_detach_after_join_too)
+{
+	struct weft_join_handle h;
+
+	ASSERT_EQ(weft_spawn(&h, return_arg_plus_one, NULL), 0);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	ASSERT_EQ(weft_join(&h, NULL), -EINVAL);
+	ASSERT_EQ(weft_detach(&h), -EINVAL);
+	ASSERT_EQ(weft_is_finished(&h), -EINVAL);
+	ASSERT_NULL(weft_join_handle_thread(&h));
+	ASSERT_EQ(weft_join(NULL, NULL), -EINVAL);
+	ASSERT_EQ(weft_spawn(NULL, return_arg_plus_one, NULL), -EINVAL);
+	ASSERT_EQ(weft_spawn(&h, NULL, NULL), -EINVAL);
+	ASSERT_NULL(h.native);
+}
+
+static struct weft_join_handle self_handle;
+static _Atomic int self_handle_ready;
+
+static void *join_myself(void *arg)
+{
+	while (!atomic_load(&self_handle_ready))
+		weft_park();
+	return (void *)(long)weft_join(&self_handle, NULL);
+}
+
+TEST(joining_yourself_is_edeadlk)
+{
+	struct weft_join_handle h;
+	void *r;
+
+	ASSERT_EQ(weft_spawn(&self_handle, join_myself, NULL), 0);
+	h = self_handle;
+	atomic_store(&self_handle_ready, 1);
+	weft_unpark(weft_join_handle_thread(&h));
+	ASSERT_EQ(weft_join(&h, &r), 0);
+	ASSERT_EQ((long)r, -EDEADLK);
+}
+
+TEST(clone_flags_are_exactly_the_thread_set)
+{
+	int fds[2];
+	char buf[4096];
+	struct weft_join_handle h;
+	long n;
+
+	/* The trace shows the flags the trampoline passed to the kernel. */
+	ASSERT_EQ(sys_pipe2(fds, O_CLOEXEC), 0);
+	weft_trace_set_fd(fds[1]);
+	ASSERT_EQ(weft_spawn(&h, return_arg_plus_one, NULL), 0);
+	weft_trace_set_fd(-1);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	n = sys_read(fds[0], buf, sizeof(buf) - 1);
+	ASSERT_GT(n, 0);
+	buf[n] = 0;
+	ASSERT_NE_NULL(weft_strstr(buf, "] clone(CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|"
+				  "CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|"
+				  "CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, 0x"));
+}
+
+#define MANY 1000
+
+TEST_TIMEOUT(thousand_threads_spawned_then_joined, 120)
+{
+	static struct weft_join_handle h[MANY];
+	void *r;
+
+	for (long i = 0; i < MANY; i++)
+		ASSERT_EQ(weft_spawn(&h[i], return_arg_plus_one, (void *)i), 0);
+	for (long i = 0; i < MANY; i++) {
+		ASSERT_EQ(weft_join(&h[i], &r), 0);
+		ASSERT_EQ(r, (void *)(i + 1));
+	}
+}
+
+/* A binary tree of threads: each spawns two children and sums their results. */
+static void *tree(void *arg)
+{
+	long depth = (long)arg, sum = 1;
+	struct weft_join_handle a, b;
+	void *ra, *rb;
+
+	if (depth == 0)
+		return (void *)1;
+	if (weft_spawn(&a, tree, (void *)(depth - 1)) || weft_spawn(&b, tree, (void *)(depth - 1)))
+		return (void *)-1000000L;
+	if (weft_join(&a, &ra) || weft_join(&b, &rb))
+		return (void *)-1000000L;
+	sum += (long)ra + (long)rb;
+	return (void *)sum;
+}
+
+TEST_TIMEOUT(threads_spawning_threads, 120)
+{
+	struct weft_join_handle h;
+	void *r;
+
+	ASSERT_EQ(weft_spawn(&h, tree, (void *)7), 0);
+	ASSERT_EQ(weft_join(&h, &r), 0);
+	ASSERT_EQ((long)r, 255);	/* 2^8 - 1 threads, each counted once */
+}
+
+static _Atomic int detached_done;
+
+static void *detached_worker(void *arg)
+{
+	struct weft_thread *waiter = arg;
+
+	atomic_fetch_add(&detached_done, 1);
+	weft_unpark(waiter);
+	weft_thread_put(waiter);
+	return NULL;
+}
+
+static void *spawn_detached_then_return(void *arg)
+{
+	struct weft_join_handle h;
+
+	for (int i = 0; i < 8; i++) {
+		if (weft_spawn(&h, detached_worker, weft_thread_get(arg)))
+			return (void *)1;
+		weft_detach(&h);
+	}
+	return NULL;	/* the spawner ends before (some of) its detached threads */
+}
+
+/* Wait until the kernel has reaped every thread but main: /proc/self/task has one entry. */
+static int count_tasks(void)
+{
+	long fd = sys_openat(AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	char buf[4096];
+	int count = 0;
+	long n;
+
+	while ((n = weft_syscall3(__NR_getdents64, fd, (long)buf, sizeof(buf))) > 0)
+		for (long off = 0; off < n; off += *(unsigned short *)(void *)(buf + off + 16))
+			count += buf[off + 19] != '.';
+	sys_close((int)fd);
+	return count;
+}
+
+TEST(detached_threads_outlive_spawner_and_free_their_mappings)
+{
+	struct weft_join_handle h;
+	int maps_before, tasks_before;
+
+	/* Warm up: allocator chunks, stack cache. */
+	ASSERT_EQ(weft_spawn(&h, return_arg_plus_one, NULL), 0);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	maps_before = test_count_maps();
+	/* Not 1: under qemu-user, /proc/self/task also lists qemu's own threads. */
+	tasks_before = count_tasks();
+
+	ASSERT_EQ(weft_spawn(&h, spawn_detached_then_return, weft_current()), 0);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	while (atomic_load(&detached_done) < 8)
+		weft_park();
+	/*
+	 * Each detached thread unmaps its own stack and exits; the kernel
+	 * removes it from /proc/self/task when it is gone. Waiting for that is
+	 * waiting on the kernel, with a yield, not a sleep.
+	 */
+	while (count_tasks() > tasks_before)
+		weft_yield();
+	EXPECT_EQ(test_count_maps(), maps_before);
+}
+
+TEST(detach_after_the_thread_finished_frees_it)
+{
+	struct weft_join_handle h;
+	struct weft_alloc_stats before, after;
+
+	ASSERT_EQ(weft_spawn(&h, return_arg_plus_one, NULL), 0);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	weft_alloc_stats(&before);
+	ASSERT_EQ(weft_spawn(&h, return_arg_plus_one, NULL), 0);
+	while (weft_is_finished(&h) == 0)
+		weft_yield();
+	ASSERT_EQ(weft_detach(&h), 0);
+	ASSERT_EQ(weft_detach(&h), -EINVAL);
+	weft_alloc_stats(&after);
+	ASSERT_EQ(after.blocks, before.blocks);
+	ASSERT_EQ(after.bytes, before.bytes);
+}
+
+static void *report_tid_and_wait(void *arg)
+{
+	weft_park();
+	return NULL;
+}
+
+static void read_comm(int tid, char *buf, size_t size)
+{
+	char path[64];
+	long n;
+
+	weft_snprintf(path, sizeof(path), "/proc/self/task/%d/comm", tid);
+	n = test_read_file(path, buf, size);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = 0;
+}
+
+TEST(names_are_copied_kept_whole_and_truncated_for_the_kernel)
+{
+	char name[64] = "abcdefghijklmnopqrstu";	/* 21 bytes */
+	struct weft_builder b = { .name = name };
+	struct weft_join_handle h, u, e;
+	struct weft_thread *t;
+	char comm[64];
+
+	ASSERT_EQ(weft_builder_spawn(&b, &h, report_tid_and_wait, NULL), 0);
+	memset(name, 'X', sizeof(name) - 1);	/* the caller's buffer may die */
+	t = weft_join_handle_thread(&h);
+	ASSERT_STREQ(weft_thread_name(t), "abcdefghijklmnopqrstu");
+	ASSERT_GT(weft_thread_tid(t), 0);
+	/* PR_SET_NAME happens in the new thread: wait until the kernel shows it. */
+	do {
+		read_comm(weft_thread_tid(t), comm, sizeof(comm));
+	} while (weft_strcmp(comm, "abcdefghijklmno") && (weft_yield(), 1));
+	ASSERT_STREQ(comm, "abcdefghijklmno");
+	weft_unpark(t);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+
+	ASSERT_EQ(weft_spawn(&u, return_arg_plus_one, NULL), 0);
+	ASSERT_NULL(weft_thread_name(weft_join_handle_thread(&u)));
+	b.name = "";
+	ASSERT_EQ(weft_builder_spawn(&b, &e, return_arg_plus_one, NULL), 0);
+	ASSERT_NULL(weft_thread_name(weft_join_handle_thread(&e)));
+	ASSERT_EQ(weft_join(&u, NULL), 0);
+	ASSERT_EQ(weft_join(&e, NULL), 0);
+	ASSERT_STREQ(weft_thread_name(weft_current()), "main");
+}
+
+static void *current_info(void *arg)
+{
+	struct weft_thread *me = weft_current();
+
+	*(weft_thread_id_t *)arg = weft_thread_id(me);
+	return me;
+}
+
+TEST(ids_are_unique_increasing_and_current_works)
+{
+	weft_thread_id_t prev = weft_thread_id(weft_current()), id;
+	struct weft_join_handle h;
+	void *r;
+
+	ASSERT_EQ(prev, 1);	/* main */
+	ASSERT_EQ(weft_thread_tid(weft_current()), sys_gettid());
+	for (int i = 0; i < 50; i++) {
+		ASSERT_EQ(weft_spawn(&h, current_info, &id), 0);
+		struct weft_thread *t = weft_thread_get(weft_join_handle_thread(&h));
+
+		ASSERT_EQ(weft_join(&h, &r), 0);
+		ASSERT_EQ(r, (void *)t);	/* current() in the thread is the handle's thread */
+		ASSERT_EQ(weft_thread_id(t), id);
+		ASSERT_GT(id, prev);
+		ASSERT_NE(id, 0);
+		prev = id;
+		weft_thread_put(t);	/* ours outlived the thread */
+	}
+}
+
+void weft_thread_id_set_next(weft_thread_id_t next);
+
+static void exhaust_ids(void *arg)
+{
+	struct weft_join_handle h;
+
+	weft_thread_id_set_next(UINT64_MAX);
+	weft_spawn(&h, return_arg_plus_one, NULL);
+}
+
+TEST(id_exhaustion_panics)
+{
+	char err[1024];
+	int status = test_run_child(exhaust_ids, NULL, err, sizeof(err));
+
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 101);
+	ASSERT_NE_NULL(weft_strstr(err, "thread 'main' panicked at "));
+	ASSERT_NE_NULL(weft_strstr(err, "failed to generate unique thread ID: bitspace exhausted"));
+}
+
+static _Atomic uint32_t gate;
+
+static void *block_on_gate(void *arg)
+{
+	while (!atomic_load(&gate))
+		weft_futex_wait(&gate, 0, false, NULL);
+	return NULL;
+}
+
+TEST(is_finished_false_while_blocked_true_after)
+{
+	struct weft_join_handle h;
+
+	ASSERT_EQ(weft_spawn(&h, block_on_gate, NULL), 0);
+	ASSERT_EQ(weft_is_finished(&h), 0);
+	atomic_store(&gate, 1);
+	weft_futex_wake(&gate, 1, false);
+	while (!weft_is_finished(&h))
+		weft_yield();
+	ASSERT_EQ(weft_is_finished(&h), 1);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+}
+
+static __thread int tls_counter = 100;
+static __thread char tls_big[8192] __attribute__((aligned(64))) = "image";
+
+static void *tls_check(void *arg)
+{
+	long ok = tls_counter == 100 && weft_strcmp(tls_big, "image") == 0 &&
+		  ((uintptr_t)tls_big & 63) == 0;
+
+	tls_counter += (int)(long)arg;
+	tls_big[0] = 'X';
+	weft_park();	/* hold until every thread has written its own copy */
+	return (void *)(long)(ok && tls_counter == 100 + (int)(long)arg && tls_big[0] == 'X');
+}
+
+TEST(tls_in_new_threads_starts_from_the_image_and_is_independent)
+{
+	struct weft_join_handle h[8];
+	void *r;
+
+	tls_counter = 5;	/* main's copy: not what new threads start from */
+	tls_big[0] = 'M';
+	for (long i = 0; i < 8; i++)
+		ASSERT_EQ(weft_spawn(&h[i], tls_check, (void *)(i + 1)), 0);
+	for (int i = 0; i < 8; i++) {
+		weft_unpark(weft_join_handle_thread(&h[i]));
+		ASSERT_EQ(weft_join(&h[i], &r), 0);
+		ASSERT_EQ(r, (void *)1);
+	}
+	ASSERT_EQ(tls_counter, 5);
+	ASSERT_EQ(tls_big[0], 'M');
+}
+
+static void *canary_and_tp(void *arg)
+{
+	struct weft_tcb *tcb = weft_tcb();
+
+	return (void *)(long)(tcb->self == tcb && tcb->canary == weft_startup_info()->canary &&
+			      tcb != weft_startup_info()->main_tp);
+}
+
+TEST(new_threads_have_their_own_tcb_and_the_same_canary)
+{
+	struct weft_join_handle h;
+	void *r;
+
+	ASSERT_EQ(weft_spawn(&h, canary_and_tp, NULL), 0);
+	ASSERT_EQ(weft_join(&h, &r), 0);
+	ASSERT_EQ(r, (void *)1);
+}
+
+/* Touch the whole stack we were given, from the top down to just above the guard. */
+static void *stack_extent(void *arg)
+{
+	struct weft_tcb *tcb = weft_tcb();
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+
+	*(size_t *)arg = (size_t)((char *)tcb->altstack - weft_startup_info()->page_size -
+				  (char *)tcb->guard_hi);
+	for (uintptr_t p = tcb->guard_hi; p < sp - 256; p += 4096)
+		*(volatile char *)p = 1;
+	return NULL;
+}
+
+TEST(stack_sizes_are_rounded_and_raised_to_the_minimum)
+{
+	static const struct {
+		size_t ask, get;
+	} cases[] = {
+		{ 4096, WEFT_STACK_MIN },
+		{ 1, WEFT_STACK_MIN },
+		{ 100000, 102400 },
+		{ 65537, 69632 },
+		{ 64UL << 20, 64UL << 20 },
+		{ 0, WEFT_STACK_DEFAULT },
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct weft_builder b = { .stack_size = cases[i].ask };
+		struct weft_join_handle h;
+		size_t got = 0;
+
+		ASSERT_EQ(weft_builder_spawn(&b, &h, stack_extent, &got), 0);
+		ASSERT_EQ(weft_join(&h, NULL), 0);
+		EXPECT_EQ(got, cases[i].get);
+	}
+}
+
+static void warm_up(void);
+
+TEST(absurd_stack_sizes_are_refused)
+{
+	struct weft_builder b = { .stack_size = ~(size_t)0 };
+	struct weft_join_handle h;
+	int maps;
+
+	warm_up();
+	maps = test_count_maps();
+
+	ASSERT_EQ(weft_builder_spawn(&b, &h, return_arg_plus_one, NULL), -EINVAL);
+	ASSERT_NULL(h.native);
+	b.stack_size = ~(size_t)0 - 1000;	/* rounding up to a page overflows */
+	ASSERT_EQ(weft_builder_spawn(&b, &h, return_arg_plus_one, NULL), -EINVAL);
+	b.stack_size = ~(size_t)0 - (1UL << 20);	/* rounds fine, cannot exist */
+	ASSERT_EQ(weft_builder_spawn(&b, &h, return_arg_plus_one, NULL), -ENOMEM);
+	b.stack_size = 1UL << 50;	/* fits in size_t, not in the address space */
+	ASSERT_EQ(weft_builder_spawn(&b, &h, return_arg_plus_one, NULL), -ENOMEM);
+	ASSERT_EQ(test_count_maps(), maps);
+	/* qemu-user keeps per-page flags for a PROT_NONE reservation: 64 TiB takes forever. */
+	if (test_under_qemu())
+		return;
+	b.stack_size = (1UL << 46) + 4096;	/* maybe mappable, then refused or not by mmap */
+	int err = weft_builder_spawn(&b, &h, return_arg_plus_one, NULL);
+
+	if (err == 0)
+		ASSERT_EQ(weft_join(&h, NULL), 0);
+	else
+		ASSERT_EQ(err, -ENOMEM);
+	ASSERT_EQ(test_count_maps(), maps);
+}
+
+/* WEFT_MIN_STACK: run this binary again with it set and report a thread's stack size. */
+__attribute__((constructor)) static void maybe_report_stack(void)
+{
+	if (weft_getenv("WEFT_TEST_REPORT_STACK")) {
+		struct weft_join_handle h;
+		size_t got = 0;
+
+		weft_spawn(&h, stack_extent, &got);
+		weft_join(&h, NULL);
+		weft_dprintf(1, "%zu\n", got);
+		sys_exit_group(0);
+	}
+}
+
+static size_t stack_with_env(const char *value)
+{
+	char *argv[] = { "test-thread", NULL };
+	char env[64];
+	char *envp[] = { "WEFT_TEST_REPORT_STACK=1", env, NULL };
+	char out[64];
+	int fds[2], status;
+	long pid, n, len = 0;
+	size_t v = 0;
+
+	weft_snprintf(env, sizeof(env), "WEFT_MIN_STACK=%s", value);
+	if (sys_pipe2(fds, O_CLOEXEC))
+		return 0;
+	pid = weft_fork();
+	if (pid == 0) {
+		sys_dup2(fds[1], 1);
+		sys_execve("/proc/self/exe", argv, envp);
+		sys_exit_group(99);
+	}
+	sys_close(fds[1]);
+	while ((n = sys_read(fds[0], out + len, sizeof(out) - 1 - (size_t)len)) > 0)
+		len += n;
+	out[len] = 0;
+	sys_close(fds[0]);
+	sys_wait4((int)pid, &status, 0, NULL);
+	for (char *p = out; *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (size_t)(*p - '0');
+	return v;
+}
+
+TEST(weft_min_stack_sets_the_default)
+{
+	ASSERT_EQ(stack_with_env("1048576"), 1UL << 20);
+	ASSERT_EQ(stack_with_env("256k"), 256UL << 10);
+	ASSERT_EQ(stack_with_env("3"), WEFT_STACK_MIN);
+	ASSERT_EQ(stack_with_env("nonsense"), WEFT_STACK_DEFAULT);
+}
+
+/* ---- failures: every syscall of spawn, failed on purpose --------------- */
+
+struct leak_baseline {
+	int maps, fds;
+	struct weft_alloc_stats alloc;
+};
+
+static void take_baseline(struct leak_baseline *b)
+{
+	weft_thread_cache_trim();	/* cached stacks are not leaks */
+	b->maps = test_count_maps();
+	b->fds = test_count_fds();
+	weft_alloc_stats(&b->alloc);
+}
+
+#define ASSERT_NO_LEAK(b)                                                      \
+	do {                                                                   \
+		struct leak_baseline now;                                      \
+		take_baseline(&now);                                           \
+		ASSERT_EQ(now.maps, (b)->maps);                                \
+		ASSERT_EQ(now.fds, (b)->fds);                                  \
+		ASSERT_EQ(now.alloc.blocks, (b)->alloc.blocks);                \
+		ASSERT_EQ(now.alloc.bytes, (b)->alloc.bytes);                  \
+	} while (0)
+
+/* A size the stack cache has never seen, so spawn must map afresh. */
+static const struct weft_builder fresh = { .name = "faulty", .stack_size = 3UL << 20 };
+
+static void warm_up(void)
+{
+	struct weft_join_handle h;
+	struct weft_builder b = { .name = "warm-up-name" };
+
+	weft_builder_spawn(&b, &h, return_arg_plus_one, NULL);
+	weft_join(&h, NULL);
+}
+
+TEST(spawn_survives_each_syscall_failing)
+{
+	static const struct {
+		long nr;
+		int err;
+	} faults[] = {
+		{ __NR_mmap, ENOMEM },
+		{ __NR_mprotect, ENOMEM },
+		{ __NR_clone, EAGAIN },
+	};
+	struct leak_baseline base;
+
+	warm_up();
+	take_baseline(&base);
+	for (unsigned int f = 0; f < ARRAY_SIZE(faults); f++) {
+		/* Fail the 1st, 2nd, ... matching call until spawn gets through. */
+		for (unsigned long nth = 1;; nth++) {
+			struct weft_join_handle h;
+			int err;
+
+			ASSERT_EQ(weft_fault_inject(faults[f].nr, nth, faults[f].err), 0);
+			err = weft_builder_spawn(&fresh, &h, return_arg_plus_one, NULL);
+			unsigned long fired = weft_fault_fired();
+
+			weft_fault_clear();
+			if (!fired) {
+				ASSERT_EQ(err, 0);
+				ASSERT_EQ(weft_join(&h, NULL), 0);
+				break;
+			}
+			ASSERT_EQ(err, -faults[f].err);
+			ASSERT_NULL(h.native);
+			ASSERT_NO_LEAK(&base);
+			ASSERT_LT(nth, 10);
+		}
+	}
+}
+
+TEST(spawn_survives_allocation_failure)
+{
+	struct leak_baseline base;
+
+	warm_up();
+	take_baseline(&base);
+	/* Every mmap fails: the allocator cannot grow if it needs to. */
+	for (int i = 0; i < 200; i++) {
+		struct weft_join_handle h;
+		int err;
+
+		weft_fault_inject(__NR_mmap, WEFT_FAULT_EVERY, ENOMEM);
+		err = weft_builder_spawn(&fresh, &h, return_arg_plus_one, NULL);
+		weft_fault_clear();
+		ASSERT_EQ(err, -ENOMEM);
+		ASSERT_NULL(h.native);
+	}
+	ASSERT_NO_LEAK(&base);
+}
+
+TEST(mapping_cache_reuses_stacks_and_keeps_guards)
+{
+	struct weft_join_handle h;
+	int fds[2];
+	char buf[8192];
+	long n;
+
+	warm_up();
+	ASSERT_EQ(sys_pipe2(fds, O_CLOEXEC), 0);
+	weft_trace_set_fd(fds[1]);
+	for (int i = 0; i < 5; i++) {
+		ASSERT_EQ(weft_spawn(&h, return_arg_plus_one, NULL), 0);
+		ASSERT_EQ(weft_join(&h, NULL), 0);
+	}
+	weft_trace_set_fd(-1);
+	n = sys_read(fds[0], buf, sizeof(buf) - 1);
+	ASSERT_GT(n, 0);
+	buf[n] = 0;
+	/* Five spawns and joins, and not one mmap or munmap among them. */
+	ASSERT_NULL(weft_strstr(buf, "mmap("));
+	ASSERT_NULL(weft_strstr(buf, "munmap("));
+	ASSERT_NE_NULL(weft_strstr(buf, "clone("));
+}
+
+static void *touch_guard(void *arg)
+{
+	volatile char *guard = (char *)weft_tcb()->guard_lo;
+
+	*guard = 1;	/* must fault */
+	return NULL;
+}
+
+static void run_touch_guard(void *arg)
+{
+	struct weft_join_handle h;
+
+	/* Twice the default size: the first use of a fresh mapping, then a cached one. */
+	for (int i = 0; i < 2; i++) {
+		if (weft_spawn(&h, i ? touch_guard : return_arg_plus_one, NULL))
+			sys_exit_group(3);
+		weft_join(&h, NULL);
+	}
+}
+
+TEST(a_cached_stack_still_has_its_guard_page)
+{
+	char err[2048];
+	int status = test_run_child(run_touch_guard, NULL, err, sizeof(err));
+
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(WTERMSIG(status), SIGABRT);	/* reported as an overflow */
+	ASSERT_NE_NULL(weft_strstr(err, "has overflowed its stack"));
+}
