@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+/* The Parker under stress, park_timeout, sleep (also across signals), yield, parallelism. */
+#include <linux/errno.h>
+
+#include <weft/fault.h>
+#include <weft/panic.h>
+#include <weft/signal.h>
+#include <weft/thread.h>
+
+#include "harness.h"
+#include "thread.h"
+
+TEST(token_given_before_park_makes_park_return_at_once)
+{
+	weft_unpark(weft_current());
+	weft_park();	/* would hang without the token */
+	/* Only one token is kept: two unparks, one park consumes it, the state is EMPTY. */
+	weft_unpark(weft_current());
+	weft_unpark(weft_current());
+	weft_park();
+	ASSERT_EQ(atomic_load(&weft_current()->parker), PARKER_EMPTY);
+	weft_unpark(NULL);	/* a no-op, not a crash */
+}
+
+/*
+ * Two threads hand a baton back and forth: each hand-off writes the counter
+ * (release through unpark) and the other side must see it (acquire through
+ * park). A lost wake-up hangs the test; a missing ordering breaks the count.
+ */
+struct pingpong {
+	struct weft_thread *peer[2];
+	volatile long turn_value[2];
+	_Atomic int turn;
+	long rounds;
+};
+
+static struct pingpong pp;
+
+static void *player(void *arg)
+{
+	int me = (int)(long)arg;
+
+	for (long i = 0; i < pp.rounds; i++) {
+		while (atomic_load_explicit(&pp.turn, memory_order_acquire) != me)
+			weft_park();
+		/*
+		 * A plain read of what the peer wrote before it unparked us: player 0
+		 * sees 2i (player 1's last value; 0 before the first), player 1 sees
+		 * 2i + 1. Any other value is a missing happens-before edge.
+		 */
+		if (pp.turn_value[!me] != 2 * i + me)
+			weft_panic("hand-off %ld: saw %ld", i, pp.turn_value[!me]);
+		pp.turn_value[me] = 2 * i + me + 1;
+		atomic_store_explicit(&pp.turn, !me, memory_order_release);
+		weft_unpark(pp.peer[!me]);
+	}
+	return NULL;
+}
+
+TEST_TIMEOUT(a_million_hand_offs_between_two_threads, 300)
+{
+	struct weft_join_handle a, b;
+
+	/* 500,000 round trips: a million hand-offs. */
+	pp.rounds = 500000;
+	atomic_store(&pp.turn, -1);	/* nobody's turn until both peers are known */
+	ASSERT_EQ(weft_spawn(&a, player, (void *)0L), 0);
+	ASSERT_EQ(weft_spawn(&b, player, (void *)1L), 0);
+	pp.peer[0] = weft_join_handle_thread(&a);
+	pp.peer[1] = weft_join_handle_thread(&b);
+	atomic_store(&pp.turn, 0);
+	weft_unpark(pp.peer[0]);
+	ASSERT_EQ(weft_join(&a, NULL), 0);
+	ASSERT_EQ(weft_join(&b, NULL), 0);
+	ASSERT_EQ(pp.turn_value[0], 2 * pp.rounds - 1);
+	ASSERT_EQ(pp.turn_value[1], 2 * pp.rounds);
+}
+
+#define RING 16
+
+struct ring {
+	struct weft_thread *member[RING];
+	_Atomic int holder;
+	_Atomic int ready;
+	long laps;
+	long passes;	/* written only by the token's holder */
+};
+
+static void *ring_member(void *arg)
+{
+	struct ring *r = arg;
+	int me = -1;
+
+	while (!atomic_load(&r->ready))
+		weft_park();
+	for (int i = 0; i < RING; i++)
+		if (r->member[i] == weft_current())
+			me = i;
+	for (long lap = 0; lap < r->laps; lap++) {
+		while (atomic_load_explicit(&r->holder, memory_order_relaxed) != me)
+			weft_park();
+		r->passes++;	/* ordered by the park/unpark hand-off */
+		atomic_store_explicit(&r->holder, (me + 1) % RING, memory_order_relaxed);
+		weft_unpark(r->member[(me + 1) % RING]);
+	}
+	return NULL;
+}
+
+TEST_TIMEOUT(a_token_passed_around_a_ring_of_threads, 300)
+{
+	static struct ring r;
+	struct weft_join_handle h[RING];
+
+	r.laps = test_under_qemu() ? 2000 : 10000;
+	for (int i = 0; i < RING; i++) {
+		ASSERT_EQ(weft_spawn(&h[i], ring_member, &r), 0);
+		r.member[i] = weft_join_handle_thread(&h[i]);
+	}
+	atomic_store(&r.ready, 1);
+	for (int i = 0; i < RING; i++)
+		weft_unpark(r.member[i]);
+	for (int i = 0; i < RING; i++)
+		ASSERT_EQ(weft_join(&h[i], NULL), 0);
+	ASSERT_EQ(r.passes, RING * r.laps);
+}
+
+TEST(park_timeout_waits_at_least_its_timeout)
+{
+	static const uint64_t waits[] = { 1, 1000, 1000000, 20000000 };
+
+	for (unsigned int i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
+		uint64_t start = weft_now_ns();
+
+		weft_park_timeout(waits[i]);
+		ASSERT_GE(weft_now_ns() - start, waits[i]);
+	}
+}
+
+static void *unpark_later(void *arg)
+{
+	weft_sleep(5000000);
+	weft_unpark(arg);
+	return NULL;
+}
+
+TEST(park_timeout_returns_on_unpark_and_huge_timeouts_do_not_overflow)
+{
+	struct weft_join_handle h;
+
+	/* With the token already there, even "forever" returns at once. */
+	weft_unpark(weft_current());
+	weft_park_timeout(UINT64_MAX);
+	weft_unpark(weft_current());
+	weft_park_timeout((1ULL << 62) + 12345);
+	/* Without it, a huge timeout waits for the unpark, not for a wrapped-around deadline. */
+	ASSERT_EQ(weft_spawn(&h, unpark_later, weft_current()), 0);
+	weft_park_timeout(UINT64_MAX - 1000);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+}
+
+TEST(sleep_lasts_at_least_its_duration)
+{
+	static const uint64_t durations[] = { 0, 1, 100000, 2000000, 30000000 };
+
+	for (unsigned int i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+		uint64_t start = weft_now_ns();
+
+		ASSERT_EQ(weft_sleep(durations[i]), 0);
+		uint64_t took = weft_now_ns() - start;
+
+		ASSERT_GE(took, durations[i]);
+		/* A generous tolerance: this checks for gross errors, not timing. */
+		ASSERT_LT(took, durations[i] + 2000000000ULL);
+	}
+}
+
+static volatile int signals_seen;
+
+static void count_signal(int sig, void *info, void *uc)
+{
+	signals_seen++;
+}
+
+static void *interrupt_sleeper(void *arg)
+{
+	struct weft_thread *sleeper = arg;
+
+	/* Signal the sleeper a few times while it sleeps; it must not wake early. */
+	for (int i = 0; i < 5; i++) {
+		weft_sleep(2000000);
+		sys_tgkill((int)sys_getpid(), weft_thread_tid(sleeper), SIGUSR1);
+	}
+	return NULL;
+}
+
+TEST(sleep_across_signals_keeps_its_deadline)
+{
+	struct weft_join_handle h;
+	uint64_t start;
+
+	ASSERT_EQ(weft_signal(SIGUSR1, count_signal, 0, NULL), 0);
+	ASSERT_EQ(weft_spawn(&h, interrupt_sleeper, weft_current()), 0);
+	start = weft_now_ns();
+	ASSERT_EQ(weft_sleep(50000000), 0);
+	ASSERT_GE(weft_now_ns() - start, 50000000);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	/* The signals did arrive during the sleep (each one made the kernel return EINTR). */
+	ASSERT_GE(signals_seen, 1);
+}
+
+TEST(yield_returns_and_parallelism_matches_the_affinity_mask)
+{
+	unsigned long mask[16];
+	long n;
+	int count = 0;
+
+	weft_yield();
+	n = sys_sched_getaffinity(0, sizeof(mask), mask);
+	ASSERT_GT(n, 0);
+	for (long i = 0; i < n * 8; i++)
+		count += (mask[i / 64] >> (i % 64)) & 1;
+	ASSERT_EQ(weft_available_parallelism(), count);
+	ASSERT_GE(weft_available_parallelism(), 1);
+	weft_fault_inject(__NR_sched_getaffinity, 1, EPERM);
+	ASSERT_EQ(weft_available_parallelism(), -EPERM);
+	weft_fault_clear();
+}
