@@ -37,6 +37,10 @@ ifneq ($(CC_IS_CLANG),1)
 lib/string.o: CFLAGS += -fno-tree-loop-distribute-patterns
 endif
 
+# Rebuild everything when the compiler or its flags change (make CC=clang after gcc).
+BUILD_FLAGS := $(CC) $(CPPFLAGS) $(CFLAGS) $(ASFLAGS) $(LDFLAGS)
+$(shell echo '$(BUILD_FLAGS)' | cmp -s - .build-flags 2>/dev/null || echo '$(BUILD_FLAGS)' > .build-flags)
+
 LIB_SRCS  := $(sort $(wildcard lib/*.c kernel-abi/*.c))
 ARCH_SRCS := $(filter-out arch/$(ARCH)/crt0.S,$(sort $(wildcard arch/$(ARCH)/*.S)))
 LIB_OBJS  := $(LIB_SRCS:.c=.o) $(ARCH_SRCS:.S=.o)
@@ -60,15 +64,15 @@ lib: $(LIBWEFT) $(CRT0)
 tests: $(TESTS)
 samples: $(SAMPLES)
 
-%.o: %.c $(HEADERS) Makefile
+%.o: %.c $(HEADERS) Makefile .build-flags
 	$(quiet) CC $@
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-%.o: %.S Makefile
+%.o: %.S Makefile .build-flags
 	$(quiet) AS $@
 	$(Q)$(CC) $(CPPFLAGS) $(ASFLAGS) -c -o $@ $<
 
-$(CRT0): arch/$(ARCH)/crt0.S Makefile
+$(CRT0): arch/$(ARCH)/crt0.S Makefile .build-flags
 	$(quiet) AS $@
 	$(Q)$(CC) $(CPPFLAGS) $(ASFLAGS) -c -o $@ $<
 
@@ -89,7 +93,7 @@ tests/harness-selftest: tests/harness-selftest.o tests/harness.o $(LIBWEFT) $(CR
 # The stack-smash test must have a canary in every function.
 tests/test-stack-protector.o: CFLAGS += -fstack-protector-all
 
-tests/%.o: tests/%.c tests/harness.h $(HEADERS) Makefile
+tests/%.o: tests/%.c tests/harness.h $(HEADERS) Makefile .build-flags
 	$(quiet) CC $@
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -130,11 +134,16 @@ model-check:
 	$(Q)bash tests/model/check-parker.sh
 
 -include bench/bench.mk
+-include bench/weft.mk
+
+# Both sides of every comparison are built, then run alternately in one go.
+bench: bench-glibc bench-weft
+	$(Q)bash bench/run.sh
 
 clean:
 	$(quiet) CLEAN .
 	$(Q)rm -f $(LIB_OBJS) $(CRT0) $(LIBWEFT) tests/*.o samples/*.o samples/tour/*.o $(PROGS) bench/*.o
-	$(Q)rm -rf bench/out
+	$(Q)rm -rf bench/out .build-flags
 
 help:
 	@echo 'weft: threads from raw Linux syscalls'

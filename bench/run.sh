@@ -25,14 +25,25 @@ if ! [[ $rounds =~ ^[1-9][0-9]*$ ]]; then
 	exit 2
 fi
 
-programs=("$@")
+programs=()
+for program in "$@"; do
+	# A bare name would be looked up in PATH, not in the current directory.
+	[[ $program == */* ]] || program=./$program
+	if ! [[ -f $program && -x $program ]]; then
+		echo "run.sh: $program is not an executable file" >&2
+		exit 2
+	fi
+	programs+=("$program")
+done
 if ((${#programs[@]} == 0)); then
 	# hello_thread-* only exist to be measured with stat; *.stripped are their copies.
 	for file in "$out_dir"/*; do
 		case $file in
 		*.stripped | */hello_thread-*) continue ;;
 		esac
-		[[ -f $file && -x $file ]] && programs+=("$file")
+		if [[ -f $file && -x $file ]]; then
+			programs+=("$file")
+		fi
 	done
 fi
 if ((${#programs[@]} == 0)); then
@@ -60,7 +71,10 @@ for ((round = 1; round <= rounds; round++)); do
 		printf '  %-8s%s (round %d/%d)\n' RUN "$name" "$round" "$rounds" >&2
 		status=0
 		"${runner[@]}" "$program" >"$work_dir/output" || status=$?
-		if ((status != 0)); then
+		if ((status == 124 || status == 137)); then
+			echo "$name: killed after ${timeout_seconds}s in round $round" >>"$notes"
+			failures=$((failures + 1))
+		elif ((status != 0)); then
 			echo "$name: exited with status $status in round $round" >>"$notes"
 			failures=$((failures + 1))
 		fi
@@ -89,7 +103,7 @@ header() {
 		echo "not pinned (BENCH_PIN=1 pins to CPU 0)"), BENCH_SCALE=${BENCH_SCALE:-1}"
 }
 
-# Prints one block per row of rows.txt, then any result no row asked for.
+# Prints one block per row of rows.txt, then any result that no row names.
 table() {
 	awk -v raw="$raw" '
 	function trim(text) {
@@ -110,8 +124,8 @@ table() {
 		}
 		return sign digits out
 	}
-	# Three significant figures are all these measurements can back, but never a
-	# fraction on a figure of a thousand or more.
+	# About three significant figures, as much as run-to-run noise leaves meaningful;
+	# from 100 up, whole numbers, with thousands separated for the eye.
 	function format(value,   magnitude) {
 		magnitude = value < 0 ? -value : value
 		if (magnitude >= 1000)
@@ -136,7 +150,7 @@ table() {
 			}
 		return n % 2 ? sorted[(n + 1) / 2] : (sorted[n / 2] + sorted[n / 2 + 1]) / 2
 	}
-	function print_key(key, baseline,   spread, ratio, base_median) {
+	function print_key(key, baseline,   spread, ratio, base_median, line) {
 		shown[key] = 1
 		if (!(key in count)) {
 			printf "  %-34s %12s\n", key, "-"
@@ -149,8 +163,10 @@ table() {
 			if (base_median != 0)
 				ratio = sprintf("%.2f×", median(key) / base_median)
 		}
-		printf "  %-34s %12s %-5s %-22s %s\n", key, format(median(key)), unit[key], \
-			spread, ratio
+		line = sprintf("  %-34s %12s %-5s %-22s %s", key, format(median(key)), unit[key], \
+			spread, ratio)
+		sub(/ +$/, "", line)
+		print line
 	}
 	BEGIN {
 		printf "%-36s %12s %-5s %-22s %s\n", "", "median", "unit", "min .. max", "ratio"
@@ -169,14 +185,15 @@ table() {
 		next
 	}
 	/^[ \t]*(#|$)/ { next }
+	/^[ \t]/ {
+		print_key(trim($0), baseline)
+		next
+	}
 	{
 		split($0, field, "|")
 		title = trim(field[1])
 		baseline = trim(field[2])
 		printf "\n%s%s\n", title, baseline == "-" ? "" : ", ratio to " baseline
-		key_total = split(trim(field[3]), keys, /[ \t]+/)
-		for (k = 1; k <= key_total; k++)
-			print_key(keys[k], baseline)
 	}
 	END {
 		first = 1

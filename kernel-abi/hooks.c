@@ -333,9 +333,12 @@ static void add_arg(struct line *l, unsigned char kind, long v)
 		add_signal(l, v);
 		break;
 	case A_CLONEF:
-		add_flags(l, (unsigned long)v & ~0xffUL, clone_flags, "0");
+		/* The low byte is the signal sent to the parent at exit (SIGCHLD for a fork). */
+		if (((unsigned long)v & ~0xffUL) || !(v & 0xff))
+			add_flags(l, (unsigned long)v & ~0xffUL, clone_flags, "0");
 		if (v & 0xff) {
-			add(l, "|");
+			if ((unsigned long)v & ~0xffUL)
+				add(l, "|");
 			add_signal(l, v & 0xff);
 		}
 		break;

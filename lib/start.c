@@ -83,7 +83,7 @@ static uintptr_t make_canary(void)
 	uintptr_t c = 0;
 
 	if (!r)
-		return 0x00ff0a0dbadc0de0ULL;	/* no AT_RANDOM: a fixed "terminator" canary */
+		return 0xff0a0dbadc0de000ULL;	/* no AT_RANDOM: fixed, low byte 0 as below */
 	for (int i = 0; i < 8; i++)
 		c |= (uintptr_t)r[i] << (8 * i);
 	/*

@@ -35,6 +35,6 @@ int main(void)
 	makecontext(&coroutine_context, coroutine, 0);
 
 	bench_result("ctxswitch",
-		     bench_median_ns_per_op(round_trip_batch, bench_scaled(100000)) / 2, "ns");
+		     bench_median_ns_per_op(round_trip_batch, bench_scaled(50000)) / 2, "ns");
 	return 0;
 }

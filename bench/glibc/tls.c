@@ -47,8 +47,8 @@ int main(void)
 
 	if (error)
 		bench_die("pthread_key_create", error);
-	bench_result("tls_raw", bench_median_ns_per_op(raw_tls_read_batch, bench_scaled(100000000)),
-		     "ns");
+	bench_result("tls_raw",
+		     bench_median_ns_per_op(raw_tls_read_batch, bench_scaled(100000000)), "ns");
 	bench_result("getspecific",
 		     bench_median_ns_per_op(getspecific_batch, bench_scaled(20000000)), "ns");
 	bench_result("setspecific",

@@ -52,7 +52,7 @@ trap 'rm -rf "$workdir"' EXIT
 run_check()
 {
 	local dir=$1 flags=$2 expect=$3
-	local cc_flags="-O2 -DSAFETY" pan_flags="-m100000 -n"
+	local cc_flags="-O2 -DSAFETY" pan_flags="-m100000 -w20 -n"
 
 	# For a broken variant, search on after the first error for shorter ones (-i).
 	[ "$expect" != pass ] && cc_flags="$cc_flags -DREACH" && pan_flags="$pan_flags -i"
@@ -61,7 +61,9 @@ run_check()
 	spin $flags -a parker.pml >spin.out 2>&1 || { cat spin.out; return 1; }
 	# shellcheck disable=SC2086
 	"$cc" $cc_flags -o pan pan.c >cc.out 2>&1 || { cat cc.out; return 1; }
-	# -m: search depth limit; -n: no list of unreached statements.
+	# -m: search depth limit. -w20: a hash table of 2^20 slots, plenty for the
+	# ~281,000 states of the largest check (the default 2^24 costs 128 MiB to clear).
+	# -n: no list of unreached statements.
 	# shellcheck disable=SC2086
 	./pan $pan_flags >pan.out 2>&1
 	return 0
