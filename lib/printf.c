@@ -93,6 +93,10 @@ int weft_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		if (*fmt == '*') {
 			width = va_arg(ap, int);
 			fmt++;
+			if (width < 0) {	/* C: a negative '*' width means '-' */
+				left = true;
+				width = -width;
+			}
 		}
 		while (*fmt >= '0' && *fmt <= '9')
 			width = width * 10 + (*fmt++ - '0');

@@ -154,9 +154,12 @@ int weft_parse_u64(const char *s, unsigned long long *out)
 	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
 	for (; *s >= '0' && *s <= '9'; s++) {
-		if (v > (~0ULL - 9) / 10)
+		unsigned int digit = (unsigned int)(*s - '0');
+
+		/* v * 10 + digit <= ~0ULL, exactly: ~0ULL itself must parse. */
+		if (v > (~0ULL - digit) / 10)
 			return -ERANGE;
-		v = v * 10 + (unsigned)(*s - '0');
+		v = v * 10 + digit;
 	}
 	switch (*s) {
 	case 'k': case 'K': shift = 10; s++; break;
