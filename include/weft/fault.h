@@ -56,7 +56,7 @@ unsigned long weft_fault_fired(void);
  * The same as starting the program with WEFT_TRACE=1 (fd 2) or
  * WEFT_TRACE=path. Each traced call is one line:
  *
- *	[weft 1234] mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)
+ *	[weft 1234] mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0x0)
  *	  = 0x7f3a2c1d5000 (why: main thread TLS block + TCB)
  *
  * (one line, shown folded here). Failed calls show the errno name; injected
