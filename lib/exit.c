@@ -5,6 +5,8 @@
 /* Provided by lib/local.c and lib/key.c (weak: a build without them still links). */
 void weft_local_run_dtors(void) __attribute__((weak));
 void weft_key_run_dtors(void) __attribute__((weak));
+/* lib/green.c: frees the OS thread's green runtime if no green thread is unfinished. */
+void weft_green_thread_exit(void) __attribute__((weak));
 
 /*
  * Runs in the exiting thread itself, main included (from weft_exit()). The
@@ -23,4 +25,6 @@ void weft_thread_exit_work(void)
 		weft_key_run_dtors();
 	if (weft_local_run_dtors)
 		weft_local_run_dtors();
+	if (weft_green_thread_exit)
+		weft_green_thread_exit();
 }

@@ -5,15 +5,25 @@
 #include <weft/io.h>
 #include <weft/panic.h>
 
+#include "catch_arch.h"
 #include "thread.h"
 
-struct weft_arch_jmp {
-	unsigned long regs[8];
-};
-
-long weft_arch_try(struct weft_arch_jmp *jmp, void *(*fn)(void *), void *arg, void **result);
-__attribute__((noreturn)) void weft_arch_unwind(struct weft_arch_jmp *jmp);
-
+/*
+ * DOC: catch boundaries
+ *
+ * A boundary lives in the frame of the function that sets it up
+ * (call_with_boundary()), and the thread's boundaries form a list from
+ * tcb->catch_top, innermost first:
+ *
+ *   higher addresses    thread_main() ... call_with_boundary()  [catch A]
+ *         |              user code ... weft_catch_panic()       [catch B]  <- catch_top
+ *         v              user code ... weft_panic()
+ *
+ * weft_panic() jumps to catch_top (B) with weft_arch_unwind(): the stack
+ * pointer goes back up to B's frame and every frame below it is abandoned
+ * as it is, exactly as longjmp() would. B pops itself (catch_top = A) on
+ * both of its ways out, so the list never names an abandoned frame.
+ */
 /* A catch boundary: lives in the frame of the function that set it up. */
 struct weft_catch {
 	struct weft_arch_jmp jmp;

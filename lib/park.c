@@ -133,9 +133,11 @@ int weft_sleep(uint64_t ns)
 	 * (man 2 clock_nanosleep); with TIMER_ABSTIME we simply call it again
 	 * with the same deadline, so interruptions do not add up.
 	 */
-	while (sys_clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == -EINTR)
+	long r;
+
+	while ((r = sys_clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) == -EINTR)
 		;
-	return 0;
+	return (int)r;
 }
 
 int weft_available_parallelism(void)

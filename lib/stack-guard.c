@@ -10,6 +10,9 @@
 
 #include "thread.h"
 
+/* How far below the lowest address of the main stack a fault still counts as overflow. */
+#define WEFT_MAIN_GUARD_SLACK (1UL << 20)
+
 /*
  * DOC: stack-overflow detection
  *
@@ -81,7 +84,7 @@ static void on_fault(int sig, void *info_, void *uc)
 
 	if (info->si_code > 0 && addr >= tcb->guard_lo && addr < tcb->guard_hi) {
 		struct weft_thread *t = tcb->current;
-		char msg[256];
+		char msg[512];	/* a name longer than ~420 bytes is cut */
 
 		weft_snprintf(msg, sizeof(msg),
 			      "\n%sthread '%s' has overflowed its stack\n"
@@ -97,77 +100,127 @@ static void on_fault(int sig, void *info_, void *uc)
 		sys_tgkill((int)sys_getpid(), tcb->tid, sig);
 }
 
-/*
- * The main thread's stack is the kernel's: it grows on demand up to
- * RLIMIT_STACK and the kernel keeps a gap below it (stack_guard_gap, 256
- * pages), so we map no guard of our own (Rust #43052). Its lowest possible
- * address is the top of the [stack] mapping minus the limit. Under qemu-user
- * the stack is a fixed region with one PROT_NONE page below, and the
- * [stack] line starts at its lowest address. Faults from running off either
- * land below min(lowest, start of [stack]); we claim the 1 MiB below that.
- */
-static void main_guard_range(struct weft_tcb *tcb)
+static uintptr_t parse_hex(const char **p)
 {
-	static char buf[8192];
-	uintptr_t sp = (uintptr_t)weft_start.initial_sp, lo = 0, hi = 0, lowest;
-	struct rlimit64 lim;
-	long fd, n, len = 0;
+	uintptr_t v = 0;
 
-	if (sys_prlimit64(0, RLIMIT_STACK, NULL, &lim) || lim.rlim_cur == ~0ULL)
-		return;	/* unlimited: no way to tell an overflow from a wild pointer */
+	for (;; (*p)++) {
+		char c = **p;
+
+		if (c >= '0' && c <= '9')
+			v = v * 16 + (uintptr_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v * 16 + (uintptr_t)(c - 'a' + 10);
+		else
+			return v;
+	}
+}
+
+/*
+ * Find the line "lo-hi perms ..." of /proc/self/maps that holds @addr.
+ * Lines are parsed only once complete; a partial line at the end of the
+ * buffer is kept for the next read. Return: 0, or -ENOENT / -errno.
+ */
+static int find_mapping(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
+{
+	static char buf[4096];	/* start-up only, one thread: a static is fine */
+	size_t len = 0;
+	long fd, n;
+	int ret = -ENOENT;
+
 	sys_why("find the main thread's stack mapping");
 	fd = sys_openat(AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
-		return;
-	/* Keep reading until the line holding the initial sp is in the buffer. */
-	for (;;) {
-		n = sys_read((int)fd, buf + len, sizeof(buf) - 1 - (size_t)len);
-		if (n <= 0)
-			break;
-		len += n;
+		return (int)fd;
+	while (ret && (n = sys_read((int)fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
+		const char *line = buf, *nl;
+
+		len += (size_t)n;
 		buf[len] = 0;
-		char *line = buf, *nl;
+		while (ret && (nl = weft_strchr(line, '\n'))) {
+			const char *p = line;
+			uintptr_t a = parse_hex(&p), b;
 
-		while ((nl = weft_strchr(line, '\n'))) {
-			uintptr_t a = 0, b = 0;
-			char *p = line;
-
-			for (; *p != '-'; p++)
-				a = a * 16 + (uintptr_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-			for (p++; *p != ' '; p++)
-				b = b * 16 + (uintptr_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-			if (sp >= a && sp < b) {
-				lo = a;
-				hi = b;
+			p++;	/* the '-' */
+			b = parse_hex(&p);
+			if (addr >= a && addr < b) {
+				*lo = a;
+				*hi = b;
+				ret = 0;
 			}
 			line = nl + 1;
 		}
-		if (hi)
-			break;
-		/* Drop the complete lines, keep a partial one. */
-		len -= line - buf;
-		memmove(buf, line, (size_t)len);
+		len -= (size_t)(line - buf);
+		memmove(buf, line, len);
+		if (len == sizeof(buf) - 1)
+			break;	/* a line longer than the buffer: not the format we know */
 	}
 	sys_close((int)fd);
-	if (!hi)
-		return;
-	lowest = hi - lim.rlim_cur > hi ? 0 : hi - lim.rlim_cur;
-	if (lo < lowest)
-		lowest = lo;
+	return ret;
+}
+
+/*
+ * DOC: the main thread's guard range
+ *
+ * The main thread's stack is the kernel's: a VMA that grows on demand up to
+ * RLIMIT_STACK, with stack_guard_gap (256 pages) kept free below it
+ * (expand_downwards() and acct_stack_growth() in mm/). The kernel
+ * already guards it, so weft maps no guard page of its own there (Rust
+ * #43052: the kernel would then keep its gap below *our* guard). Running
+ * off the end faults with SEGV_MAPERR at the first address the kernel
+ * refuses to grow to, just below top - RLIMIT_STACK, where "top" is the end
+ * of the [stack] VMA.
+ *
+ * qemu-user instead pre-maps a fixed region (8 MiB, or the host's limit if
+ * larger) with one PROT_NONE page below, and never grows it: the fault is
+ * SEGV_ACCERR on that page, just below the start of the region.
+ *
+ * Both land just below lowest = min(start of the region, top - limit); the
+ * guard range is the 1 MiB below that (a frame bigger than a page may skip
+ * a little). With an unlimited RLIMIT_STACK the kernel grows the stack
+ * until memory runs out (no fault to report), but qemu still has its fixed
+ * region: lowest is then the start of the region.
+ */
+static void main_guard_range(struct weft_tcb *tcb)
+{
+	uintptr_t lo = 0, hi = 0, lowest;
+	struct rlimit64 lim;
+
+	if (find_mapping((uintptr_t)weft_start.initial_sp, &lo, &hi))
+		return;	/* no /proc: no report, overflows die by plain SIGSEGV */
+	lowest = lo;
+	sys_why("RLIMIT_STACK: how far the kernel lets the main stack grow");
+	if (sys_prlimit64(0, RLIMIT_STACK, NULL, &lim) == 0 && lim.rlim_cur < hi &&
+	    hi - lim.rlim_cur < lowest)
+		lowest = hi - lim.rlim_cur;
+	lowest &= ~(uintptr_t)(weft_start.page_size - 1);
 	tcb->guard_hi = lowest;
-	tcb->guard_lo = lowest > (1UL << 20) ? lowest - (1UL << 20) : 0;
+	tcb->guard_lo = lowest > WEFT_MAIN_GUARD_SLACK ? lowest - WEFT_MAIN_GUARD_SLACK : 0;
 }
 
 static void install_if_default(int sig)
 {
 	struct kernel_sigaction old;
 
-	/* The program's own handler (installed before us, e.g. by a constructor) wins. */
+	/*
+	 * This runs before constructors and main(), so the only disposition we
+	 * can find is one inherited across execve(2): SIG_IGN (handlers are
+	 * reset by exec, "ignore" is kept). Like Rust, leave it alone. A
+	 * handler the program installs later simply replaces ours.
+	 */
 	if (sys_rt_sigaction(sig, NULL, &old) == 0 && old.handler == 0)
 		weft_signal(sig, on_fault, SA_ONSTACK, NULL);
 }
 
-/* Called at start-up from the main thread. */
+/**
+ * weft_stack_guard_init() - overflow detection for the process and its main thread
+ *
+ * Called once at start-up, on the main thread, before constructors: the
+ * main thread's guard range, its altstack (with a guard page below, as for
+ * every other thread), then the SIGSEGV and SIGBUS handlers. A failure
+ * leaves the main thread without a report (a plain SIGSEGV); the handlers
+ * are still installed for the threads to come.
+ */
 void weft_stack_guard_init(void)
 {
 	struct weft_tcb *tcb = weft_tcb();
@@ -177,16 +230,16 @@ void weft_stack_guard_init(void)
 	main_guard_range(tcb);
 	sys_why("main thread altstack + guard page");
 	p = sys_mmap(NULL, alt + page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (p < 0 && p > -4096)
-		return;	/* no altstack: overflows in main die by plain SIGSEGV */
-	sys_why("main thread altstack above its guard page");
-	if (sys_mprotect((char *)p + page, alt, PROT_READ | PROT_WRITE)) {
-		sys_munmap((void *)p, alt + page);
-		return;
+	if (p >= 0 || p <= -4096) {
+		sys_why("main thread altstack above its guard page");
+		if (sys_mprotect((char *)p + page, alt, PROT_READ | PROT_WRITE) == 0) {
+			tcb->altstack = (char *)p + page;
+			tcb->altstack_len = alt;
+			altstack_on(tcb);
+		} else {
+			sys_munmap((void *)p, alt + page);
+		}
 	}
-	tcb->altstack = (char *)p + page;
-	tcb->altstack_len = alt;
-	altstack_on(tcb);
 	install_if_default(SIGSEGV);
 	install_if_default(SIGBUS);
 }

@@ -54,7 +54,11 @@ struct weft_tcb {
 	int panicking;			/* a panic is in flight */
 	int exiting;			/* thread-exit work has begun */
 
-	/* Thread-local destructors (lib/local.c, lib/key.c): only this thread. */
+	/*
+	 * Thread-local destructors (lib/local.c, lib/key.c): only this thread.
+	 * key_values and key_capacity are read inline by include/weft/key.h at
+	 * a fixed offset from tp (__WEFT_TCB_KEYS_OFFSET, checked in lib/key.c).
+	 */
 	struct weft_dtor *dtors;	/* LIFO list of LocalKey destructors */
 	void **key_values;		/* OS-key element array, indexed by key id */
 	size_t key_capacity;		/* grown under the key lock */
@@ -66,6 +70,9 @@ struct weft_tcb {
 
 	/* Tracing: the reason for this thread's next traced system call. */
 	char why[96];
+
+	/* Top of this thread's stack (its bottom is guard_hi); for weft_stack_info(). */
+	uintptr_t stack_hi;
 } __attribute__((aligned(64)));
 
 _Static_assert(offsetof(struct weft_tcb, canary) == WEFT_ARCH_CANARY_OFFSET,

@@ -15,17 +15,19 @@
  * One mmap(PROT_NONE) per thread, then two mprotect(PROT_READ|PROT_WRITE):
  *
  *   low                                                                  high
- *   +-------+----------------------+--------+-----------+-----------+-----+
- *   | guard |    stack  (grows <-) | guard  | altstack  | TLS block | TCB |
- *   | NONE  |    RW                | NONE   | RW        | RW        | RW  |
- *   +-------+----------------------+--------+-----------+-----------+-----+
- *   ^ map                          ^ initial %rsp                   ^ tp
+ *   +-------+-----------+-------+--------------------------+-----------+-----+
+ *   | guard | altstack  | guard |   stack  (grows <-)      | TLS block | TCB |
+ *   | NONE  | RW        | NONE  |   RW                     | RW        | RW  |
+ *   +-------+-----------+-------+--------------------------+-----------+-----+
+ *   ^ map                       ^ guard_hi   initial %rsp ^            ^ tp
  *
- * Overflowing the stack touches the first guard (SIGSEGV, caught on the
- * altstack: lib/stack-guard.c); overflowing the altstack touches the second.
- * PROT_NONE first means the kernel commits nothing until pages are touched.
- * The join state (struct weft_native, with the clear-tid word) is *not* in
- * the mapping: see thread.h.
+ * Overflowing the stack touches the guard right below it (SIGSEGV, caught
+ * on the altstack: lib/stack-guard.c); overflowing the altstack touches the
+ * one below that. The TLS block and the TCB sit right above the initial
+ * stack pointer, so a thread that parks soon after starting has touched one
+ * page, not two. PROT_NONE first means the kernel commits nothing until
+ * pages are touched. The join state (struct weft_native, with the clear-tid
+ * word) is *not* in the mapping: see thread.h.
  */
 
 /* Exactly these flags: qemu-user rejects any other set with CLONE_VM (abi-facts §1). */
@@ -143,9 +145,10 @@ static size_t default_stack_size(void)
 }
 
 struct layout {
-	size_t guard, stack, alt_guard, alt, tls, total;
+	size_t guard, alt, stack, tls, total;
 };
 
+/* stack + tls share the RW region above the second guard; both rounded together. */
 static int layout_for(size_t requested, struct layout *l)
 {
 	size_t page = weft_start.page_size, stack;
@@ -156,11 +159,12 @@ static int layout_for(size_t requested, struct layout *l)
 	if (stack < WEFT_STACK_MIN)
 		stack = WEFT_STACK_MIN;
 	l->guard = page;
-	l->stack = stack;
-	l->alt_guard = page;
 	l->alt = weft_altstack_size();
-	l->tls = ROUND_UP(weft_tls_area_size(), page);
-	if (__builtin_add_overflow(stack, l->guard + l->alt_guard + l->alt + l->tls, &l->total))
+	l->tls = weft_tls_area_size();
+	if (__builtin_add_overflow(stack, l->tls + page - 1, &l->stack))
+		return -EINVAL;
+	l->stack &= ~(page - 1);	/* the RW region: stack, then TLS + TCB */
+	if (__builtin_add_overflow(l->stack, 2 * l->guard + l->alt, &l->total))
 		return -EINVAL;
 	/* More than x86_64's 47-bit user address space can never be mapped. */
 	if (l->total >= (1UL << 47))
@@ -256,12 +260,12 @@ static long map_thread(const struct layout *l, const char *name)
 	if (p < 0 && p > -4096)
 		return p;
 	map = (char *)p;
-	sys_why("thread '%s' stack above the guard page", name ? name : "<unnamed>");
-	err = sys_mprotect(map + l->guard, l->stack, PROT_READ | PROT_WRITE);
+	sys_why("thread '%s' altstack above its guard page", name ? name : "<unnamed>");
+	err = sys_mprotect(map + l->guard, l->alt, PROT_READ | PROT_WRITE);
 	if (!err) {
-		sys_why("thread '%s' altstack + TLS + TCB", name ? name : "<unnamed>");
-		err = sys_mprotect(map + l->guard + l->stack + l->alt_guard, l->alt + l->tls,
-				   PROT_READ | PROT_WRITE);
+		sys_why("thread '%s' stack + TLS + TCB above the guard page",
+			name ? name : "<unnamed>");
+		err = sys_mprotect(map + 2 * l->guard + l->alt, l->stack, PROT_READ | PROT_WRITE);
 	}
 	if (err) {
 		sys_why("undo a half-made thread mapping");
@@ -361,20 +365,24 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 	n->fn = fn;
 	n->arg = arg;
 
-	tcb = weft_tls_install(map + l.total - l.tls, l.tls);
+	/* TLS + TCB at the very top; the stack starts right below them. */
+	char *tls_area = map + l.total - l.tls;
+
+	tcb = weft_tls_install(tls_area, l.tls);
 	tcb->current = n->thread;
 	tcb->native = n;
-	tcb->guard_lo = (uintptr_t)map;
-	tcb->guard_hi = (uintptr_t)map + l.guard;
-	tcb->altstack = map + l.guard + l.stack + l.alt_guard;
+	tcb->guard_lo = (uintptr_t)map + l.guard + l.alt;
+	tcb->guard_hi = tcb->guard_lo + l.guard;
+	tcb->stack_hi = (uintptr_t)tls_area & ~15UL;
+	tcb->altstack = map + l.guard;
 	tcb->altstack_len = l.alt;
 
 	ret = weft_sys_pre(__NR_clone);
 	if (!ret)
-		ret = weft_arch_clone(WEFT_CLONE_FLAGS, map + l.guard + l.stack, &n->tid_word,
+		ret = weft_arch_clone(WEFT_CLONE_FLAGS, (void *)tcb->stack_hi, &n->tid_word,
 				      &n->tid_word, tcb, thread_main, n);
 	if (unlikely(weft_sys_hooked)) {
-		const long args[6] = { WEFT_CLONE_FLAGS, (long)(map + l.guard + l.stack),
+		const long args[6] = { WEFT_CLONE_FLAGS, (long)tcb->stack_hi,
 				       (long)&n->tid_word, (long)&n->tid_word, (long)tcb, 0 };
 
 		weft_sys_post(__NR_clone, args, ret);

@@ -25,6 +25,7 @@ struct weft_thread {
 	_Atomic uint32_t parker;	/* PARKER_*; a private futex word */
 	int tid;			/* kernel thread id, 0 for green threads */
 	struct weft_green *green;	/* non-NULL: a green thread (lib/green.c) */
+	struct weft_scope *scope;	/* innermost scope it runs in (lib/scope.c); its own */
 	const char *name;		/* NULL if unnamed; points into name_buf */
 	char name_buf[];
 };

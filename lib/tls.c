@@ -46,7 +46,9 @@ static size_t tp_align(void)
  */
 size_t weft_tls_area_size(void)
 {
-	weft_start.tls_size = tls_size();
+	/* Computed once, by the main thread at start-up; read-only afterwards. */
+	if (!weft_start.tls_size && weft_start.tls_memsz)
+		weft_start.tls_size = tls_size();
 	return weft_start.tls_size + tp_align() - 1 + sizeof(struct weft_tcb);
 }
 

@@ -2,7 +2,7 @@
 /* Panic boundaries: call a function with a way back out of it (setjmp/longjmp, reduced). */
 
 /*
- * struct weft_arch_jmp { rbx, rbp, r12, r13, r14, r15, rsp, rip }  (8 words)
+ * struct weft_arch_jmp { rbx, rbp, r12, r13, r14, r15, rsp, rip }  (catch_arch.h)
  *
  * long weft_arch_try(struct weft_arch_jmp *jmp, void *(*fn)(void *), void *arg,
  *                    void **result)

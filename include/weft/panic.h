@@ -5,21 +5,48 @@
 
 #include <stdbool.h>
 
+#include <weft/thread.h>	/* WEFT_PANICKED */
+
 /*
  * DOC: panics
  *
- * weft_panic("bad %d", x) prints
+ * weft_panic("bad %d", x) prints, through the panic hook,
  *
  *	thread '<name>' panicked at file.c:42:
  *	bad 7
  *
- * (through the panic hook) and "unwinds" to the nearest catch boundary: the
- * thread's entry (then weft_join() returns WEFT_PANICKED with the payload),
- * or a weft_catch_panic() call. C has no destructors, so the unwinding is a
- * jump: frames in between are abandoned, locks they held stay held, memory
- * they allocated is not freed. Thread-local destructors still run at thread
- * exit, with weft_panicking() true. A panic with no boundary (in main) exits
- * the process with status 101; a panic while panicking aborts.
+ * on stderr ("<unnamed>" for a thread without a name, "main" for the main
+ * thread), then "unwinds" to the nearest catch boundary:
+ *
+ *  - the entry of every spawned thread: weft_join() then returns
+ *    WEFT_PANICKED and hands over the payload;
+ *  - a weft_catch_panic() call: it returns WEFT_PANICKED and the payload.
+ *
+ * C has no destructors, so the unwinding is a jump (arch/x86_64/catch.S):
+ * every frame between the panic and the boundary is abandoned. Nothing runs
+ * on the way: locks those frames held stay held, memory they allocated is
+ * not freed, files they opened stay open. What still runs: the thread's
+ * thread-local destructors when it exits (with weft_panicking() true if the
+ * panic ended the thread), and the scope's waiting in weft_scope().
+ *
+ * A panic that reaches no boundary in main runs main's thread-local
+ * destructors (weft_panicking() true) and exits the process with status
+ * 101, as Rust does; other threads end with it. A panic while a panic is in
+ * flight in the same thread (in the hook, or in a destructor run by a
+ * thread that is ending because of a panic) aborts (SIGABRT) with
+ *
+ *	thread '<name>' panicked while processing a panic. aborting.
+ *
+ * A panic in a thread-local destructor of a thread that did not panic has
+ * no boundary left to reach either; it aborts with
+ *
+ *	fatal runtime error: thread-local destructor panicked, aborting
+ *
+ * Payloads: the formatted message, in a block owned by whoever caught it,
+ * freed with weft_panic_free() (or passed on with weft_resume_panic()). A
+ * payload nobody collects is freed: by weft_join() with a NULL result, by a
+ * detached thread, by weft_catch_panic() with a NULL result, by a scope for
+ * its unjoined threads. See Documentation/panic.rst.
  */
 
 /* The payload: what a boundary receives. Owned by whoever catches it. */
@@ -49,9 +76,11 @@ typedef void (*weft_panic_hook_t)(const struct weft_panic_info *info);
  * weft_panic_at() - panic: report through the hook, then unwind
  * @file: where (weft_panic() passes __FILE__)
  * @line: where (__LINE__)
- * @fmt: printf-style message format
+ * @fmt: printf-style message format (see weft_vsnprintf())
  *
- * Never returns.
+ * Formats the payload first (a message that cannot be allocated becomes a
+ * fixed "out of memory" payload), sets weft_panicking(), calls the hook,
+ * then jumps to the nearest boundary. Never returns.
  */
 __attribute__((noreturn, format(printf, 3, 4))) void weft_panic_at(const char *file, int line,
 								    const char *fmt, ...);
@@ -60,7 +89,11 @@ __attribute__((noreturn, format(printf, 3, 4))) void weft_panic_at(const char *f
  * weft_catch_panic() - call @fn(@arg), catching a panic (Rust's catch_unwind)
  * @fn: the function
  * @arg: its argument
- * @result: receives @fn's return value, or the struct weft_panic * payload
+ * @result: if non-NULL, receives @fn's return value, or the struct
+ *          weft_panic * payload if it panicked; if NULL, a payload is freed
+ *
+ * Boundaries nest: a panic goes to the innermost one. Once caught, the
+ * panic is no longer in flight (weft_panicking() is false again).
  *
  * Return: 0 if @fn returned, WEFT_PANICKED (1) if it panicked; then the
  * caller owns the payload (weft_panic_free() or weft_resume_panic()).
@@ -71,14 +104,29 @@ int weft_catch_panic(void *(*fn)(void *), void *arg, void **result);
  * weft_resume_panic() - continue unwinding with a caught payload (resume_unwind)
  * @payload: from weft_catch_panic() or weft_join(); ownership passes on
  *
- * Does not call the panic hook again. Never returns.
+ * Does not call the panic hook again: the panic was reported once. With no
+ * boundary left it exits 101 (main) as weft_panic() does; called while a
+ * panic is in flight it aborts. Never returns.
  */
 __attribute__((noreturn)) void weft_resume_panic(struct weft_panic *payload);
 
-/** weft_panicking() - is a panic in flight in the calling thread? Return: true if so. */
+/**
+ * weft_panicking() - is a panic in flight in the calling thread?
+ *
+ * True from the moment weft_panic() is called (so inside the hook) until a
+ * weft_catch_panic() catches it; stays true in a thread that a panic ended,
+ * while its thread-local destructors run. Rust's std::thread::panicking().
+ *
+ * Return: true if so.
+ */
 bool weft_panicking(void);
 
-/** weft_panic_message() - the formatted message of a payload. @p: the payload. */
+/**
+ * weft_panic_message() - the formatted message of a payload
+ * @p: the payload, or NULL
+ *
+ * Return: the message, valid until the payload is freed; NULL for NULL.
+ */
 const char *weft_panic_message(const struct weft_panic *p);
 
 /** weft_panic_free() - free a payload; NULL is ignored. @p: the payload. */
@@ -88,7 +136,9 @@ void weft_panic_free(struct weft_panic *p);
  * weft_set_panic_hook() - replace the function that reports panics (Rust's set_hook)
  * @hook: the new hook, or NULL for the default one
  *
- * The hook runs in the panicking thread, before unwinding.
+ * The hook runs in the panicking thread, before unwinding, with
+ * weft_panicking() true: a panic inside it aborts. It is process-wide and
+ * may be replaced at any time from any thread.
  *
  * Return: the previous hook (never NULL).
  */

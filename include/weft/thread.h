@@ -186,7 +186,8 @@ void weft_yield(void);
  * the start, so a signal handler that interrupts the sleep does not make it
  * drift: it resumes towards the same deadline.
  *
- * Return: 0 (always, once the deadline has passed).
+ * Return: 0 once the deadline has passed, or -errno if clock_nanosleep(2)
+ * fails for another reason than a signal (never in practice).
  */
 int weft_sleep(uint64_t ns);
 

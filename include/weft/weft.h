@@ -5,9 +5,13 @@
 
 #include <weft/alloc.h>
 #include <weft/fault.h>
+#include <weft/green.h>
 #include <weft/io.h>
+#include <weft/key.h>
+#include <weft/local.h>
 #include <weft/panic.h>
 #include <weft/process.h>
+#include <weft/scope.h>
 #include <weft/signal.h>
 #include <weft/string.h>
 #include <weft/thread.h>

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+/* Tour chapter 2: two named threads, where their stacks and TLS live, park/unpark, join, detach. */
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tour.h"
+
+/* Every thread has its own copy, at the same offset from its own thread pointer. */
+static __thread int visits;
+
+/* What a thread saw of itself; main prints it, so that lines never interleave. */
+struct report {
+	weft_thread_id_t id;
+	const char *name;
+	int tid;
+	char *stack_local;	/* the address of a local variable: on this thread's stack */
+	char *tls_local;	/* &visits in this thread */
+	int visits;		/* 1 in every thread: each incremented its own copy */
+	atomic_bool released;	/* set by main before it unparks the thread */
+};
+
+static struct weft_thread *main_thread;
+static atomic_int reported;
+
+static void *weave(void *arg)
+{
+	struct report *r = arg;
+	struct weft_thread *self = weft_current();
+	char local = 0, *message = weft_malloc(64);
+
+	visits++;
+	r->id = weft_thread_id(self);
+	r->name = weft_thread_name(self);
+	r->tid = weft_thread_tid(self);
+	r->stack_local = &local;
+	r->tls_local = (char *)&visits;
+	r->visits = visits;
+	atomic_fetch_add_explicit(&reported, 1, memory_order_release);
+	weft_unpark(main_thread);
+	/* main may unpark us before we sleep or after: the token covers both. */
+	while (!atomic_load_explicit(&r->released, memory_order_acquire))
+		weft_park();
+	if (message)
+		weft_snprintf(message, 64, "'%s' was here", r->name);
+	return message;		/* the joiner owns it now, like a JoinHandle<String> */
+}
+
+static void *on_its_own(void *arg)
+{
+	tour_say("detach: thread %llu runs on with no handle; when it exits it unmaps its own\n"
+		 "  stack using registers only (weft_arch_unmap_and_exit)\n",
+		 (unsigned long long)weft_thread_id(weft_current()));
+	atomic_store_explicit((atomic_bool *)arg, true, memory_order_release);
+	weft_unpark(main_thread);
+	return NULL;
+}
+
+static void show(const struct report *r)
+{
+	tour_say("  ThreadId %llu '%s', kernel tid %d, comm '%.15s'\n"
+		 "    stack %p  &visits %p (= %d)  TLS - stack = %ld KiB\n",
+		 (unsigned long long)r->id, r->name, r->tid, r->name, r->stack_local,
+		 r->tls_local, r->visits, (long)(r->tls_local - r->stack_local) / 1024);
+}
+
+void tour_threads(void)
+{
+	static struct report reports[2];
+	const struct weft_builder builders[2] = {
+		{ .name = "shuttle" },				/* 2 MiB stack, the default */
+		{ .name = "heddle-and-reed-frame", .stack_size = 64 * 1024 },
+	};
+	struct weft_join_handle handles[2], detached;
+	atomic_bool detached_done = false;
+	char local = 0;
+
+	tour_heading("2. Threads");
+	main_thread = weft_current();
+	visits++;
+	for (int i = 0; i < 2; i++) {
+		int err = weft_builder_spawn(&builders[i], &handles[i], weave, &reports[i]);
+
+		if (err) {
+			tour_say("spawn: error %d\n", err);
+			return;
+		}
+	}
+	while (atomic_load_explicit(&reported, memory_order_acquire) < 2)
+		weft_park();
+
+	tour_say("main: ThreadId %llu '%s', kernel tid %d (= the process id)\n"
+		 "    stack %p  &visits %p (= %d)  (its TLS is a separate mapping)\n",
+		 (unsigned long long)weft_thread_id(main_thread), weft_thread_name(main_thread),
+		 weft_thread_tid(main_thread), (void *)&local, (void *)&visits, visits);
+	for (int i = 0; i < 2; i++)
+		show(&reports[i]);
+	tour_say("A spawned thread is one mapping, [guard|stack|guard|altstack|TLS|TCB]. The\n"
+		 "stack grows down, away from its TLS, so TLS - stack (a guard page and the\n"
+		 "altstack) is the same for 2 MiB and 64 KiB; the guard page that stops an\n"
+		 "overflow is one stack size further down. The kernel keeps 15 bytes of a name\n"
+		 "in /proc/self/task/TID/comm (WEFT_TRACE=1 shows the prctl that sets it).\n");
+
+	/* The token: an unpark made before the park is kept, and the park returns at once. */
+	weft_unpark(main_thread);
+	weft_park();
+	tour_say("park: unpark(main) then park(): returned at once, the token was waiting\n");
+
+	for (int i = 0; i < 2; i++) {
+		atomic_store_explicit(&reports[i].released, true, memory_order_release);
+		weft_unpark(weft_join_handle_thread(&handles[i]));
+	}
+	for (int i = 0; i < 2; i++) {
+		void *message = NULL;
+		int err = weft_join(&handles[i], &message);
+
+		tour_say("join: %d, result \"%s\"\n", err, message ? (char *)message : "?");
+		weft_free(message);
+	}
+
+	if (weft_spawn(&detached, on_its_own, &detached_done) == 0) {
+		weft_detach(&detached);
+		while (!atomic_load_explicit(&detached_done, memory_order_acquire))
+			weft_park();
+	}
+}

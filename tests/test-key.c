@@ -1,0 +1,883 @@
+// SPDX-License-Identifier: MIT
+/* OS-style keys: create/delete/get/set, id reuse, POSIX destructor rounds, for_each, StaticKey. */
+#include <linux/errno.h>
+#include <linux/fcntl.h>
+
+#include <weft/alloc.h>
+#include <weft/fault.h>
+#include <weft/key.h>
+#include <weft/local.h>
+#include <weft/thread.h>
+
+#include "harness.h"
+#include "sys.h"
+#include "thread.h"
+
+/* Internal, called here directly to reach the state after a thread's key teardown. */
+void weft_key_run_dtors(void);
+
+#define ID(key) ((key) & 1023u)
+
+/* Run @fn in a new thread and wait for it (and so for its destructors). */
+static void *run_in_thread(weft_thread_fn fn, void *arg, const char *name)
+{
+	struct weft_builder b = { .name = name };
+	struct weft_join_handle h;
+	void *result = NULL;
+
+	if (weft_builder_spawn(&b, &h, fn, arg) || weft_join(&h, &result))
+		__test_abort();
+	return result;
+}
+
+/* ---- basics and errors ---------------------------------------------------- */
+
+static void nothing(void *value, void *arg)
+{
+}
+
+TEST(create_set_get_delete_and_invalid_keys)
+{
+	weft_key_t k, k2;
+	int x, y;
+
+	ASSERT_EQ(weft_key_create(NULL, NULL), -EINVAL);
+	ASSERT_EQ(weft_key_create(&k, NULL), 0);
+	ASSERT_NE(k, 0);
+	ASSERT_NULL(weft_key_get(k));
+	ASSERT_EQ(weft_key_set(k, &x), 0);
+	ASSERT_EQ(weft_key_get(k), &x);
+	ASSERT_EQ(weft_key_set(k, &y), 0);
+	ASSERT_EQ(weft_key_get(k), &y);
+
+	ASSERT_EQ(weft_key_set(0, &x), -EINVAL);
+	ASSERT_NULL(weft_key_get(0));
+	ASSERT_EQ(weft_key_set(k + 1, &x), -EINVAL);	/* an id never handed out */
+	ASSERT_EQ(weft_key_set(k ^ (1u << 10), &x), -EINVAL);	/* another generation */
+	ASSERT_NULL(weft_key_get(k ^ (1u << 10)));
+	ASSERT_EQ(weft_key_for_each(k, NULL, NULL), -EINVAL);
+
+	ASSERT_EQ(weft_key_delete(k), 0);
+	ASSERT_EQ(weft_key_delete(k), -EINVAL);
+	ASSERT_EQ(weft_key_delete(0), -EINVAL);
+	ASSERT_NULL(weft_key_get(k));
+	ASSERT_EQ(weft_key_set(k, &x), -EINVAL);
+	ASSERT_EQ(weft_key_for_each(k, nothing, NULL), -EINVAL);
+
+	/* The id comes back with a new generation and reads NULL. */
+	ASSERT_EQ(weft_key_create(&k2, NULL), 0);
+	ASSERT_EQ(ID(k2), ID(k));
+	ASSERT_NE(k2, k);
+	ASSERT_NULL(weft_key_get(k2));
+	ASSERT_NULL(weft_key_get(k));
+}
+
+static weft_key_t shared_key;
+
+static void *set_and_check_own_value(void *arg)
+{
+	long mine = (long)arg;
+
+	if (weft_key_get(shared_key) != NULL)
+		return (void *)1;
+	for (int i = 0; i < 100; i++) {
+		if (weft_key_set(shared_key, (void *)(mine + i)))
+			return (void *)2;
+		weft_yield();
+		if (weft_key_get(shared_key) != (void *)(mine + i))
+			return (void *)3;
+	}
+	return NULL;
+}
+
+TEST(values_are_per_thread)
+{
+	struct weft_join_handle h[8];
+	void *r;
+
+	ASSERT_EQ(weft_key_create(&shared_key, NULL), 0);
+	ASSERT_EQ(weft_key_set(shared_key, (void *)-1L), 0);
+	for (int i = 0; i < 8; i++)
+		ASSERT_EQ(weft_spawn(&h[i], set_and_check_own_value, (void *)(i * 1000L + 1)), 0);
+	for (int i = 0; i < 8; i++) {
+		ASSERT_EQ(weft_join(&h[i], &r), 0);
+		ASSERT_NULL(r);
+	}
+	ASSERT_EQ(weft_key_get(shared_key), (void *)-1L);
+}
+
+TEST(keys_max_create_delete_recreate)
+{
+	static weft_key_t k[WEFT_KEYS_MAX];
+	static unsigned char id_seen[WEFT_KEYS_MAX];
+	weft_key_t extra;
+
+	for (int round = 0; round < 3; round++) {
+		memset(id_seen, 0, sizeof(id_seen));
+		for (int i = 0; i < WEFT_KEYS_MAX; i++) {
+			ASSERT_EQ(weft_key_create(&k[i], NULL), 0);
+			ASSERT_EQ(id_seen[ID(k[i])], 0);
+			id_seen[ID(k[i])] = 1;
+			ASSERT_EQ(weft_key_set(k[i], &k[i]), 0);
+		}
+		ASSERT_EQ(weft_key_create(&extra, NULL), -EAGAIN);
+		for (int i = 0; i < WEFT_KEYS_MAX; i++)
+			ASSERT_EQ(weft_key_get(k[i]), &k[i]);
+		ASSERT_EQ(weft_tcb()->key_capacity, WEFT_KEYS_MAX);
+		for (int i = 0; i < WEFT_KEYS_MAX; i++)
+			ASSERT_EQ(weft_key_delete(k[i]), 0);
+		for (int i = 0; i < WEFT_KEYS_MAX; i++)
+			ASSERT_NULL(weft_key_get(k[i]));
+	}
+}
+
+/* A reused id reads NULL in a thread that had a value under the old key. */
+static weft_key_t old_key, new_key;
+static _Atomic int reuse_step;
+static struct weft_thread *reuse_main;
+static _Atomic int reuse_dtor_calls;
+
+static void count_reuse_dtor(void *v)
+{
+	atomic_fetch_add(&reuse_dtor_calls, 1);
+}
+
+static void *hold_value_across_reuse(void *arg)
+{
+	long ok;
+
+	weft_key_set(old_key, (void *)0x1234);
+	atomic_store(&reuse_step, 1);
+	weft_unpark(reuse_main);
+	while (atomic_load(&reuse_step) != 2)
+		weft_park();
+	ok = weft_key_get(new_key) == NULL && weft_key_get(old_key) == NULL &&
+	     weft_key_set(old_key, (void *)1) == -EINVAL;
+	return (void *)ok;
+}
+
+TEST(a_reused_id_reads_null_in_every_thread)
+{
+	struct weft_join_handle h;
+	void *ok;
+
+	reuse_main = weft_current();
+	ASSERT_EQ(weft_key_create(&old_key, count_reuse_dtor), 0);
+	ASSERT_EQ(weft_key_set(old_key, (void *)0x5678), 0);
+	ASSERT_EQ(weft_spawn(&h, hold_value_across_reuse, NULL), 0);
+	while (atomic_load(&reuse_step) != 1)
+		weft_park();
+	ASSERT_EQ(weft_key_delete(old_key), 0);
+	ASSERT_EQ(weft_key_create(&new_key, count_reuse_dtor), 0);
+	ASSERT_EQ(ID(new_key), ID(old_key));
+	ASSERT_NULL(weft_key_get(new_key));
+	atomic_store(&reuse_step, 2);
+	weft_unpark(weft_join_handle_thread(&h));
+	ASSERT_EQ(weft_join(&h, &ok), 0);
+	ASSERT_EQ((long)ok, 1);
+	/* Delete calls no destructor, and the new key had no value to destroy. */
+	ASSERT_EQ(atomic_load(&reuse_dtor_calls), 0);
+}
+
+/* ---- growth: folly's factors, and allocation failure ------------------------ */
+
+TEST(arrays_grow_by_follys_factors)
+{
+	static weft_key_t k[300];
+
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(weft_key_create(&k[i], NULL), 0);
+	/* 3 ids exist: (0 + 5) * 1.7 = 8 > 3, so (0 + 5) * 1.1 = 5. */
+	ASSERT_EQ(weft_key_set(k[0], k), 0);
+	ASSERT_EQ(weft_tcb()->key_capacity, 5);
+	ASSERT_EQ(weft_key_set(k[0], NULL), 0);
+	for (int i = 3; i < 300; i++)
+		ASSERT_EQ(weft_key_create(&k[i], NULL), 0);
+	/* 300 ids exist: id 50 gets (50 + 5) * 1.7 = 93, id 200 gets 205 * 1.1 = 225. */
+	ASSERT_EQ(weft_key_set(k[50], k), 0);
+	ASSERT_EQ(weft_tcb()->key_capacity, 93);
+	ASSERT_EQ(weft_key_set(k[200], k), 0);
+	ASSERT_EQ(weft_tcb()->key_capacity, 225);
+	/* Values survive the copies; NULL past the end never allocates. */
+	ASSERT_EQ(weft_key_get(k[50]), k);
+	ASSERT_EQ(weft_key_set(k[299], NULL), 0);
+	ASSERT_EQ(weft_tcb()->key_capacity, 225);
+}
+
+static void count_value(void *value, void *arg)
+{
+	if (value)
+		(*(int *)arg)++;
+}
+
+TEST(growth_failure_is_enomem_with_nothing_changed)
+{
+	static weft_key_t k[400];
+	struct weft_alloc_stats before, after;
+	int n = 0;
+
+	for (int i = 0; i < 400; i++)
+		ASSERT_EQ(weft_key_create(&k[i], NULL), 0);
+
+	/* The first array: a large block (> 2 KiB), so a fresh mmap. */
+	weft_alloc_stats(&before);
+	ASSERT_EQ(weft_fault_inject(__NR_mmap, 1, ENOMEM), 0);
+	ASSERT_EQ(weft_key_set(k[350], k), -ENOMEM);
+	ASSERT_EQ(weft_fault_fired(), 1);
+	weft_fault_clear();
+	weft_alloc_stats(&after);
+	ASSERT_EQ(after.blocks, before.blocks);
+	ASSERT_NULL(weft_tcb()->key_values);
+	ASSERT_EQ(weft_tcb()->key_capacity, 0);
+	ASSERT_NULL(weft_tcb()->key_next);	/* not linked into the thread list */
+	ASSERT_EQ(weft_key_for_each(k[350], count_value, &n), 0);
+	ASSERT_NULL(weft_key_get(k[350]));
+
+	/* Growing an existing array. */
+	ASSERT_EQ(weft_key_set(k[3], k), 0);
+	size_t capacity = weft_tcb()->key_capacity;
+	void **values = weft_tcb()->key_values;
+
+	weft_alloc_stats(&before);
+	ASSERT_EQ(weft_fault_inject(__NR_mmap, 1, ENOMEM), 0);
+	ASSERT_EQ(weft_key_set(k[350], k), -ENOMEM);
+	ASSERT_EQ(weft_fault_fired(), 1);
+	weft_fault_clear();
+	weft_alloc_stats(&after);
+	ASSERT_EQ(after.blocks, before.blocks);
+	ASSERT_EQ(weft_tcb()->key_capacity, capacity);
+	ASSERT_EQ(weft_tcb()->key_values, values);
+	ASSERT_EQ(weft_key_get(k[3]), k);
+	ASSERT_EQ(weft_key_for_each(k[3], count_value, &n), 1);
+
+	/* And once memory is back, it works. */
+	ASSERT_EQ(weft_key_set(k[350], k), 0);
+	ASSERT_EQ(weft_key_get(k[350]), k);
+	ASSERT_EQ(weft_key_get(k[3]), k);
+}
+
+/* ---- destructor rounds -------------------------------------------------------- */
+
+static weft_key_t sticky_key;
+static int sticky_calls;
+static char sticky_name[32];
+static int sticky_current_ok;
+
+/* Always sets its key again: POSIX stops after WEFT_DESTRUCTOR_ITERATIONS rounds. */
+static void sticky_dtor(void *value)
+{
+	struct weft_thread *t = weft_current();
+
+	sticky_calls++;
+	/* Round 4 is the last: ThreadInfo is still there (it lives in the TCB). */
+	sticky_current_ok = t && weft_thread_id(t) == (weft_thread_id_t)(long)value;
+	weft_strlcpy(sticky_name, t && weft_thread_name(t) ? weft_thread_name(t) : "?",
+		     sizeof(sticky_name));
+	weft_key_set(sticky_key, value);
+}
+
+static void *set_sticky(void *arg)
+{
+	weft_key_set(sticky_key, (void *)(long)weft_thread_id(weft_current()));
+	return NULL;
+}
+
+TEST(a_destructor_that_always_resets_runs_exactly_four_rounds)
+{
+	ASSERT_EQ(weft_key_create(&sticky_key, sticky_dtor), 0);
+	run_in_thread(set_sticky, NULL, "sticky");
+	ASSERT_EQ(sticky_calls, WEFT_DESTRUCTOR_ITERATIONS);
+	ASSERT_TRUE(sticky_current_ok);
+	ASSERT_STREQ(sticky_name, "sticky");
+}
+
+/* Two keys whose destructors set each other: at most one call per key per round. */
+static weft_key_t ping_key, pong_key;
+static int ping_calls, pong_calls;
+
+static void ping_dtor(void *v)
+{
+	ping_calls++;
+	weft_key_set(pong_key, v);
+}
+
+static void pong_dtor(void *v)
+{
+	pong_calls++;
+	weft_key_set(ping_key, v);
+}
+
+static void *set_ping(void *arg)
+{
+	weft_key_set(ping_key, (void *)1);
+	return NULL;
+}
+
+TEST(keys_whose_destructors_set_each_other_stop_after_four_rounds)
+{
+	ASSERT_EQ(weft_key_create(&ping_key, ping_dtor), 0);
+	ASSERT_EQ(weft_key_create(&pong_key, pong_dtor), 0);
+	ASSERT_LT(ID(ping_key), ID(pong_key));
+	run_in_thread(set_ping, NULL, "ping-pong");
+	/* Ids in order: each round runs ping (sets pong) then pong (sets ping). */
+	ASSERT_EQ(ping_calls, WEFT_DESTRUCTOR_ITERATIONS);
+	ASSERT_EQ(pong_calls, WEFT_DESTRUCTOR_ITERATIONS);
+}
+
+/* Only non-NULL values are destroyed, each with the value, once. */
+static weft_key_t clearer_key, cleared_key, no_dtor_key, nulled_key;
+static long destroyed[8];
+static int destroyed_count;
+
+static void record(void *v)
+{
+	if (destroyed_count < 8)
+		destroyed[destroyed_count++] = (long)v;
+}
+
+static void clearer_dtor(void *v)
+{
+	record(v);
+	weft_key_set(cleared_key, NULL);	/* later id, same round: now skipped */
+	/* In its own destructor, the key's slot is already NULL. */
+	if (weft_key_get(clearer_key) != NULL)
+		record((void *)-1L);
+}
+
+static void *set_four(void *arg)
+{
+	weft_key_set(clearer_key, (void *)10);
+	weft_key_set(cleared_key, (void *)20);
+	weft_key_set(no_dtor_key, (void *)30);
+	weft_key_set(nulled_key, (void *)40);
+	weft_key_set(nulled_key, NULL);
+	return NULL;
+}
+
+TEST(destructors_run_only_for_non_null_values)
+{
+	ASSERT_EQ(weft_key_create(&clearer_key, clearer_dtor), 0);
+	ASSERT_EQ(weft_key_create(&cleared_key, record), 0);
+	ASSERT_EQ(weft_key_create(&no_dtor_key, NULL), 0);
+	ASSERT_EQ(weft_key_create(&nulled_key, record), 0);
+	run_in_thread(set_four, NULL, "non-null");
+	ASSERT_EQ(destroyed_count, 1);
+	ASSERT_EQ(destroyed[0], 10);
+}
+
+struct owned {
+	struct weft_thread *owner;
+	long value;
+};
+
+static weft_key_t owned_key;
+static _Atomic int owned_ok, owned_bad;
+
+static void check_owner(void *v)
+{
+	struct owned *o = v;
+
+	if (o->owner == weft_current() && o->value == (long)weft_thread_id(o->owner))
+		atomic_fetch_add(&owned_ok, 1);
+	else
+		atomic_fetch_add(&owned_bad, 1);
+	weft_free(o);
+}
+
+static void *set_owned(void *arg)
+{
+	struct owned *o = weft_malloc(sizeof(*o));
+
+	if (!o)
+		return (void *)1;
+	o->owner = weft_current();
+	o->value = (long)weft_thread_id(o->owner);
+	weft_key_set(owned_key, o);
+	weft_yield();
+	return NULL;
+}
+
+TEST(values_are_destroyed_in_their_threads_with_their_own_values)
+{
+	struct weft_join_handle h[16];
+
+	ASSERT_EQ(weft_key_create(&owned_key, check_owner), 0);
+	for (int i = 0; i < 16; i++)
+		ASSERT_EQ(weft_spawn(&h[i], set_owned, NULL), 0);
+	for (int i = 0; i < 16; i++)
+		ASSERT_EQ(weft_join(&h[i], NULL), 0);
+	ASSERT_EQ(atomic_load(&owned_ok), 16);
+	ASSERT_EQ(atomic_load(&owned_bad), 0);
+}
+
+/* LocalKeys and keys together: each kind's destructors may use the other kind. */
+static char mix_log[16];
+static int mix_len;
+static weft_key_t mix_key;
+
+static void mix_key_dtor(void *v);
+static void log_local_late(long *v)
+{
+	mix_log[mix_len++] = 'l';
+}
+WEFT_THREAD_LOCAL(long, local_late, 0, log_local_late);
+
+static void log_local_early(long *v)
+{
+	mix_log[mix_len++] = 'L';
+	weft_key_set(mix_key, (void *)1);	/* a key value set by a LocalKey destructor */
+}
+WEFT_THREAD_LOCAL(long, local_early, 0, log_local_early);
+
+static void mix_key_dtor(void *v)
+{
+	mix_log[mix_len++] = (char)('0' + (long)v);
+	if ((long)v == 1) {
+		weft_local_set(local_late, 1);	/* first touched in round 1 */
+		weft_key_set(mix_key, (void *)2);
+	}
+}
+
+static void *touch_local_early(void *arg)
+{
+	weft_local_get(local_early);
+	return NULL;
+}
+
+TEST(local_and_key_destructors_may_use_each_other)
+{
+	ASSERT_EQ(weft_key_create(&mix_key, mix_key_dtor), 0);
+	run_in_thread(touch_local_early, NULL, "mix");
+	/* LocalKeys, key round 1, LocalKeys it touched, key round 2. */
+	mix_log[mix_len] = 0;
+	ASSERT_STREQ(mix_log, "L1l2");
+}
+
+/* After the thread's rounds are over, set refuses rather than relink a dying TCB. */
+static void *set_after_teardown(void *arg)
+{
+	weft_key_t k = *(weft_key_t *)arg;
+
+	if (weft_key_set(k, (void *)1))
+		return (void *)1;
+	weft_key_run_dtors();
+	if (weft_tcb()->key_values || weft_key_get(k))
+		return (void *)2;
+	if (weft_key_set(k, (void *)1) != -EBUSY)
+		return (void *)3;
+	if (weft_key_set(k, NULL) != 0)
+		return (void *)4;
+	return NULL;
+}
+
+TEST(set_after_the_threads_rounds_is_ebusy)
+{
+	weft_key_t k;
+	int n = 0;
+
+	ASSERT_EQ(weft_key_create(&k, NULL), 0);
+	ASSERT_NULL(run_in_thread(set_after_teardown, &k, "late-set"));
+	ASSERT_EQ(weft_key_for_each(k, count_value, &n), 0);
+}
+
+/* join() returns after the key destructors, and delete waits for a running round. */
+static weft_key_t slow_key;
+static struct weft_thread *slow_main;
+static _Atomic int slow_started, slow_release, slow_finished, deleter_started, deleted;
+
+static void slow_dtor(void *v)
+{
+	atomic_store(&slow_started, 1);
+	weft_unpark(slow_main);
+	while (!atomic_load(&slow_release))
+		weft_park();
+	for (int i = 0; i < 100; i++)
+		weft_yield();	/* the deleter is in weft_key_delete() by now, most likely */
+	if (atomic_load(&deleted))
+		atomic_store(&slow_finished, -1);	/* delete did not wait for us */
+	else
+		atomic_store(&slow_finished, 1);
+}
+
+static void *set_slow_key(void *arg)
+{
+	weft_key_set(slow_key, (void *)1);
+	return NULL;
+}
+
+static void *delete_slow_key(void *arg)
+{
+	struct weft_thread *dtor_thread = arg;
+
+	atomic_store(&deleter_started, 1);
+	atomic_store(&slow_release, 1);
+	weft_unpark(dtor_thread);
+	weft_thread_put(dtor_thread);	/* taken by the spawner: it may be joined by now */
+	if (weft_key_delete(slow_key))
+		return (void *)1;
+	atomic_store(&deleted, 1);
+	return NULL;
+}
+
+TEST(join_and_delete_wait_for_the_destructor_rounds)
+{
+	struct weft_join_handle h, deleter;
+
+	slow_main = weft_current();
+	ASSERT_EQ(weft_key_create(&slow_key, slow_dtor), 0);
+	ASSERT_EQ(weft_spawn(&h, set_slow_key, NULL), 0);
+	while (!atomic_load(&slow_started))
+		weft_park();
+	ASSERT_EQ(weft_is_finished(&h), 0);
+	ASSERT_EQ(weft_spawn(&deleter, delete_slow_key,
+			     weft_thread_get(weft_join_handle_thread(&h))), 0);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	ASSERT_EQ(atomic_load(&slow_finished), 1);
+	ASSERT_EQ(weft_join(&deleter, NULL), 0);
+	ASSERT_EQ(atomic_load(&deleted), 1);
+}
+
+/* ---- for_each ------------------------------------------------------------------- */
+
+static weft_key_t fe_key;
+static int fe_from_dtor = 1, fe_delete_in_fn = 1, fe_create_in_fn = 1, fe_grow_in_fn = 1;
+static int fe_set_in_fn = 1, fe_calls, fe_null_last;
+
+static void fe_dtor(void *v)
+{
+	fe_from_dtor = weft_key_for_each(fe_key, nothing, NULL);
+}
+
+static void fe_fn(void *value, void *arg)
+{
+	weft_key_t k;
+
+	fe_calls++;
+	fe_null_last = value == NULL;
+	if (value)
+		return;
+	fe_delete_in_fn = weft_key_delete(fe_key);
+	fe_create_in_fn = weft_key_create(&k, NULL);
+	fe_set_in_fn = weft_key_set(fe_key, (void *)8);		/* covered: no growth */
+	fe_grow_in_fn = weft_key_set(*(weft_key_t *)arg, (void *)8);	/* needs growth */
+}
+
+static void *set_fe_key(void *arg)
+{
+	weft_key_set(fe_key, (void *)1);
+	return NULL;
+}
+
+TEST(for_each_visits_values_then_null_and_refuses_what_would_deadlock)
+{
+	static weft_key_t k[40];
+
+	ASSERT_EQ(weft_key_create(&fe_key, fe_dtor), 0);
+	for (int i = 0; i < 40; i++)
+		ASSERT_EQ(weft_key_create(&k[i], NULL), 0);
+	ASSERT_EQ(weft_key_set(fe_key, (void *)7), 0);
+	ASSERT_EQ(weft_key_for_each(fe_key, fe_fn, &k[39]), 1);
+	ASSERT_EQ(fe_calls, 2);
+	ASSERT_TRUE(fe_null_last);
+	ASSERT_EQ(fe_delete_in_fn, -EDEADLK);
+	ASSERT_EQ(fe_create_in_fn, -EDEADLK);
+	ASSERT_EQ(fe_set_in_fn, 0);
+	ASSERT_EQ(fe_grow_in_fn, -EDEADLK);
+	ASSERT_EQ(weft_key_get(fe_key), (void *)8);
+	run_in_thread(set_fe_key, NULL, "fe");
+	ASSERT_EQ(fe_from_dtor, -EDEADLK);
+}
+
+/*
+ * Per-thread counters summed by for_each, checked against the increments
+ * under way while threads start, count, reset and exit. An increment is
+ * bracketed by begun++ and done++; a sum taken between reading done (lo)
+ * and begun (hi) must lie in [lo, hi]: a count missed by a racing exit or
+ * reset would fall below lo, one counted twice would rise above hi.
+ */
+struct counter {
+	_Atomic long n;
+};
+
+static weft_key_t sum_key;
+static _Atomic long retired, begun, done;
+static struct weft_lock reset_lock = WEFT_LOCK_INIT;
+static _Atomic int stop_reader;
+static long reader_checks;
+
+/* At exit, under the exit lock (shared): atomic with respect to for_each. */
+static void retire_counter(void *p)
+{
+	struct counter *c = p;
+
+	atomic_fetch_add(&retired, atomic_load(&c->n));
+	weft_free(c);
+}
+
+static void add_counter(void *value, void *arg)
+{
+	long *sum = arg;
+
+	/* The last call, still under the locks: what exited or reset threads left. */
+	*sum += value ? atomic_load(&((struct counter *)value)->n) : atomic_load(&retired);
+}
+
+static void *count_and_reset(void *arg)
+{
+	long iterations = (long)arg;
+
+	for (long i = 0; i < iterations; i++) {
+		struct counter *c = weft_key_get(sum_key);
+
+		if (!c) {
+			c = weft_calloc(1, sizeof(*c));
+			if (!c || weft_key_set(sum_key, c))
+				return (void *)1;
+		}
+		atomic_fetch_add(&begun, 1);
+		atomic_fetch_add(&c->n, 1);
+		atomic_fetch_add(&done, 1);
+		if (i % 50 == 49) {
+			/* A reset, atomic for readers through reset_lock. */
+			weft_lock(&reset_lock);
+			weft_key_set(sum_key, NULL);
+			atomic_fetch_add(&retired, atomic_load(&c->n));
+			weft_unlock(&reset_lock);
+			weft_free(c);
+		}
+	}
+	return NULL;
+}
+
+static long sum_counters(void)
+{
+	long sum = 0;
+
+	weft_lock(&reset_lock);
+	weft_key_for_each(sum_key, add_counter, &sum);
+	weft_unlock(&reset_lock);
+	return sum;
+}
+
+static void *check_sums(void *arg)
+{
+	long bad = 0;
+
+	while (!atomic_load(&stop_reader)) {
+		long lo = atomic_load(&done), sum = sum_counters(), hi = atomic_load(&begun);
+
+		if (sum < lo || sum > hi)
+			bad++;
+		reader_checks++;
+	}
+	return (void *)bad;
+}
+
+TEST_TIMEOUT(for_each_sums_stay_exact_while_threads_start_reset_and_exit, 120)
+{
+	int waves = test_under_qemu() ? 15 : 60, per_wave = 4;
+	long iterations = 333, total = (long)waves * per_wave * iterations;
+	struct weft_join_handle reader, h[4];
+	void *bad;
+
+	ASSERT_EQ(weft_key_create(&sum_key, retire_counter), 0);
+	ASSERT_EQ(weft_spawn(&reader, check_sums, NULL), 0);
+	for (int w = 0; w < waves; w++) {
+		for (int i = 0; i < per_wave; i++)
+			ASSERT_EQ(weft_spawn(&h[i], count_and_reset, (void *)iterations), 0);
+		for (int i = 0; i < per_wave; i++) {
+			ASSERT_EQ(weft_join(&h[i], &bad), 0);
+			ASSERT_NULL(bad);
+		}
+	}
+	atomic_store(&stop_reader, 1);
+	ASSERT_EQ(weft_join(&reader, &bad), 0);
+	ASSERT_EQ((long)bad, 0);
+	ASSERT_GT(reader_checks, 0);
+	ASSERT_EQ(atomic_load(&begun), total);
+	ASSERT_EQ(sum_counters(), total);
+}
+
+/* ---- StaticKey --------------------------------------------------------------- */
+
+static struct weft_static_key lazy = WEFT_STATIC_KEY_INIT(NULL);
+static _Atomic int lazy_go, lazy_ready;
+
+static void *race_for_the_static_key(void *arg)
+{
+	atomic_fetch_add(&lazy_ready, 1);
+	while (!atomic_load(&lazy_go))
+		;	/* spin: all threads leave the line together */
+	return (void *)(long)weft_static_key(&lazy);
+}
+
+TEST(static_key_racing_threads_agree_and_losers_give_their_keys_back)
+{
+	struct weft_join_handle h[8];
+	weft_key_t k[8], extra;
+	int created = 0;
+	void *r;
+
+	for (int i = 0; i < 8; i++)
+		ASSERT_EQ(weft_spawn(&h[i], race_for_the_static_key, NULL), 0);
+	while (atomic_load(&lazy_ready) != 8)
+		weft_yield();
+	atomic_store(&lazy_go, 1);
+	for (int i = 0; i < 8; i++) {
+		ASSERT_EQ(weft_join(&h[i], &r), 0);
+		k[i] = (weft_key_t)(long)r;
+		ASSERT_NE(k[i], 0);
+		ASSERT_EQ(k[i], k[0]);
+	}
+	ASSERT_EQ(weft_static_key(&lazy), k[0]);
+	ASSERT_EQ(weft_static_key_set(&lazy, &lazy), 0);
+	ASSERT_EQ(weft_static_key_get(&lazy), &lazy);
+	/* Only the winner's key is still taken. */
+	while (weft_key_create(&extra, NULL) == 0)
+		created++;
+	ASSERT_EQ(created, WEFT_KEYS_MAX - 1);
+}
+
+static void free_static_value(void *v)
+{
+	weft_free(v);
+}
+
+static struct weft_static_key lazy_with_dtor = WEFT_STATIC_KEY_INIT(free_static_value);
+
+static void *use_lazy_with_dtor(void *arg)
+{
+	return (void *)(long)weft_static_key_set(&lazy_with_dtor, weft_malloc(32));
+}
+
+TEST(static_key_destructors_run_and_exhaustion_is_reported)
+{
+	static struct weft_static_key never = WEFT_STATIC_KEY_INIT(NULL);
+	struct weft_alloc_stats before, after;
+	weft_key_t extra;
+
+	run_in_thread(use_lazy_with_dtor, NULL, NULL);	/* creates the key, warms up */
+	weft_alloc_stats(&before);
+	ASSERT_NULL(run_in_thread(use_lazy_with_dtor, NULL, NULL));
+	weft_alloc_stats(&after);
+	ASSERT_EQ(after.blocks, before.blocks);
+	while (weft_key_create(&extra, NULL) == 0)
+		;
+	ASSERT_EQ(weft_static_key(&never), 0);
+	ASSERT_NULL(weft_static_key_get(&never));
+	ASSERT_EQ(weft_static_key_set(&never, &never), -EAGAIN);
+}
+
+/* ---- no leak: many threads, many keys ----------------------------------------- */
+
+#define LEAK_KEYS 100
+static weft_key_t leak_keys[LEAK_KEYS];
+
+static void *touch_hundred_keys(void *arg)
+{
+	for (int i = 0; i < LEAK_KEYS; i++) {
+		void *p = weft_malloc(16);
+
+		if (!p || weft_key_set(leak_keys[i], p))
+			return (void *)1;
+	}
+	return NULL;
+}
+
+TEST_TIMEOUT(no_leak_across_ten_thousand_threads_touching_a_hundred_keys, 240)
+{
+	/* qemu-user leaks host memory per thread and spawns 5-7x slower: 2,000 there. */
+	int threads = test_under_qemu() ? 2000 : 10000, maps;
+	struct weft_alloc_stats before, after;
+
+	for (int i = 0; i < LEAK_KEYS; i++)
+		ASSERT_EQ(weft_key_create(&leak_keys[i], weft_free), 0);
+	ASSERT_NULL(run_in_thread(touch_hundred_keys, NULL, NULL));	/* warm up */
+	maps = test_count_maps();
+	weft_alloc_stats(&before);
+	for (int i = 0; i < threads; i++)
+		ASSERT_NULL(run_in_thread(touch_hundred_keys, NULL, NULL));
+	weft_alloc_stats(&after);
+	ASSERT_EQ(after.blocks, before.blocks);
+	ASSERT_EQ(after.bytes, before.bytes);
+	ASSERT_EQ(test_count_maps(), maps);
+}
+
+/* ---- the main thread --------------------------------------------------------- */
+
+static weft_key_t main_key;
+static int main_rounds;
+
+static void say_main_dtor(void *v)
+{
+	main_rounds++;
+	weft_dprintf(1, "key destructor round %d in '%s'\n", main_rounds,
+		     weft_thread_name(weft_current()));
+	weft_key_set(main_key, v);
+}
+
+__attribute__((constructor)) static void maybe_main_thread_mode(void)
+{
+	const char *mode = weft_getenv("WEFT_TEST_KEY_MAIN");
+
+	if (!mode)
+		return;
+	weft_key_create(&main_key, say_main_dtor);
+	weft_key_set(main_key, &main_key);
+	if (!weft_strcmp(mode, "weft_exit"))
+		weft_exit(3);
+	if (!weft_strcmp(mode, "exit_group"))
+		sys_exit_group(4);
+}
+
+static int main_exit_output(const char *mode, char *out, size_t size)
+{
+	char *argv[] = { "test-key", "no-test-has-this-name", NULL };
+	char env[64];
+	char *envp[] = { env, NULL };
+	int fds[2], status = -1;
+	long pid, n, len = 0;
+
+	weft_snprintf(env, sizeof(env), "WEFT_TEST_KEY_MAIN=%s", mode);
+	if (sys_pipe2(fds, O_CLOEXEC))
+		return -1;
+	pid = weft_fork();
+	if (pid == 0) {
+		sys_dup2(fds[1], 1);
+		sys_execve("/proc/self/exe", argv, envp);
+		sys_exit_group(99);
+	}
+	sys_close(fds[1]);
+	while ((n = sys_read(fds[0], out + len, size - 1 - (size_t)len)) > 0)
+		len += n;
+	out[len] = 0;
+	sys_close(fds[0]);
+	sys_wait4((int)pid, &status, 0, NULL);
+	return status;
+}
+
+TEST(main_thread_key_destructors_run_when_main_returns_or_weft_exit)
+{
+	static const char rounds[] = "key destructor round 1 in 'main'\n"
+				     "key destructor round 2 in 'main'\n"
+				     "key destructor round 3 in 'main'\n"
+				     "key destructor round 4 in 'main'\n";
+	char out[2048];
+	int status;
+
+	status = main_exit_output("return", out, sizeof(out));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	ASSERT_NE_NULL(weft_strstr(out, "# Totals:"));
+	ASSERT_NE_NULL(weft_strstr(weft_strstr(out, "# Totals:"), rounds));
+
+	status = main_exit_output("weft_exit", out, sizeof(out));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 3);
+	ASSERT_STREQ(out, rounds);
+
+	status = main_exit_output("exit_group", out, sizeof(out));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 4);
+	ASSERT_STREQ(out, "");
+}
