@@ -751,3 +751,9 @@ void weft_green_unpark(struct weft_thread *t)
 	else
 		remote_push(g->rt, g);
 }
+
+/* For weft_stack_info(): the top of a green thread's stack (it starts there). */
+uintptr_t weft_green_stack_top(const struct weft_green *g)
+{
+	return (uintptr_t)g->stack_map + g->stack_len;
+}

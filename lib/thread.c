@@ -124,6 +124,19 @@ struct weft_thread *weft_current(void)
 	return weft_tcb()->current;
 }
 
+void weft_stack_info(struct weft_stack_info *info)
+{
+	struct weft_tcb *tcb = weft_tcb();
+
+	info->stack_lo = (void *)tcb->guard_hi;
+	info->stack_hi = (void *)(tcb->green_current ? weft_green_stack_top(tcb->green_current)
+						      : tcb->stack_hi);
+	info->guard_lo = (void *)tcb->guard_lo;
+	info->guard_hi = (void *)tcb->guard_hi;
+	info->tp = tcb;
+	info->tls_block = (char *)tcb - weft_start.tls_size;
+}
+
 /* ---- stack size and mapping layout -------------------------------------- */
 
 static size_t default_stack_size(void)

@@ -75,6 +75,7 @@ void weft_thread_exit_work(void);
 void weft_green_park(void);
 void weft_green_park_timeout(uint64_t ns);
 void weft_green_unpark(struct weft_thread *t);
+uintptr_t weft_green_stack_top(const struct weft_green *g);
 
 /* Unmap every cached thread mapping (tests use it to compare mapping counts). */
 void weft_thread_cache_trim(void);

@@ -153,6 +153,34 @@ int weft_thread_tid(const struct weft_thread *t);
 const char *weft_thread_name(const struct weft_thread *t);
 
 /**
+ * struct weft_stack_info - where the calling thread's stack and TLS are
+ * @stack_lo: lowest usable stack address (just above the guard)
+ * @stack_hi: one past the highest (where the stack started); 0 if unknown
+ * @guard_lo: start of the range a fault in which is reported as an overflow
+ * @guard_hi: its end; @guard_lo == @guard_hi if there is none
+ * @tls_block: start of the thread's static TLS block
+ * @tp: the thread pointer (the TCB; the TLS block ends here on x86_64)
+ *
+ * For a spawned thread the guard is its PROT_NONE page. For main it is the
+ * region below the kernel's growable stack (see Documentation/stack-guard.rst).
+ * A green thread reports its own stack and guard page, and its OS thread's TLS.
+ */
+struct weft_stack_info {
+	void *stack_lo;
+	void *stack_hi;
+	void *guard_lo;
+	void *guard_hi;
+	void *tls_block;
+	void *tp;
+};
+
+/**
+ * weft_stack_info() - describe the calling thread's stack, guard and TLS
+ * @info: filled in
+ */
+void weft_stack_info(struct weft_stack_info *info);
+
+/**
  * weft_park() - block until this thread's token is available, then consume it
  *
  * Rust's thread::park(): a weft_unpark() made before the park makes it return

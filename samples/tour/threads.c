@@ -16,6 +16,7 @@ struct report {
 	int tid;
 	char *stack_local;	/* the address of a local variable: on this thread's stack */
 	char *tls_local;	/* &visits in this thread */
+	struct weft_stack_info where;	/* its stack, guard page and TLS block */
 	int visits;		/* 1 in every thread: each incremented its own copy */
 	atomic_bool released;	/* set by main before it unparks the thread */
 };
@@ -36,6 +37,7 @@ static void *weave(void *arg)
 	r->stack_local = &local;
 	r->tls_local = (char *)&visits;
 	r->visits = visits;
+	weft_stack_info(&r->where);
 	atomic_fetch_add_explicit(&reported, 1, memory_order_release);
 	weft_unpark(main_thread);
 	/* main may unpark us before we sleep or after: the token covers both. */
@@ -58,10 +60,17 @@ static void *on_its_own(void *arg)
 
 static void show(const struct report *r)
 {
+	const struct weft_stack_info *w = &r->where;
+
 	tour_say("  ThreadId %llu '%s', kernel tid %d, comm '%.15s'\n"
-		 "    stack %p  &visits %p (= %d)  TLS - stack = %ld KiB\n",
-		 (unsigned long long)r->id, r->name, r->tid, r->name, r->stack_local,
-		 r->tls_local, r->visits, (long)(r->tls_local - r->stack_local) / 1024);
+		 "    guard %p-%p  stack %p-%p (%lu KiB)\n"
+		 "    a local at %p, %ld bytes below the stack top\n"
+		 "    TLS block %p, &visits %p (= %d), tp %p\n",
+		 (unsigned long long)r->id, r->name, r->tid, r->name, w->guard_lo, w->guard_hi,
+		 w->stack_lo, w->stack_hi,
+		 (unsigned long)((char *)w->stack_hi - (char *)w->stack_lo) / 1024,
+		 r->stack_local, (long)((char *)w->stack_hi - r->stack_local), w->tls_block,
+		 r->tls_local, r->visits, w->tp);
 }
 
 void tour_threads(void)
@@ -95,11 +104,11 @@ void tour_threads(void)
 		 weft_thread_tid(main_thread), (void *)&local, (void *)&visits, visits);
 	for (int i = 0; i < 2; i++)
 		show(&reports[i]);
-	tour_say("A spawned thread is one mapping, [guard|stack|guard|altstack|TLS|TCB]. The\n"
-		 "stack grows down, away from its TLS, so TLS - stack (a guard page and the\n"
-		 "altstack) is the same for 2 MiB and 64 KiB; the guard page that stops an\n"
-		 "overflow is one stack size further down. The kernel keeps 15 bytes of a name\n"
-		 "in /proc/self/task/TID/comm (WEFT_TRACE=1 shows the prctl that sets it).\n");
+	tour_say("A spawned thread is one mapping: [guard|altstack|guard|stack|TLS|TCB]. The\n"
+		 "stack grows down from just below its TLS block, towards the PROT_NONE guard\n"
+		 "page that stops an overflow; the TLS block ends at tp, where the TCB starts.\n"
+		 "The kernel keeps 15 bytes of a name in /proc/self/task/TID/comm\n"
+		 "(WEFT_TRACE=1 shows the prctl that sets it).\n");
 
 	/* The token: an unpark made before the park is kept, and the park returns at once. */
 	weft_unpark(main_thread);
