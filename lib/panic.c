@@ -104,7 +104,8 @@ static __attribute__((noreturn)) void unwind(struct weft_tcb *tcb, struct weft_p
 	tcb->panicking = 1;
 	if (!c) {
 		if (tcb->exiting)
-			weft_fatal("fatal runtime error: thread-local destructor panicked, aborting\n");
+			weft_fatal("fatal runtime error: "
+				   "thread-local destructor panicked, aborting\n");
 		/* Rust's behaviour for a panic that reaches main: exit status 101. */
 		weft_exit(101);
 	}

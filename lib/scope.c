@@ -26,17 +26,22 @@
  *   return                                 exit
  *
  * The increment happens in the spawner before clone(2), and the spawner is
- * inside the scope (it is @fn, or a scoped thread that itself still counts),
- * so the counter cannot reach zero while a spawn is under way.
+ * inside the scope: @fn, a scoped thread (it still counts), or a thread of
+ * a scope nested in one of those (whose owner still counts). So the counter
+ * cannot reach zero while a spawn is under way.
  *
- * The decrement is the last thing a scoped thread does with the scope: the
- * moment the counter reads zero the owner may return and the scope, which
- * lives in the owner's stack frame, is gone (Rust issue #98498: the last
- * thread used to read the scope after its decrement to unpark the owner).
- * So the thread takes its own reference on the owner's struct weft_thread
- * before decrementing and unparks through it. That unpark may arrive after
- * the owner has returned: it leaves a token, and the owner's next park
- * returns once, spuriously, which park() allows.
+ * The decrement is the last thing a scoped thread does with the scope. In
+ * Rust, whose scope waits for nothing else, the scope (in the owner's stack
+ * frame) may be gone the moment the counter reads zero: issue #98498 was the
+ * last thread reading it after its decrement to unpark the owner. So the
+ * thread takes its own reference on the owner's struct weft_thread before
+ * decrementing and unparks through it. That unpark may arrive after the
+ * owner has returned: it leaves a token, and the owner's next park returns
+ * once, spuriously, which park() allows. (weft's scope also joins every
+ * thread before returning, so here the scope in fact outlives its threads;
+ * the rule keeps the counter protocol correct on its own. The counter is
+ * still needed: the owner must not take a thread off the list to reap it
+ * while a scoped thread may still join it. Documentation/scope.rst.)
  *
  * The release decrement and the owner's acquire load of zero make every
  * write of every scoped thread visible to the owner once the wait ends.
@@ -47,12 +52,12 @@
  * written once by weft_scope_at() before @fn runs.
  */
 struct weft_scope {
-	_Atomic long running;			/* spawned threads not yet past their exit hook */
-	struct weft_thread *owner;		/* the thread in weft_scope_at() */
-	uint64_t id;				/* unique: see struct weft_scoped_join_handle */
-	struct weft_scope *outer;		/* the owner's enclosing scope, if any */
+	_Atomic long running;		/* spawned threads not yet past their exit hook */
+	struct weft_thread *owner;	/* the thread in weft_scope_at() */
+	uint64_t id;			/* unique: see struct weft_scoped_join_handle */
+	struct weft_scope *outer;	/* the owner's enclosing scope, if any */
 	struct weft_lock lock;
-	struct scoped_thread *unjoined;		/* spawned, not yet joined */
+	struct scoped_thread *unjoined;	/* spawned, not yet joined */
 };
 
 /* One spawned thread: its start arguments, and its place on the scope's list. */

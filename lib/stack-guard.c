@@ -188,6 +188,7 @@ static void main_guard_range(struct weft_tcb *tcb)
 
 	if (find_mapping((uintptr_t)weft_start.initial_sp, &lo, &hi))
 		return;	/* no /proc: no report, overflows die by plain SIGSEGV */
+	tcb->stack_hi = hi;	/* the top of the [stack] mapping, for weft_stack_info() */
 	lowest = lo;
 	sys_why("RLIMIT_STACK: how far the kernel lets the main stack grow");
 	if (sys_prlimit64(0, RLIMIT_STACK, NULL, &lim) == 0 && lim.rlim_cur < hi &&

@@ -46,7 +46,7 @@ struct weft_tcb {
 	int tid;			/* kernel thread id */
 	int err;			/* errno-like slot for C callers */
 	uintptr_t guard_lo, guard_hi;	/* stack-overflow guard range [lo, hi) */
-	void *altstack;			/* sigaltstack mapping (guard included) */
+	void *altstack;			/* sigaltstack area (its guard page is below) */
 	size_t altstack_len;
 
 	/* Panics (lib/panic.c): only this thread. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The x86_64 side of panic boundaries: what arch/x86_64/catch.S saves, and its two entry points. */
+/* The x86_64 side of panic boundaries: what catch.S saves, and its two entry points. */
 #ifndef WEFT_ARCH_CATCH_H
 #define WEFT_ARCH_CATCH_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Scoped threads (Rust's std::thread::scope, RFC 3151): threads that may borrow the caller's locals. */
+/* Scoped threads (Rust's thread::scope, RFC 3151): threads that may borrow the caller's locals. */
 #ifndef WEFT_SCOPE_H
 #define WEFT_SCOPE_H
 

@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: MIT
+/* Panics: the report, catch boundaries, payloads through join, hooks, exit 101, double panics. */
+#include <linux/errno.h>
+#include <linux/fcntl.h>
+
+#include <weft/alloc.h>
+#include <weft/fault.h>
+#include <weft/local.h>
+#include <weft/panic.h>
+#include <weft/thread.h>
+
+#include "harness.h"
+#include "sys.h"
+#include "thread.h"
+
+/* The report weft_panic() at @line of this file prints for thread @name. */
+static void expected_report(char *buf, size_t size, const char *name, int line, const char *msg)
+{
+	weft_snprintf(buf, size, "thread '%s' panicked at %s:%d:\n%s\n", name, __FILE__, line,
+		      msg);
+}
+
+static void silent_hook(const struct weft_panic_info *info)
+{
+}
+
+/* ---- the payload through weft_join() ------------------------------------ */
+
+enum { BOOM_LINE = __LINE__ + 3 };	/* the line of the weft_panic() below */
+static void *boom(void *arg)
+{
+	weft_panic("boom %d in %s", 42, "a thread");
+}
+
+TEST(join_returns_the_payload_with_the_exact_message)
+{
+	struct weft_join_handle h;
+	void *r = NULL;
+
+	weft_set_panic_hook(silent_hook);
+	ASSERT_EQ(weft_spawn(&h, boom, NULL), 0);
+	ASSERT_EQ(weft_join(&h, &r), WEFT_PANICKED);
+	ASSERT_NE_NULL(r);
+	ASSERT_STREQ(weft_panic_message(r), "boom 42 in a thread");
+	weft_panic_free(r);
+	ASSERT_NULL(h.native);
+}
+
+static void spawn_boom_and_join(void *arg)
+{
+	const struct weft_builder *b = arg;
+	struct weft_join_handle h;
+
+	if (weft_builder_spawn(b, &h, boom, NULL) == 0)
+		weft_join(&h, NULL);
+}
+
+TEST(the_report_names_the_thread_file_and_line)
+{
+	struct weft_builder named = { .name = "worker-7" };
+	char err[512], want[256];
+	int status;
+
+	status = test_run_child(spawn_boom_and_join, &named, err, sizeof(err));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	expected_report(want, sizeof(want), "worker-7", BOOM_LINE, "boom 42 in a thread");
+	ASSERT_STREQ(err, want);
+
+	status = test_run_child(spawn_boom_and_join, NULL, err, sizeof(err));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	expected_report(want, sizeof(want), "<unnamed>", BOOM_LINE, "boom 42 in a thread");
+	ASSERT_STREQ(err, want);
+}
+
+static void *return_seven(void *arg)
+{
+	return (void *)7;
+}
+
+static void warm_up(void)
+{
+	struct weft_join_handle h;
+
+	/* Fill the allocator's chunks and the stack cache once before a baseline. */
+	for (int i = 0; i < 2; i++) {
+		weft_spawn(&h, boom, NULL);
+		weft_join(&h, NULL);
+		weft_spawn(&h, return_seven, NULL);
+		weft_join(&h, NULL);
+	}
+}
+
+TEST(payloads_nobody_collects_are_freed)
+{
+	struct weft_alloc_stats before, after;
+	struct weft_join_handle h;
+	void *r;
+
+	weft_set_panic_hook(silent_hook);
+	warm_up();
+	weft_alloc_stats(&before);
+	/* Joined without asking for the result. */
+	ASSERT_EQ(weft_spawn(&h, boom, NULL), 0);
+	ASSERT_EQ(weft_join(&h, NULL), WEFT_PANICKED);
+	/* Collected, then freed by the collector. */
+	ASSERT_EQ(weft_spawn(&h, boom, NULL), 0);
+	ASSERT_EQ(weft_join(&h, &r), WEFT_PANICKED);
+	weft_panic_free(r);
+	weft_panic_free(NULL);
+	weft_alloc_stats(&after);
+	ASSERT_EQ(after.blocks, before.blocks);
+}
+
+/* Threads in this process, from /proc/self/task (qemu-user adds its own host threads). */
+static int count_tasks(void)
+{
+	long fd = sys_openat(AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	char buf[4096];
+	int count = 0;
+	long n;
+
+	while ((n = weft_syscall3(__NR_getdents64, fd, (long)buf, sizeof(buf))) > 0)
+		for (long off = 0; off < n; off += *(unsigned short *)(void *)(buf + off + 16))
+			count += buf[off + 19] != '.';
+	sys_close((int)fd);
+	return count;
+}
+
+static void *panic_when_told(void *arg)
+{
+	while (!atomic_load((_Atomic int *)arg))
+		weft_park();
+	weft_panic("detached and panicking");
+}
+
+TEST(detached_threads_free_their_payloads)
+{
+	struct weft_alloc_stats before, after;
+	struct weft_join_handle h;
+	_Atomic int go = 0;
+	struct weft_thread *t;
+	int tasks;
+
+	weft_set_panic_hook(silent_hook);
+	warm_up();
+	tasks = count_tasks();
+	weft_alloc_stats(&before);
+
+	/* Detached while running: the thread frees its own payload as it ends. */
+	ASSERT_EQ(weft_spawn(&h, panic_when_told, &go), 0);
+	t = weft_join_handle_thread(&h);
+	weft_thread_get(t);
+	ASSERT_EQ(weft_detach(&h), 0);
+	atomic_store(&go, 1);
+	weft_unpark(t);
+	weft_thread_put(t);
+	/* Its last act is to unmap its stack and exit; the kernel then drops it from the list. */
+	while (count_tasks() > tasks)
+		weft_yield();
+
+	/* Detached after it ended: weft_detach() frees the payload. */
+	ASSERT_EQ(weft_spawn(&h, boom, NULL), 0);
+	weft_native_wait_exit(h.native);
+	ASSERT_EQ(weft_detach(&h), 0);
+
+	weft_alloc_stats(&after);
+	ASSERT_EQ(after.blocks, before.blocks);
+}
+
+/* ---- weft_catch_panic() and weft_resume_panic() ------------------------- */
+
+static void *panic_with_arg(void *arg)
+{
+	weft_panic("caught: %s", (const char *)arg);
+}
+
+static void *catch_in_thread(void *arg)
+{
+	void *r = NULL;
+	int ret;
+
+	ret = weft_catch_panic(panic_with_arg, "inside", &r);
+	if (ret != WEFT_PANICKED || weft_panicking())
+		return (void *)-1L;
+	if (weft_strcmp(weft_panic_message(r), "caught: inside"))
+		return (void *)-2L;
+	weft_panic_free(r);
+	ret = weft_catch_panic(return_seven, NULL, &r);
+	return ret == 0 && r == (void *)7 ? (void *)1L : (void *)-3L;
+}
+
+TEST(catch_panic_inside_a_thread_and_the_thread_goes_on)
+{
+	struct weft_join_handle h;
+	void *r = NULL;
+
+	weft_set_panic_hook(silent_hook);
+	ASSERT_EQ(weft_spawn(&h, catch_in_thread, NULL), 0);
+	ASSERT_EQ(weft_join(&h, &r), 0);
+	ASSERT_EQ((long)r, 1);
+}
+
+TEST(catch_panic_in_main_returns_0_or_1_and_the_result)
+{
+	void *r = NULL;
+
+	weft_set_panic_hook(silent_hook);
+	ASSERT_EQ(weft_catch_panic(return_seven, NULL, &r), 0);
+	ASSERT_EQ(r, (void *)7);
+	ASSERT_EQ(weft_catch_panic(panic_with_arg, "main", &r), WEFT_PANICKED);
+	ASSERT_STREQ(weft_panic_message(r), "caught: main");
+	weft_panic_free(r);
+	ASSERT_FALSE(weft_panicking());
+	/* A NULL result pointer frees the payload. */
+	ASSERT_EQ(weft_catch_panic(panic_with_arg, "dropped", NULL), WEFT_PANICKED);
+	ASSERT_EQ(weft_catch_panic(return_seven, NULL, NULL), 0);
+	ASSERT_EQ(weft_panic_message(NULL), NULL);
+}
+
+/* Values live in callee-saved registers across the boundary must survive the jump. */
+static __attribute__((noinline)) long mix(long a, long b)
+{
+	__asm__ volatile("" ::: "memory");
+	return a * 31 + b;
+}
+
+static __attribute__((noinline)) void *deep(void *arg)
+{
+	long depth = (long)arg;
+	volatile char frame[64];
+
+	frame[0] = (char)depth;
+	if (depth < 0)
+		return NULL;	/* never: keeps gcc from calling this an infinite recursion */
+	if (depth == 0)
+		weft_panic("bottom");
+	deep((void *)(depth - 1));
+	return (void *)(long)frame[0];
+}
+
+TEST(callee_saved_registers_survive_the_unwind)
+{
+	long a = mix(1, 2), b = mix(3, 4), c = mix(5, 6), d = mix(7, 8), e = mix(9, 10);
+	long f = mix(11, 12);
+	void *r;
+
+	weft_set_panic_hook(silent_hook);
+	ASSERT_EQ(weft_catch_panic(deep, (void *)200, &r), WEFT_PANICKED);
+	weft_panic_free(r);
+	/* Used after the call, so the compiler keeps them in rbx, rbp, r12-r15. */
+	ASSERT_EQ(mix(a, mix(b, mix(c, mix(d, mix(e, f))))),
+		  mix(mix(1, 2), mix(mix(3, 4), mix(mix(5, 6), mix(mix(7, 8),
+		  mix(mix(9, 10), mix(11, 12)))))));
+}
+
+static void *nested_catch(void *arg)
+{
+	void *inner;
+
+	/* Catch, then re-raise: the outer boundary gets the same payload. */
+	if (weft_catch_panic(panic_with_arg, arg, &inner) == WEFT_PANICKED)
+		weft_resume_panic(inner);
+	return NULL;
+}
+
+static int hook_calls;
+
+static void counting_hook(const struct weft_panic_info *info)
+{
+	hook_calls++;
+}
+
+TEST(resume_panic_reaches_the_enclosing_boundary_without_the_hook)
+{
+	void *r = NULL;
+
+	weft_set_panic_hook(counting_hook);
+	ASSERT_EQ(weft_catch_panic(nested_catch, "twice", &r), WEFT_PANICKED);
+	ASSERT_STREQ(weft_panic_message(r), "caught: twice");
+	ASSERT_EQ(hook_calls, 1);
+	weft_panic_free(r);
+	ASSERT_FALSE(weft_panicking());
+}
+
+static void *resume_joined(void *arg)
+{
+	struct weft_join_handle h;
+	void *payload;
+
+	/* A joined thread's panic, propagated as Rust's resume_unwind(join().unwrap_err()). */
+	if (weft_spawn(&h, boom, NULL) || weft_join(&h, &payload) != WEFT_PANICKED)
+		return NULL;
+	weft_resume_panic(payload);
+}
+
+TEST(a_joined_payload_can_be_resumed_in_the_joiner)
+{
+	void *r = NULL;
+
+	weft_set_panic_hook(counting_hook);
+	ASSERT_EQ(weft_catch_panic(resume_joined, NULL, &r), WEFT_PANICKED);
+	ASSERT_STREQ(weft_panic_message(r), "boom 42 in a thread");
+	ASSERT_EQ(hook_calls, 1);	/* the thread's panic; not the resume */
+	weft_panic_free(r);
+}
+
+/* ---- hooks -------------------------------------------------------------- */
+
+static struct {
+	char thread[32], file[64], message[64];
+	int line;
+	bool panicking, green;
+} seen;
+
+static void recording_hook(const struct weft_panic_info *info)
+{
+	weft_strlcpy(seen.thread, info->thread_name, sizeof(seen.thread));
+	weft_strlcpy(seen.file, info->file, sizeof(seen.file));
+	weft_strlcpy(seen.message, info->message, sizeof(seen.message));
+	seen.line = info->line;
+	seen.panicking = weft_panicking();
+	seen.green = info->green;
+}
+
+TEST(set_panic_hook_replaces_and_returns_the_previous_hook)
+{
+	struct weft_builder b = { .name = "hooked" };
+	struct weft_join_handle h;
+
+	ASSERT_EQ(weft_set_panic_hook(recording_hook), weft_default_panic_hook);
+	ASSERT_EQ(weft_builder_spawn(&b, &h, boom, NULL), 0);
+	ASSERT_EQ(weft_join(&h, NULL), WEFT_PANICKED);
+	ASSERT_STREQ(seen.thread, "hooked");
+	ASSERT_STREQ(seen.file, __FILE__);
+	ASSERT_EQ(seen.line, BOOM_LINE);
+	ASSERT_STREQ(seen.message, "boom 42 in a thread");
+	ASSERT_TRUE(seen.panicking);	/* the hook runs with the panic in flight */
+	ASSERT_FALSE(seen.green);
+	ASSERT_EQ(weft_set_panic_hook(counting_hook), recording_hook);
+	ASSERT_EQ(weft_set_panic_hook(NULL), counting_hook);
+	ASSERT_EQ(weft_set_panic_hook(NULL), weft_default_panic_hook);
+}
+
+static void catch_with_silent_hook(void *arg)
+{
+	weft_set_panic_hook(silent_hook);
+	weft_catch_panic(panic_with_arg, "quiet", NULL);
+	weft_dprintf(2, "only this\n");
+}
+
+TEST(a_hook_decides_what_is_printed)
+{
+	char err[256];
+	int status = test_run_child(catch_with_silent_hook, NULL, err, sizeof(err));
+
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	ASSERT_STREQ(err, "only this\n");
+}
+
+/* ---- panics with no boundary; panics inside panics ---------------------- */
+
+enum { MAIN_LINE = __LINE__ + 3 };
+static void panic_in_main(void *arg)
+{
+	weft_panic("main is %s", "done");
+}
+
+TEST(a_panic_in_main_exits_101_with_the_message)
+{
+	char err[512], want[256];
+	int status = test_run_child(panic_in_main, NULL, err, sizeof(err));
+
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 101);
+	expected_report(want, sizeof(want), "main", MAIN_LINE, "main is done");
+	ASSERT_STREQ(err, want);
+}
+
+static __attribute__((noreturn)) void *spin_forever(void *arg)
+{
+	for (;;)
+		weft_park();
+}
+
+static void panic_in_main_with_threads_running(void *arg)
+{
+	struct weft_join_handle h;
+
+	weft_spawn(&h, spin_forever, NULL);
+	weft_panic("the others die with me");
+}
+
+TEST(a_panic_in_main_ends_the_whole_process)
+{
+	char err[512];
+	int status = test_run_child(panic_in_main_with_threads_running, NULL, err, sizeof(err));
+
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 101);
+	ASSERT_NE_NULL(weft_strstr(err, "the others die with me\n"));
+}
+
+static void panicking_hook(const struct weft_panic_info *info)
+{
+	weft_default_panic_hook(info);
+	weft_panic("from the hook");
+}
+
+static void *panic_with_panicking_hook(void *arg)
+{
+	weft_set_panic_hook(panicking_hook);
+	weft_panic("first");
+}
+
+static void run_panic_inside_panic(void *arg)
+{
+	struct weft_join_handle h;
+
+	if (weft_spawn(&h, panic_with_panicking_hook, NULL) == 0)
+		weft_join(&h, NULL);
+	weft_dprintf(2, "not reached\n");
+}
+
+TEST(a_panic_inside_a_panic_aborts)
+{
+	char err[1024];
+	int status = test_run_child(run_panic_inside_panic, NULL, err, sizeof(err));
+
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(WTERMSIG(status), SIGABRT);
+	ASSERT_NE_NULL(weft_strstr(err, "thread '<unnamed>' panicked at "));
+	ASSERT_NE_NULL(weft_strstr(err, "\nfirst\n"));
+	ASSERT_NE_NULL(weft_strstr(err, "\nfrom the hook\n"));
+	ASSERT_NE_NULL(weft_strstr(err, "thread '<unnamed>' panicked while processing a panic. "
+					"aborting.\n"));
+	ASSERT_NULL(weft_strstr(err, "not reached"));
+}
+
+/* ---- out of memory ------------------------------------------------------ */
+
+TEST(a_message_too_big_to_allocate_still_panics)
+{
+	static char big[1 << 20];
+	void *r = NULL;
+
+	weft_set_panic_hook(silent_hook);
+	memset(big, 'x', sizeof(big) - 1);
+	/* A 1 MiB message is a large block: its own mmap, which fails. */
+	weft_fault_inject(__NR_mmap, WEFT_FAULT_EVERY, ENOMEM);
+	ASSERT_EQ(weft_catch_panic(panic_with_arg, big, &r), WEFT_PANICKED);
+	weft_fault_clear();
+	ASSERT_STREQ(weft_panic_message(r), "(out of memory while formatting the panic message)");
+	weft_panic_free(r);	/* the static payload: a no-op */
+	ASSERT_FALSE(weft_panicking());
+}
+
+/* ---- thread-local destructors after a panic ----------------------------------- */
+
+struct dtor_record {
+	_Atomic int ran;
+	_Atomic int panicking;
+};
+
+static struct dtor_record dtor_seen;
+
+static void note_dtor(long *value)
+{
+	atomic_store(&dtor_seen.panicking, weft_panicking());
+	atomic_fetch_add(&dtor_seen.ran, (int)*value);
+}
+
+WEFT_THREAD_LOCAL(long, noted, 0, note_dtor);
+
+static void *set_local_then(void *arg)
+{
+	weft_local_set(noted, 1);
+	if (arg)
+		weft_panic("%s", (const char *)arg);
+	return NULL;
+}
+
+TEST(tls_destructors_run_after_a_panic_with_panicking_true)
+{
+	struct weft_join_handle h;
+
+	weft_set_panic_hook(silent_hook);
+	ASSERT_EQ(weft_spawn(&h, set_local_then, "with a destructor pending"), 0);
+	ASSERT_EQ(weft_join(&h, NULL), WEFT_PANICKED);
+	ASSERT_EQ(atomic_load(&dtor_seen.ran), 1);
+	ASSERT_EQ(atomic_load(&dtor_seen.panicking), 1);
+
+	/* The same destructor after a normal return sees no panic. */
+	ASSERT_EQ(weft_spawn(&h, set_local_then, NULL), 0);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	ASSERT_EQ(atomic_load(&dtor_seen.ran), 2);
+	ASSERT_EQ(atomic_load(&dtor_seen.panicking), 0);
+}
+
+static void say_dtor(long *value)
+{
+	weft_dprintf(2, "destructor %ld, panicking %d\n", *value, weft_panicking());
+}
+
+WEFT_THREAD_LOCAL(long, said, 0, say_dtor);
+
+static void main_panics_with_a_local(void *arg)
+{
+	weft_set_panic_hook(silent_hook);
+	weft_local_set(said, 100);
+	weft_panic("main, with a destructor pending");
+}
+
+TEST(a_panic_in_main_runs_mains_destructors_then_exits_101)
+{
+	char err[256];
+	int status = test_run_child(main_panics_with_a_local, NULL, err, sizeof(err));
+
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 101);
+	ASSERT_STREQ(err, "destructor 100, panicking 1\n");
+}
+
+static void panic_in_dtor(long *value)
+{
+	weft_panic("destructor %ld panics", *value);
+}
+
+WEFT_THREAD_LOCAL(long, bomb, 0, panic_in_dtor);
+
+static void *arm_bomb_then(void *arg)
+{
+	weft_local_set(bomb, 7);
+	if (arg)
+		weft_panic("%s", (const char *)arg);
+	return NULL;
+}
+
+static void run_arm_bomb(void *arg)
+{
+	struct weft_join_handle h;
+
+	if (weft_spawn(&h, arm_bomb_then, arg) == 0)
+		weft_join(&h, NULL);
+	weft_dprintf(2, "not reached\n");
+}
+
+TEST(a_panic_in_a_destructor_of_a_panicking_thread_aborts)
+{
+	char err[1024];
+	int status = test_run_child(run_arm_bomb, "first panic", err, sizeof(err));
+
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(WTERMSIG(status), SIGABRT);
+	ASSERT_NE_NULL(weft_strstr(err, "\nfirst panic\n"));
+	ASSERT_NE_NULL(weft_strstr(err, "\ndestructor 7 panics\n"));
+	ASSERT_NE_NULL(weft_strstr(err, "panicked while processing a panic. aborting.\n"));
+	ASSERT_NULL(weft_strstr(err, "not reached"));
+}
+
+TEST(a_panic_in_a_destructor_with_no_panic_in_flight_aborts)
+{
+	char err[1024];
+	int status = test_run_child(run_arm_bomb, NULL, err, sizeof(err));
+
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(WTERMSIG(status), SIGABRT);
+	ASSERT_NE_NULL(weft_strstr(err, "\ndestructor 7 panics\n"));
+	ASSERT_NE_NULL(weft_strstr(err, "fatal runtime error: thread-local destructor panicked, "
+					"aborting\n"));
+}

@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: MIT
+/* Stack-overflow detection: the report and SIGABRT for overflows, every other fault untouched. */
+#include <linux/errno.h>
+#include <linux/mman.h>
+#include <linux/resource.h>
+
+#include <weft/fault.h>
+#include <weft/panic.h>
+#include <weft/signal.h>
+#include <weft/thread.h>
+
+#include "harness.h"
+#include "sys.h"
+#include "thread.h"
+
+#define OVERFLOW_TAIL "fatal runtime error: stack overflow, aborting\n"
+
+/*
+ * Infinite recursion that the compiler can neither turn into a loop (the
+ * call is not in tail position: the frame is read after it returns) nor
+ * inline away (noinline), with 512 bytes of stack per frame that really are
+ * written (volatile). The `depth < 0` branch never runs; it only stops gcc
+ * from refusing to compile an obviously infinite recursion.
+ */
+static __attribute__((noinline)) long recurse(long depth)
+{
+	volatile char frame[512];
+
+	frame[0] = (char)depth;
+	frame[sizeof(frame) - 1] = (char)depth;
+	if (depth < 0)
+		return 0;
+	return recurse(depth + 1) + frame[0] + frame[sizeof(frame) - 1];
+}
+
+static void *recurse_forever(void *arg)
+{
+	return (void *)recurse(0);
+}
+
+static void overflow_in_thread(void *arg)
+{
+	const struct weft_builder *b = arg;
+	struct weft_join_handle h;
+
+	if (weft_builder_spawn(b, &h, recurse_forever, NULL) == 0)
+		weft_join(&h, NULL);
+	weft_dprintf(2, "joined: the overflow was not caught\n");
+}
+
+/* Run @fn(@arg) in a child, expect SIGABRT and the two lines for thread @name. */
+static void expect_overflow_report(struct __test_metadata *_metadata, void (*fn)(void *),
+				   void *arg, const char *name)
+{
+	char err[1024], want[128];
+	int status = test_run_child(fn, arg, err, sizeof(err));
+
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(WTERMSIG(status), SIGABRT);
+	/* Exactly these lines; qemu-user adds its own "uncaught target signal" line after. */
+	weft_snprintf(want, sizeof(want), "\nthread '%s' has overflowed its stack\n" OVERFLOW_TAIL,
+		      name);
+	ASSERT_EQ(weft_strncmp(err, want, weft_strlen(want)), 0);
+	if (!test_under_qemu())
+		ASSERT_STREQ(err, want);
+}
+
+TEST(overflow_in_a_spawned_thread_aborts_with_the_report)
+{
+	expect_overflow_report(_metadata, overflow_in_thread, NULL, "<unnamed>");
+}
+
+TEST(overflow_in_a_named_thread_names_it)
+{
+	struct weft_builder b = { .name = "deep-diver" };
+
+	expect_overflow_report(_metadata, overflow_in_thread, &b, "deep-diver");
+}
+
+TEST(overflow_of_a_small_stack_is_caught_too)
+{
+	struct weft_builder b = { .name = "tiny", .stack_size = WEFT_STACK_MIN };
+
+	expect_overflow_report(_metadata, overflow_in_thread, &b, "tiny");
+}
+
+static void overflow_in_main(void *arg)
+{
+	recurse(0);
+}
+
+TEST_TIMEOUT(overflow_in_main_aborts_with_the_report, 60)
+{
+	/* The kernel's own guard (natively) or qemu's guard page below [stack]. */
+	expect_overflow_report(_metadata, overflow_in_main, NULL, "main");
+}
+
+static void *return_null(void *arg)
+{
+	return NULL;
+}
+
+static void overflow_in_a_cached_stack(void *arg)
+{
+	struct weft_join_handle h;
+
+	/* The second thread gets the first one's mapping from the stack cache. */
+	weft_spawn(&h, return_null, NULL);
+	weft_join(&h, NULL);
+	overflow_in_thread(NULL);
+}
+
+TEST(overflow_on_a_reused_stack_is_still_reported)
+{
+	expect_overflow_report(_metadata, overflow_in_a_cached_stack, NULL, "<unnamed>");
+}
+
+/* ---- faults that are not overflows keep their signal ------------------------ */
+
+static void *null_deref(void *arg)
+{
+	return (void *)(long)*(volatile int *)arg;
+}
+
+static void null_deref_in_thread(void *arg)
+{
+	struct weft_join_handle h;
+
+	if (weft_spawn(&h, null_deref, NULL) == 0)
+		weft_join(&h, NULL);
+}
+
+static void null_deref_in_main(void *arg)
+{
+	null_deref(NULL);
+}
+
+static void expect_plain_signal(struct __test_metadata *_metadata, void (*fn)(void *), void *arg,
+				int sig)
+{
+	char err[1024];
+	int status = test_run_child(fn, arg, err, sizeof(err));
+
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(WTERMSIG(status), sig);
+	ASSERT_NULL(weft_strstr(err, "overflowed"));
+}
+
+TEST(a_null_dereference_still_dies_by_sigsegv)
+{
+	expect_plain_signal(_metadata, null_deref_in_thread, NULL, SIGSEGV);
+	expect_plain_signal(_metadata, null_deref_in_main, NULL, SIGSEGV);
+}
+
+static void *touch_below_altstack(void *arg)
+{
+	/* The page under the altstack is a guard too, but not the *stack's* guard. */
+	return (void *)(long)*((volatile char *)weft_tcb()->altstack - 1);
+}
+
+static void touch_below_altstack_in_thread(void *arg)
+{
+	struct weft_join_handle h;
+
+	if (weft_spawn(&h, touch_below_altstack, NULL) == 0)
+		weft_join(&h, NULL);
+}
+
+static void touch_below_altstack_in_main(void *arg)
+{
+	touch_below_altstack(NULL);
+}
+
+TEST(the_altstack_guard_page_faults_as_a_plain_sigsegv)
+{
+	expect_plain_signal(_metadata, touch_below_altstack_in_thread, NULL, SIGSEGV);
+	expect_plain_signal(_metadata, touch_below_altstack_in_main, NULL, SIGSEGV);
+}
+
+static void kill_myself(void *arg)
+{
+	int sig = (int)(long)arg;
+
+	/* si_code SI_USER: nothing faulted, so returning would not repeat it. */
+	sys_kill((int)sys_getpid(), sig);
+	weft_dprintf(2, "survived\n");
+}
+
+TEST(sigsegv_and_sigbus_sent_by_kill_are_re_raised)
+{
+	expect_plain_signal(_metadata, kill_myself, (void *)(long)SIGSEGV, SIGSEGV);
+	expect_plain_signal(_metadata, kill_myself, (void *)(long)SIGBUS, SIGBUS);
+}
+
+static __attribute__((noreturn)) void *tgkill_main(void *arg)
+{
+	sys_tgkill((int)sys_getpid(), (int)(long)arg, SIGSEGV);
+	for (;;)
+		weft_park();
+}
+
+static void sigsegv_from_another_thread(void *arg)
+{
+	struct weft_join_handle h;
+
+	if (weft_spawn(&h, tgkill_main, (void *)sys_gettid()) == 0)
+		weft_join(&h, NULL);
+}
+
+TEST(sigsegv_sent_by_another_thread_is_re_raised)
+{
+	expect_plain_signal(_metadata, sigsegv_from_another_thread, NULL, SIGSEGV);
+}
+
+/* ---- the program's own handler wins ---------------------------------------- */
+
+static void my_handler(int sig, void *info, void *uc)
+{
+	struct weft_tcb *tcb = weft_tcb();
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t alt = (uintptr_t)tcb->altstack;
+
+	weft_dprintf(2, "my handler: signal %d\n", sig);
+	/* 42: it ran on this thread's altstack, as SA_ONSTACK asks. */
+	sys_exit_group(here >= alt && here < alt + tcb->altstack_len ? 42 : 43);
+}
+
+static void own_handler(void *arg)
+{
+	struct weft_join_handle h;
+
+	weft_signal(SIGSEGV, my_handler, SA_ONSTACK, NULL);
+	if (arg) {
+		recurse(0);	/* overflow in main: the program's handler, on its altstack */
+		return;
+	}
+	if (weft_spawn(&h, null_deref, NULL) == 0)
+		weft_join(&h, NULL);
+}
+
+TEST(a_program_that_installs_its_own_sigsegv_handler_keeps_it)
+{
+	char err[256];
+	int status;
+
+	status = test_run_child(own_handler, NULL, err, sizeof(err));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 42);
+	ASSERT_STREQ(err, "my handler: signal 11\n");
+
+	status = test_run_child(own_handler, (void *)1, err, sizeof(err));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 42);
+	ASSERT_STREQ(err, "my handler: signal 11\n");
+}
+
+TEST(weft_installed_its_handler_with_sa_onstack_and_a_restorer)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS };
+	struct kernel_sigaction act;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(sigs); i++) {
+		ASSERT_EQ(sys_rt_sigaction(sigs[i], NULL, &act), 0);
+		ASSERT_NE(act.handler, NULL);
+		ASSERT_EQ(act.flags & (SA_SIGINFO | SA_ONSTACK | SA_RESTORER),
+			  SA_SIGINFO | SA_ONSTACK | SA_RESTORER);
+		ASSERT_NE(act.restorer, NULL);
+	}
+}
+
+/* ---- every thread's alternate stack ---------------------------------------- */
+
+struct altstack_seen {
+	struct kernel_stack ss;
+	void *expected;
+	size_t expected_len;
+	long err;
+};
+
+static void read_altstack(struct altstack_seen *s)
+{
+	s->err = sys_sigaltstack(NULL, &s->ss);
+	s->expected = weft_tcb()->altstack;
+	s->expected_len = weft_tcb()->altstack_len;
+}
+
+static void *read_altstack_thread(void *arg)
+{
+	read_altstack(arg);
+	return NULL;
+}
+
+static void expect_good_altstack(struct __test_metadata *_metadata, const struct altstack_seen *s)
+{
+	size_t min = weft_startup_info()->minsigstksz;
+
+	ASSERT_EQ(s->err, 0);
+	ASSERT_NE_NULL(s->expected);
+	ASSERT_EQ(s->ss.sp, s->expected);
+	ASSERT_EQ(s->ss.size, s->expected_len);
+	ASSERT_EQ(s->ss.flags, 0);	/* enabled, and we are not running on it */
+	/* AT_MINSIGSTKSZ (when the kernel gives it) plus room for the handler. */
+	ASSERT_GE(s->ss.size, (min > MINSIGSTKSZ ? min : MINSIGSTKSZ) + 8192);
+	ASSERT_EQ(s->ss.size % weft_startup_info()->page_size, 0);
+}
+
+TEST(every_thread_main_included_has_its_own_altstack)
+{
+	struct altstack_seen main_seen, a, b;
+	struct weft_join_handle ha, hb;
+
+	read_altstack(&main_seen);
+	expect_good_altstack(_metadata, &main_seen);
+	ASSERT_EQ(weft_spawn(&ha, read_altstack_thread, &a), 0);
+	ASSERT_EQ(weft_spawn(&hb, read_altstack_thread, &b), 0);
+	ASSERT_EQ(weft_join(&ha, NULL), 0);
+	ASSERT_EQ(weft_join(&hb, NULL), 0);
+	expect_good_altstack(_metadata, &a);
+	expect_good_altstack(_metadata, &b);
+	ASSERT_NE(a.ss.sp, b.ss.sp);
+	ASSERT_NE(a.ss.sp, main_seen.ss.sp);
+}
+
+static void sizes_from_auxv(void *arg)
+{
+	if (weft_getauxval(51 /* AT_MINSIGSTKSZ */) != weft_startup_info()->minsigstksz)
+		sys_exit_group(1);
+	sys_exit_group(weft_altstack_size() >= weft_startup_info()->minsigstksz + 8192 ? 0 : 2);
+}
+
+TEST(altstack_size_follows_at_minsigstksz_when_present)
+{
+	char err[64];
+	int status = test_run_child(sizes_from_auxv, NULL, err, sizeof(err));
+
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	if (test_under_qemu())
+		ASSERT_EQ(weft_startup_info()->minsigstksz, 0);	/* qemu 7.2 gives none */
+}
+
+static long altstack_flags_at_exit = -1;
+
+static void record_altstack_at_exit(struct weft_native *n)
+{
+	struct kernel_stack ss;
+
+	/* The exit hook runs after weft_stack_guard_thread_exit(). */
+	if (sys_sigaltstack(NULL, &ss) == 0)
+		altstack_flags_at_exit = ss.flags;
+}
+
+static void *hook_my_exit(void *arg)
+{
+	weft_tcb()->native->exit_hook = record_altstack_at_exit;
+	return NULL;
+}
+
+TEST(the_altstack_is_disabled_before_the_thread_exits)
+{
+	struct weft_join_handle h;
+
+	ASSERT_EQ(weft_spawn(&h, hook_my_exit, NULL), 0);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	ASSERT_EQ(altstack_flags_at_exit, SS_DISABLE);
+}
+
+/* ---- the guard ranges -------------------------------------------------------- */
+
+static void *guard_of_thread(void *arg)
+{
+	uintptr_t *r = arg;
+
+	r[0] = weft_tcb()->guard_lo;
+	r[1] = weft_tcb()->guard_hi;
+	r[2] = (uintptr_t)__builtin_frame_address(0);
+	return NULL;
+}
+
+TEST(a_thread_guard_is_the_page_below_its_stack)
+{
+	struct weft_builder b = { .stack_size = 64 << 10 };
+	struct weft_join_handle h;
+	uintptr_t r[3];
+
+	ASSERT_EQ(weft_builder_spawn(&b, &h, guard_of_thread, r), 0);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	ASSERT_EQ(r[1] - r[0], weft_startup_info()->page_size);
+	ASSERT_GT(r[2], r[1]);
+	/* The stack shares its last page with the TLS block: up to a page more than asked. */
+	ASSERT_LE(r[2] - r[1], (64 << 10) + weft_startup_info()->page_size);
+}
+
+TEST(the_main_guard_lies_below_the_main_stack)
+{
+	struct weft_tcb *tcb = weft_tcb();
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	struct rlimit64 lim;
+
+	ASSERT_EQ(sys_prlimit64(0, RLIMIT_STACK, NULL, &lim), 0);
+	ASSERT_LT(tcb->guard_lo, tcb->guard_hi);
+	ASSERT_LT(tcb->guard_hi, sp);
+	ASSERT_EQ(tcb->guard_hi - tcb->guard_lo, 1 << 20);
+	/* Within RLIMIT_STACK of the initial stack pointer (qemu: within its fixed region). */
+	ASSERT_LE((uintptr_t)weft_startup_info()->initial_sp - tcb->guard_hi,
+		  lim.rlim_cur < (64ULL << 20) ? lim.rlim_cur : (64ULL << 20));
+}
+
+/* ---- what degrades when the altstack cannot be installed ------------------- */
+
+static void overflow_without_altstack(void *arg)
+{
+	struct weft_join_handle h;
+
+	/* The thread's own sigaltstack(2) fails: its overflow has nowhere to be reported. */
+	weft_fault_inject(__NR_sigaltstack, 1, ENOMEM);
+	if (weft_spawn(&h, recurse_forever, NULL) == 0)
+		weft_join(&h, NULL);
+}
+
+TEST(without_an_altstack_an_overflow_is_a_plain_sigsegv)
+{
+	expect_plain_signal(_metadata, overflow_without_altstack, NULL, SIGSEGV);
+}
+
+/* ---- failures at start-up, replayed: weft_stack_guard_init() again, with a fault ---- */
+
+void weft_stack_guard_init(void);
+
+struct init_fault {
+	long nr;
+	int err;
+};
+
+/*
+ * In a child: forget the main thread's altstack and guard range, make one
+ * system call fail, run the start-up code again, and report what it left
+ * through the exit status: bit 0 a guard range, bit 1 an altstack
+ * installed in the kernel, bit 2 a SIGSEGV handler, bit 3 the fault fired.
+ */
+static void replay_init(void *arg)
+{
+	const struct init_fault *f = arg;
+	struct kernel_stack off = { .sp = NULL, .flags = SS_DISABLE, .size = 0 }, now;
+	struct weft_tcb *tcb = weft_tcb();
+	struct kernel_sigaction act;
+	int status = 0, maps;
+
+	sys_sigaltstack(&off, NULL);
+	tcb->altstack = NULL;
+	tcb->altstack_len = 0;
+	tcb->guard_lo = tcb->guard_hi = 0;
+	weft_signal(SIGSEGV, WEFT_SIG_DFL, 0, NULL);
+	maps = test_count_maps();
+	weft_fault_inject(f->nr, 1, f->err);
+	weft_stack_guard_init();
+	if (weft_fault_fired())
+		status |= 8;
+	weft_fault_clear();
+	if (tcb->guard_hi > tcb->guard_lo)
+		status |= 1;
+	if (sys_sigaltstack(NULL, &now) == 0 && now.flags == 0 && now.sp == tcb->altstack)
+		status |= 2;
+	if (sys_rt_sigaction(SIGSEGV, NULL, &act) == 0 && act.handler)
+		status |= 4;
+	/* A mapping half made (mmap done, mprotect failed) must have been unmapped. */
+	if (!tcb->altstack && test_count_maps() != maps)
+		status |= 16;
+	sys_exit_group(status);
+}
+
+TEST(start_up_failures_degrade_to_a_plain_sigsegv_and_leak_nothing)
+{
+	static const struct {
+		struct init_fault f;
+		int expect;
+	} cases[] = {
+		/* No /proc/self/maps: no guard range for main; the rest works. */
+		{ { __NR_openat, ENOENT }, 8 | 2 | 4 },
+		{ { __NR_read, EIO }, 8 | 2 | 4 },
+		/* No RLIMIT_STACK: the guard sits below [stack] itself (qemu's case). */
+		{ { __NR_prlimit64, EPERM }, 8 | 1 | 2 | 4 },
+		/* No altstack for main, but the handlers, for the threads to come. */
+		{ { __NR_mmap, ENOMEM }, 8 | 1 | 4 },
+		{ { __NR_mprotect, ENOMEM }, 8 | 1 | 4 },
+		{ { __NR_sigaltstack, ENOMEM }, 8 | 1 | 4 },
+		/* Cannot read the disposition: leave it alone. */
+		{ { __NR_rt_sigaction, EINVAL }, 8 | 1 | 2 },
+	};
+	char err[256];
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
+		int status = test_run_child(replay_init, (void *)&cases[i].f, err, sizeof(err));
+
+		ASSERT_TRUE(WIFEXITED(status));
+		EXPECT_EQ(WEXITSTATUS(status), cases[i].expect);
+	}
+}
+
+static void replay_init_without_altstack_then_overflow(void *arg)
+{
+	static const struct init_fault f = { __NR_mmap, ENOMEM };
+	struct kernel_stack off = { .sp = NULL, .flags = SS_DISABLE, .size = 0 };
+
+	sys_sigaltstack(&off, NULL);
+	weft_tcb()->altstack = NULL;
+	weft_fault_inject(f.nr, 1, f.err);
+	weft_stack_guard_init();
+	weft_fault_clear();
+	recurse(0);
+}
+
+TEST(main_without_an_altstack_overflows_into_a_plain_sigsegv)
+{
+	expect_plain_signal(_metadata, replay_init_without_altstack_then_overflow, NULL, SIGSEGV);
+}
