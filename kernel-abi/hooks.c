@@ -128,8 +128,13 @@ void weft_trace_init(const char *value, bool secure)
 		/* Not through sys_openat(): opening the trace file is not traced. */
 		long fd = weft_syscall4(__NR_openat, AT_FDCWD, (long)value,
 					O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (fd < 0)
+		if (fd < 0) {
+			static const char msg[] = "weft: WEFT_TRACE: cannot open the file; "
+						  "not tracing\n";
+
+			weft_syscall3(__NR_write, 2, (long)msg, sizeof(msg) - 1);
 			return;
+		}
 		trace_fd = (int)fd;
 	}
 	update_hooked();
@@ -469,4 +474,68 @@ long weft_sys_hooked_call(long nr, long a1, long a2, long a3, long a4, long a5, 
 	ret = weft_syscall6(nr, a1, a2, a3, a4, a5, a6);
 	weft_sys_post(nr, args, ret);
 	return ret;
+}
+
+/*
+ * WEFT_FAULT=name:nth:ERRNO[,name:nth:ERRNO...], e.g. WEFT_FAULT=mmap:1:ENOMEM,
+ * arms rules before anything else runs, so that start-up's own failure paths
+ * (the main thread's TLS mapping, ARCH_SET_FS, the altstack) can be tested
+ * and watched: what does weft do if the first mmap fails? nth 0 is "every
+ * call". Ignored for set-user-ID programs (AT_SECURE). Bad text is reported
+ * and ignored.
+ */
+/* The index of the @n-byte name @s in @names, or -1. */
+static long lookup(const char *s, size_t n, const char *const names[], size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (names[i] && weft_strncmp(names[i], s, n) == 0 && !names[i][n])
+			return (long)i;
+	return -1;
+}
+
+static long lookup_syscall(const char *s, size_t n)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(descs); i++)
+		if (descs[i].name && weft_strncmp(descs[i].name, s, n) == 0 && !descs[i].name[n])
+			return (long)i;
+	return -1;
+}
+
+static int parse_rule(const char *s, size_t len)
+{
+	const char *c1 = s, *c2, *end = s + len;
+	unsigned long long nth = 0;
+	long nr, err;
+	char num[24];
+
+	while (c1 < end && *c1 != ':')
+		c1++;
+	for (c2 = c1 + 1; c2 < end && *c2 != ':'; c2++)
+		;
+	if (c1 >= end || c2 >= end || (size_t)(c2 - c1 - 1) >= sizeof(num))
+		return -EINVAL;
+	nr = lookup_syscall(s, (size_t)(c1 - s));
+	err = lookup(c2 + 1, (size_t)(end - c2 - 1), errno_names, ARRAY_SIZE(errno_names));
+	memcpy(num, c1 + 1, (size_t)(c2 - c1 - 1));
+	num[c2 - c1 - 1] = 0;
+	if (nr < 0 || err <= 0 || weft_parse_u64(num, &nth))
+		return -EINVAL;
+	return weft_fault_inject(nr, (unsigned long)nth, (int)err);
+}
+
+void weft_fault_init(const char *value, bool secure)
+{
+	static const char bad[] = "weft: WEFT_FAULT: expected name:nth:ERRNO[,...]; ignored\n";
+
+	if (!value || !*value || secure)
+		return;
+	for (const char *p = value; *p;) {
+		const char *q = p;
+
+		while (*q && *q != ',')
+			q++;
+		if (parse_rule(p, (size_t)(q - p)))
+			weft_syscall3(__NR_write, 2, (long)bad, sizeof(bad) - 1);
+		p = *q ? q + 1 : q;
+	}
 }

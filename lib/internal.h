@@ -34,6 +34,7 @@ void weft_runtime_exit_work(void);
 
 /* kernel-abi/hooks.c */
 void weft_trace_init(const char *value, bool secure);
+void weft_fault_init(const char *value, bool secure);
 /* Fault check and trace for calls made outside sys_*() (the clone trampoline). */
 long weft_sys_pre(long nr);
 void weft_sys_post(long nr, const long args[6], long ret);

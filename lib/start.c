@@ -168,6 +168,7 @@ __attribute__((noreturn, used)) void weft_start_c(long *sp)
 	weft_start.canary = make_canary();
 
 	weft_trace_init(weft_getenv("WEFT_TRACE"), weft_start.secure);
+	weft_fault_init(weft_getenv("WEFT_FAULT"), weft_start.secure);
 	find_tls();
 	setup_main_tls();
 	run_main();

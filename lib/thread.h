@@ -46,7 +46,7 @@ struct weft_native {
 	void *arg;
 	void *result;			/* written by the thread before it exits */
 	struct weft_panic *panic;	/* non-NULL if fn panicked */
-	void *map;			/* guard + stack + altstack + TLS + TCB */
+	void *map;			/* guard, altstack, guard, stack, TLS, TCB */
 	size_t map_len;
 	/* Called by the thread after its destructors ran (scoped threads). */
 	void (*exit_hook)(struct weft_native *n);

@@ -14,6 +14,7 @@
 
 #include "harness.h"
 #include "sys.h"
+#include "thread.h"
 
 #define KSFT_SKIP 4
 
@@ -30,6 +31,9 @@ static struct shared *shared;
 
 static volatile int child_pid;
 static volatile int timed_out;
+
+/* argv[0] of this run, for test_exec_self(). */
+static const char *self_argv0 = "/proc/self/exe";
 
 void __register_test(struct __test_metadata *t)
 {
@@ -136,6 +140,8 @@ int main(int argc, char **argv, char **envp)
 	const char *last_fixture = NULL;
 	long p;
 
+	if (argc > 0)
+		self_argv0 = argv[0];
 	p = sys_mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		     -1, 0);
 	if (p < 0 && p > -4096)
@@ -212,9 +218,13 @@ int test_count_maps(void)
 	return lines;
 }
 
-int test_count_fds(void)
+/*
+ * Entries of the directory at @path, less "." and "..": one getdents64(2) buffer
+ * at a time. Return: the count, or -errno.
+ */
+static int count_dir_entries(const char *path)
 {
-	long fd = sys_openat(AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	long fd = sys_openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	char buf[4096];
 	int count = 0;
 	long n;
@@ -222,6 +232,7 @@ int test_count_fds(void)
 	if (fd < 0)
 		return (int)fd;
 	while ((n = weft_syscall3(__NR_getdents64, fd, (long)buf, sizeof(buf))) > 0) {
+		/* struct linux_dirent64: d_reclen at offset 16, d_name at 19. */
 		for (long off = 0; off < n;) {
 			unsigned short reclen = *(unsigned short *)(void *)(buf + off + 16);
 			const char *name = buf + off + 19;
@@ -232,7 +243,19 @@ int test_count_fds(void)
 		}
 	}
 	sys_close((int)fd);
-	return count - 1;	/* not the directory we are reading it with */
+	return n < 0 ? (int)n : count;
+}
+
+int test_count_fds(void)
+{
+	int count = count_dir_entries("/proc/self/fd");
+
+	return count < 0 ? count : count - 1;	/* not the directory we read it with */
+}
+
+int test_count_tasks(void)
+{
+	return count_dir_entries("/proc/self/task");
 }
 
 int test_run_child(void (*fn)(void *), void *arg, char *err, size_t errsize)
@@ -265,4 +288,76 @@ bool test_under_qemu(void)
 {
 	/* The kernel always maps a vDSO; qemu-user 7.2 provides none. */
 	return weft_getauxval(AT_SYSINFO_EHDR) == 0;
+}
+
+long test_exec_self(char *const envp[], int fd, char *out, size_t size, int *status)
+{
+	char *const argv[] = { (char *)self_argv0, "no-test-has-this-name", NULL };
+	char drop[512];
+	int fds[2];
+	long pid, n, len = 0;
+
+	*status = -1;
+	out[0] = 0;
+	n = sys_pipe2(fds, O_CLOEXEC);
+	if (n)
+		return n;
+	pid = weft_fork();
+	if (pid < 0) {
+		sys_close(fds[0]);
+		sys_close(fds[1]);
+		return pid;
+	}
+	if (pid == 0) {
+		sys_dup2(fds[1], fd);	/* dup2 clears O_CLOEXEC on the copy */
+		sys_execve("/proc/self/exe", argv, envp);
+		sys_exit_group(99);
+	}
+	sys_close(fds[1]);
+	for (;;) {
+		bool full = (size_t)len + 1 >= size;
+
+		n = full ? sys_read(fds[0], drop, sizeof(drop))
+			 : sys_read(fds[0], out + len, size - 1 - (size_t)len);
+		if (n == -EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (!full)
+			len += n;
+	}
+	out[len] = 0;
+	sys_close(fds[0]);
+	while (sys_wait4((int)pid, status, 0, NULL) == -EINTR)
+		;
+	return len;
+}
+
+void *test_run_in_thread(weft_thread_fn fn, void *arg, const char *name)
+{
+	struct weft_builder b = { .name = name };
+	struct weft_join_handle h;
+	void *result = NULL;
+	int err = weft_builder_spawn(&b, &h, fn, arg);
+
+	if (err) {
+		weft_dprintf(1, "# %s: spawning thread '%s' failed: %d\n", __test_name(),
+			     name ? name : "", err);
+		__test_abort();
+	}
+	err = weft_join(&h, &result);
+	if (err) {
+		weft_dprintf(1, "# %s: joining thread '%s' failed: %d\n", __test_name(),
+			     name ? name : "", err);
+		__test_abort();
+	}
+	return result;
+}
+
+void test_leak_baseline_take(struct test_leak_baseline *b)
+{
+	weft_thread_cache_trim();
+	b->maps = test_count_maps();
+	b->fds = test_count_fds();
+	weft_alloc_stats(&b->alloc);
 }

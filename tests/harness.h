@@ -27,8 +27,10 @@
 
 #include <asm/signal.h>
 
+#include <weft/alloc.h>
 #include <weft/io.h>
 #include <weft/string.h>
+#include <weft/thread.h>
 
 struct __test_metadata {
 	const char *fixture;
@@ -164,5 +166,85 @@ long test_read_file(const char *path, char *buf, size_t size);
 int test_run_child(void (*fn)(void *), void *arg, char *err, size_t errsize);
 /** True when running under qemu-user (its /proc/self/maps lists [vsyscall] as emulated). */
 bool test_under_qemu(void);
+
+/**
+ * test_count_tasks() - threads of this process, from /proc/self/task
+ *
+ * Under qemu-user the list also holds qemu's own host threads: compare with a
+ * count taken earlier, never with 1.
+ *
+ * Return: the number of threads, or -errno if the directory cannot be read.
+ */
+int test_count_tasks(void);
+
+/**
+ * test_exec_self() - run this test binary again, in a new process, and capture one stream
+ * @envp: the new process's whole environment (the caller's is not passed on)
+ * @fd: which of its descriptors to capture: 1 (stdout) or 2 (stderr); the other
+ *      stays the caller's
+ * @out: receives what it wrote there, NUL-terminated
+ * @size: size of @out; output beyond @size - 1 bytes is read and dropped, so the
+ *        child never blocks on a full pipe
+ * @status: receives its wait status (-1 if it could not be started)
+ *
+ * The binary is /proc/self/exe, so the new run executes from _start again: that is
+ * what a test of start-up, or of what happens after main() returns, needs. A
+ * constructor of the test file looks for a variable of @envp and does what it asks;
+ * if it returns, the harness's main() runs no test (the filter in argv[1] matches
+ * none) and exits 0.
+ *
+ * Return: the length of @out, or -errno if the pipe or the fork failed.
+ */
+long test_exec_self(char *const envp[], int fd, char *out, size_t size, int *status);
+
+/**
+ * test_run_in_thread() - run @fn(@arg) in a new OS thread and wait for it
+ * @fn: the thread's function
+ * @arg: its argument
+ * @name: the thread's name, NULL for none
+ *
+ * Waiting with weft_join() also waits for the thread's TLS destructors. A spawn
+ * or a join that fails ends the test, as a failed ASSERT does.
+ *
+ * Return: what @fn returned.
+ */
+void *test_run_in_thread(weft_thread_fn fn, void *arg, const char *name);
+
+/**
+ * struct test_leak_baseline - what a leak check compares: mappings, descriptors, heap
+ * @maps: lines of /proc/self/maps
+ * @fds: open file descriptors
+ * @alloc: weft's allocator counters (blocks and bytes are compared, not chunks:
+ *         small-block chunks are kept for reuse by design)
+ */
+struct test_leak_baseline {
+	int maps;
+	int fds;
+	struct weft_alloc_stats alloc;
+};
+
+/**
+ * test_leak_baseline_take() - measure the process, for ASSERT_NO_LEAK()
+ * @b: filled in
+ *
+ * The thread stack cache is emptied first (weft_thread_cache_trim()): a cached
+ * stack is kept for reuse, not leaked, and how many are cached depends on the
+ * order threads happened to finish in. Green stacks have no such call: they stay
+ * on their runtime's free list until its OS thread ends, so a green test warms up
+ * before its baseline and then asks for a stack size that list does not hold.
+ * Warm up the allocator too: it keeps its 64 KiB chunks.
+ */
+void test_leak_baseline_take(struct test_leak_baseline *b);
+
+/* Measure again (trimming the stack cache again) and assert nothing grew or shrank. */
+#define ASSERT_NO_LEAK(b)                                                               \
+	do {                                                                            \
+		struct test_leak_baseline __now;                                        \
+		test_leak_baseline_take(&__now);                                        \
+		ASSERT_EQ(__now.maps, (b)->maps);                                       \
+		ASSERT_EQ(__now.fds, (b)->fds);                                         \
+		ASSERT_EQ(__now.alloc.blocks, (b)->alloc.blocks);                       \
+		ASSERT_EQ(__now.alloc.bytes, (b)->alloc.bytes);                         \
+	} while (0)
 
 #endif

@@ -589,26 +589,6 @@ TEST(finished_stacks_are_recycled)
 
 /* ---- failures -------------------------------------------------------------------- */
 
-struct baseline {
-	int maps;
-	struct weft_alloc_stats alloc;
-};
-
-static void take_baseline(struct baseline *b)
-{
-	b->maps = test_count_maps();
-	weft_alloc_stats(&b->alloc);
-}
-
-#define ASSERT_NO_LEAK(b)                                             \
-	do {                                                          \
-		struct baseline now;                                  \
-		take_baseline(&now);                                  \
-		ASSERT_EQ(now.maps, (b)->maps);                       \
-		ASSERT_EQ(now.alloc.blocks, (b)->alloc.blocks);       \
-		ASSERT_EQ(now.alloc.bytes, (b)->alloc.bytes);         \
-	} while (0)
-
 TEST(stack_mapping_failures_leave_nothing_behind)
 {
 	/* A size not on the free list, so spawn must map. */
@@ -622,10 +602,10 @@ TEST(stack_mapping_failures_leave_nothing_behind)
 		{ __NR_mprotect, EACCES },
 	};
 	struct weft_green_handle h;
-	struct baseline base;
+	struct test_leak_baseline base;
 
 	warm_up();
-	take_baseline(&base);
+	test_leak_baseline_take(&base);
 	for (size_t i = 0; i < ARRAY_SIZE(faults); i++) {
 		weft_fault_inject(faults[i].nr, 1, faults[i].err);
 		ASSERT_EQ(weft_green_spawn(&h, return_arg, NULL, &fresh), -faults[i].err);
@@ -644,12 +624,12 @@ TEST(allocation_failures_leave_nothing_behind)
 	char name[3000];	/* the name copy is a large block: its own mmap */
 	struct weft_builder b = { .name = name };
 	struct weft_green_handle h;
-	struct baseline base;
+	struct test_leak_baseline base;
 
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = 0;
 	warm_up();
-	take_baseline(&base);
+	test_leak_baseline_take(&base);
 	weft_fault_inject(__NR_mmap, 1, ENOMEM);
 	ASSERT_EQ(weft_green_spawn(&h, return_arg, NULL, &b), -ENOMEM);
 	ASSERT_EQ(weft_fault_fired(), 1);
@@ -712,22 +692,18 @@ static void *use_green_threads(void *arg)
 TEST(an_os_thread_that_exits_frees_its_runtime_and_stacks)
 {
 	struct weft_join_handle n;
-	struct weft_alloc_stats before, after;
-	int maps;
+	struct test_leak_baseline base;
 	void *r;
 
-	/* Once, so that thread stacks and allocator chunks are in their caches. */
+	/* Once, so that the allocator holds its chunks before the baseline. */
 	ASSERT_EQ(weft_spawn(&n, use_green_threads, NULL), 0);
 	ASSERT_EQ(weft_join(&n, &r), 0);
 	ASSERT_NULL(r);
-	maps = test_count_maps();
-	weft_alloc_stats(&before);
+	test_leak_baseline_take(&base);
 	ASSERT_EQ(weft_spawn(&n, use_green_threads, NULL), 0);
 	ASSERT_EQ(weft_join(&n, &r), 0);
 	ASSERT_NULL(r);
-	weft_alloc_stats(&after);
-	ASSERT_EQ(after.blocks, before.blocks);
-	ASSERT_EQ(test_count_maps(), maps);
+	ASSERT_NO_LEAK(&base);
 }
 
 /* ---- park and unpark -------------------------------------------------------------- */

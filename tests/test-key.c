@@ -18,18 +18,6 @@ void weft_key_run_dtors(void);
 
 #define ID(key) ((key) & 1023u)
 
-/* Run @fn in a new thread and wait for it (and so for its destructors). */
-static void *run_in_thread(weft_thread_fn fn, void *arg, const char *name)
-{
-	struct weft_builder b = { .name = name };
-	struct weft_join_handle h;
-	void *result = NULL;
-
-	if (weft_builder_spawn(&b, &h, fn, arg) || weft_join(&h, &result))
-		__test_abort();
-	return result;
-}
-
 /* ---- basics and errors ---------------------------------------------------- */
 
 static void nothing(void *value, void *arg)
@@ -210,23 +198,30 @@ static void count_value(void *value, void *arg)
 		(*(int *)arg)++;
 }
 
+/* weft_key_set() with its first mmap failing: -ENOMEM, and no block gained or lost. */
+static void assert_set_fails_on_mmap(weft_key_t key, void *value)
+{
+	struct weft_alloc_stats before, after;
+
+	weft_alloc_stats(&before);
+	ASSERT_EQ(weft_fault_inject(__NR_mmap, 1, ENOMEM), 0);
+	ASSERT_EQ(weft_key_set(key, value), -ENOMEM);
+	ASSERT_EQ(weft_fault_fired(), 1);
+	weft_fault_clear();
+	weft_alloc_stats(&after);
+	ASSERT_EQ(after.blocks, before.blocks);
+}
+
 TEST(growth_failure_is_enomem_with_nothing_changed)
 {
 	static weft_key_t k[400];
-	struct weft_alloc_stats before, after;
 	int n = 0;
 
 	for (int i = 0; i < 400; i++)
 		ASSERT_EQ(weft_key_create(&k[i], NULL), 0);
 
 	/* The first array: a large block (> 2 KiB), so a fresh mmap. */
-	weft_alloc_stats(&before);
-	ASSERT_EQ(weft_fault_inject(__NR_mmap, 1, ENOMEM), 0);
-	ASSERT_EQ(weft_key_set(k[350], k), -ENOMEM);
-	ASSERT_EQ(weft_fault_fired(), 1);
-	weft_fault_clear();
-	weft_alloc_stats(&after);
-	ASSERT_EQ(after.blocks, before.blocks);
+	assert_set_fails_on_mmap(k[350], k);
 	ASSERT_NULL(weft_tcb()->key_values);
 	ASSERT_EQ(weft_tcb()->key_capacity, 0);
 	ASSERT_NULL(weft_tcb()->key_next);	/* not linked into the thread list */
@@ -238,13 +233,7 @@ TEST(growth_failure_is_enomem_with_nothing_changed)
 	size_t capacity = weft_tcb()->key_capacity;
 	void **values = weft_tcb()->key_values;
 
-	weft_alloc_stats(&before);
-	ASSERT_EQ(weft_fault_inject(__NR_mmap, 1, ENOMEM), 0);
-	ASSERT_EQ(weft_key_set(k[350], k), -ENOMEM);
-	ASSERT_EQ(weft_fault_fired(), 1);
-	weft_fault_clear();
-	weft_alloc_stats(&after);
-	ASSERT_EQ(after.blocks, before.blocks);
+	assert_set_fails_on_mmap(k[350], k);
 	ASSERT_EQ(weft_tcb()->key_capacity, capacity);
 	ASSERT_EQ(weft_tcb()->key_values, values);
 	ASSERT_EQ(weft_key_get(k[3]), k);
@@ -285,7 +274,7 @@ static void *set_sticky(void *arg)
 TEST(a_destructor_that_always_resets_runs_exactly_four_rounds)
 {
 	ASSERT_EQ(weft_key_create(&sticky_key, sticky_dtor), 0);
-	run_in_thread(set_sticky, NULL, "sticky");
+	test_run_in_thread(set_sticky, NULL, "sticky");
 	ASSERT_EQ(sticky_calls, WEFT_DESTRUCTOR_ITERATIONS);
 	ASSERT_TRUE(sticky_current_ok);
 	ASSERT_STREQ(sticky_name, "sticky");
@@ -318,7 +307,7 @@ TEST(keys_whose_destructors_set_each_other_stop_after_four_rounds)
 	ASSERT_EQ(weft_key_create(&ping_key, ping_dtor), 0);
 	ASSERT_EQ(weft_key_create(&pong_key, pong_dtor), 0);
 	ASSERT_LT(ID(ping_key), ID(pong_key));
-	run_in_thread(set_ping, NULL, "ping-pong");
+	test_run_in_thread(set_ping, NULL, "ping-pong");
 	/* Ids in order: each round runs ping (sets pong) then pong (sets ping). */
 	ASSERT_EQ(ping_calls, WEFT_DESTRUCTOR_ITERATIONS);
 	ASSERT_EQ(pong_calls, WEFT_DESTRUCTOR_ITERATIONS);
@@ -360,7 +349,7 @@ TEST(destructors_run_only_for_non_null_values)
 	ASSERT_EQ(weft_key_create(&cleared_key, record), 0);
 	ASSERT_EQ(weft_key_create(&no_dtor_key, NULL), 0);
 	ASSERT_EQ(weft_key_create(&nulled_key, record), 0);
-	run_in_thread(set_four, NULL, "non-null");
+	test_run_in_thread(set_four, NULL, "non-null");
 	ASSERT_EQ(destroyed_count, 1);
 	ASSERT_EQ(destroyed[0], 10);
 }
@@ -447,7 +436,7 @@ static void *touch_local_early(void *arg)
 TEST(local_and_key_destructors_may_use_each_other)
 {
 	ASSERT_EQ(weft_key_create(&mix_key, mix_key_dtor), 0);
-	run_in_thread(touch_local_early, NULL, "mix");
+	test_run_in_thread(touch_local_early, NULL, "mix");
 	/* LocalKeys, key round 1, LocalKeys it touched, key round 2. */
 	mix_log[mix_len] = 0;
 	ASSERT_STREQ(mix_log, "L1l2");
@@ -476,7 +465,7 @@ TEST(set_after_the_threads_rounds_is_ebusy)
 	int n = 0;
 
 	ASSERT_EQ(weft_key_create(&k, NULL), 0);
-	ASSERT_NULL(run_in_thread(set_after_teardown, &k, "late-set"));
+	ASSERT_NULL(test_run_in_thread(set_after_teardown, &k, "late-set"));
 	ASSERT_EQ(weft_key_for_each(k, count_value, &n), 0);
 }
 
@@ -584,7 +573,7 @@ TEST(for_each_visits_values_then_null_and_refuses_what_would_deadlock)
 	ASSERT_EQ(fe_set_in_fn, 0);
 	ASSERT_EQ(fe_grow_in_fn, -EDEADLK);
 	ASSERT_EQ(weft_key_get(fe_key), (void *)8);
-	run_in_thread(set_fe_key, NULL, "fe");
+	test_run_in_thread(set_fe_key, NULL, "fe");
 	ASSERT_EQ(fe_from_dtor, -EDEADLK);
 }
 
@@ -756,9 +745,9 @@ TEST(static_key_destructors_run_and_exhaustion_is_reported)
 	struct weft_alloc_stats before, after;
 	weft_key_t extra;
 
-	run_in_thread(use_lazy_with_dtor, NULL, NULL);	/* creates the key, warms up */
+	test_run_in_thread(use_lazy_with_dtor, NULL, NULL);	/* creates the key, warms up */
 	weft_alloc_stats(&before);
-	ASSERT_NULL(run_in_thread(use_lazy_with_dtor, NULL, NULL));
+	ASSERT_NULL(test_run_in_thread(use_lazy_with_dtor, NULL, NULL));
 	weft_alloc_stats(&after);
 	ASSERT_EQ(after.blocks, before.blocks);
 	while (weft_key_create(&extra, NULL) == 0)
@@ -787,20 +776,16 @@ static void *touch_hundred_keys(void *arg)
 TEST_TIMEOUT(no_leak_across_ten_thousand_threads_touching_a_hundred_keys, 240)
 {
 	/* qemu-user leaks host memory per thread and spawns 5-7x slower: 2,000 there. */
-	int threads = test_under_qemu() ? 2000 : 10000, maps;
-	struct weft_alloc_stats before, after;
+	int threads = test_under_qemu() ? 2000 : 10000;
+	struct test_leak_baseline base;
 
 	for (int i = 0; i < LEAK_KEYS; i++)
 		ASSERT_EQ(weft_key_create(&leak_keys[i], weft_free), 0);
-	ASSERT_NULL(run_in_thread(touch_hundred_keys, NULL, NULL));	/* warm up */
-	maps = test_count_maps();
-	weft_alloc_stats(&before);
+	ASSERT_NULL(test_run_in_thread(touch_hundred_keys, NULL, NULL));	/* warm up */
+	test_leak_baseline_take(&base);
 	for (int i = 0; i < threads; i++)
-		ASSERT_NULL(run_in_thread(touch_hundred_keys, NULL, NULL));
-	weft_alloc_stats(&after);
-	ASSERT_EQ(after.blocks, before.blocks);
-	ASSERT_EQ(after.bytes, before.bytes);
-	ASSERT_EQ(test_count_maps(), maps);
+		ASSERT_NULL(test_run_in_thread(touch_hundred_keys, NULL, NULL));
+	ASSERT_NO_LEAK(&base);
 }
 
 /* ---- the main thread --------------------------------------------------------- */
@@ -832,27 +817,12 @@ __attribute__((constructor)) static void maybe_main_thread_mode(void)
 
 static int main_exit_output(const char *mode, char *out, size_t size)
 {
-	char *argv[] = { "test-key", "no-test-has-this-name", NULL };
 	char env[64];
 	char *envp[] = { env, NULL };
-	int fds[2], status = -1;
-	long pid, n, len = 0;
+	int status;
 
 	weft_snprintf(env, sizeof(env), "WEFT_TEST_KEY_MAIN=%s", mode);
-	if (sys_pipe2(fds, O_CLOEXEC))
-		return -1;
-	pid = weft_fork();
-	if (pid == 0) {
-		sys_dup2(fds[1], 1);
-		sys_execve("/proc/self/exe", argv, envp);
-		sys_exit_group(99);
-	}
-	sys_close(fds[1]);
-	while ((n = sys_read(fds[0], out + len, size - 1 - (size_t)len)) > 0)
-		len += n;
-	out[len] = 0;
-	sys_close(fds[0]);
-	sys_wait4((int)pid, &status, 0, NULL);
+	test_exec_self(envp, 1, out, size, &status);
 	return status;
 }
 

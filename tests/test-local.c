@@ -13,18 +13,6 @@
 #include "sys.h"
 #include "thread.h"
 
-/* Run @fn in a new thread and wait for it (and so for its destructors). */
-static void *run_in_thread(weft_thread_fn fn, void *arg, const char *name)
-{
-	struct weft_builder b = { .name = name };
-	struct weft_join_handle h;
-	void *result = NULL;
-
-	if (weft_builder_spawn(&b, &h, fn, arg) || weft_join(&h, &result))
-		__test_abort();
-	return result;
-}
-
 /*
  * The destructor log: each destructor appends a letter. Threads that write
  * it run one at a time, between a spawn and its join.
@@ -122,7 +110,7 @@ static void *touch_shared_local(void *arg)
 
 TEST(declare_and_define_make_one_key)
 {
-	ASSERT_EQ(run_in_thread(touch_shared_local, NULL, "shared"), (void *)3);
+	ASSERT_EQ(test_run_in_thread(touch_shared_local, NULL, "shared"), (void *)3);
 	ASSERT_EQ(shared_drops, 1);	/* the 4, at exit */
 	ASSERT_EQ(weft_local_get(shared_local), 3);
 }
@@ -175,7 +163,6 @@ static void log_c(long *v)
 	log_letter('c');
 }
 
-
 WEFT_THREAD_LOCAL(long, key_a, 1, log_a);
 WEFT_THREAD_LOCAL(long, key_b, 2, log_b);
 WEFT_THREAD_LOCAL(long, key_c, 3, log_c);
@@ -192,7 +179,7 @@ static void *touch_a_b_c(void *arg)
 TEST(destructors_run_in_reverse_order_of_registration)
 {
 	dtor_log_len = 0;
-	run_in_thread(touch_a_b_c, NULL, "order");
+	test_run_in_thread(touch_a_b_c, NULL, "order");
 	dtor_log[dtor_log_len] = 0;
 	ASSERT_STREQ(dtor_log, "bca");
 }
@@ -219,7 +206,7 @@ static void *touch_outer(void *arg)
 TEST(a_key_used_by_an_init_outlives_the_key_it_initialised)
 {
 	dtor_log_len = 0;
-	ASSERT_EQ(run_in_thread(touch_outer, NULL, "init-order"), (void *)2);
+	ASSERT_EQ(test_run_in_thread(touch_outer, NULL, "init-order"), (void *)2);
 	dtor_log[dtor_log_len] = 0;
 	ASSERT_STREQ(dtor_log, "oi");
 }
@@ -253,7 +240,7 @@ static void *touch_first_then_a_b(void *arg)
 TEST(a_destructor_may_initialise_a_key_whose_destructor_runs_next_round)
 {
 	dtor_log_len = 0;
-	run_in_thread(touch_first_then_a_b, NULL, "rounds");
+	test_run_in_thread(touch_first_then_a_b, NULL, "rounds");
 	dtor_log[dtor_log_len] = 0;
 	/* Round 1: a, b, F (reverse registration); round 2: L. */
 	ASSERT_STREQ(dtor_log, "abFL");
@@ -291,7 +278,7 @@ static void *touch_ping_pong(void *arg)
 
 TEST(destructors_that_set_each_other_stop)
 {
-	run_in_thread(touch_ping_pong, NULL, "ping-pong");
+	test_run_in_thread(touch_ping_pong, NULL, "ping-pong");
 	/*
 	 * pong (registered last) runs first and sets ping: ping is alive, so
 	 * Cell::set drops its old value (ping's dtor on 1, no exit yet) and
@@ -328,7 +315,7 @@ static void *touch_self_key(void *arg)
 
 TEST(access_inside_its_own_destructor_is_an_access_error)
 {
-	ASSERT_EQ(run_in_thread(touch_self_key, NULL, "self"), (void *)5);
+	ASSERT_EQ(test_run_in_thread(touch_self_key, NULL, "self"), (void *)5);
 	ASSERT_TRUE(self_try_null);
 	ASSERT_EQ(self_set_err, -EBUSY);
 	ASSERT_EQ(self_state, WEFT_LOCAL_RUNNING_OR_HAS_RUN);
@@ -350,7 +337,7 @@ static void *touch_strict_key(void *arg)
 
 static void spawn_strict(void *arg)
 {
-	run_in_thread(touch_strict_key, NULL, "strict");
+	test_run_in_thread(touch_strict_key, NULL, "strict");
 }
 
 TEST(with_inside_its_own_destructor_panics_and_aborts)
@@ -493,7 +480,7 @@ static void *remember_thread_info(void *arg)
 
 TEST(current_name_and_guard_range_survive_into_destructors)
 {
-	run_in_thread(remember_thread_info, NULL, "info-thread");
+	test_run_in_thread(remember_thread_info, NULL, "info-thread");
 	ASSERT_TRUE(seen_current_ok);
 	ASSERT_STREQ(seen_name, "info-thread");
 	ASSERT_TRUE(seen_guard_ok);
@@ -524,7 +511,7 @@ TEST(registering_a_destructor_allocates_nothing)
 	struct weft_alloc_stats before, after;
 
 	weft_alloc_stats(&before);
-	ASSERT_NE_NULL(run_in_thread(touch_with_every_mmap_failing, NULL, "no-mmap"));
+	ASSERT_NE_NULL(test_run_in_thread(touch_with_every_mmap_failing, NULL, "no-mmap"));
 	weft_alloc_stats(&after);
 	ASSERT_EQ(atomic_load(&nomem_dtor_ran), 1);
 	ASSERT_EQ(after.blocks, before.blocks);
@@ -556,18 +543,14 @@ static void *use_buffers(void *arg)
 TEST_TIMEOUT(no_leak_across_many_threads, 120)
 {
 	/* qemu-user leaks host memory per thread and is 5-7x slower to spawn: fewer there. */
-	int n = test_under_qemu() ? 1000 : 5000, maps;
-	struct weft_alloc_stats before, after;
+	int n = test_under_qemu() ? 1000 : 5000;
+	struct test_leak_baseline base;
 
-	run_in_thread(use_buffers, NULL, NULL);	/* warm up: allocator chunk, stack cache */
-	maps = test_count_maps();
-	weft_alloc_stats(&before);
+	test_run_in_thread(use_buffers, NULL, NULL);	/* warm up: allocator chunk, stack cache */
+	test_leak_baseline_take(&base);
 	for (int i = 0; i < n; i++)
-		run_in_thread(use_buffers, NULL, NULL);
-	weft_alloc_stats(&after);
-	ASSERT_EQ(after.blocks, before.blocks);
-	ASSERT_EQ(after.bytes, before.bytes);
-	ASSERT_EQ(test_count_maps(), maps);
+		test_run_in_thread(use_buffers, NULL, NULL);
+	ASSERT_NO_LEAK(&base);
 }
 
 /* ---- the main thread: at main's return and weft_exit(), not at exit_group ---- */
@@ -596,27 +579,12 @@ __attribute__((constructor)) static void maybe_main_thread_mode(void)
 
 static int main_exit_output(const char *mode, char *out, size_t size)
 {
-	char *argv[] = { "test-local", "no-test-has-this-name", NULL };
 	char env[64];
 	char *envp[] = { env, NULL };
-	int fds[2], status = -1;
-	long pid, n, len = 0;
+	int status;
 
 	weft_snprintf(env, sizeof(env), "WEFT_TEST_LOCAL_MAIN=%s", mode);
-	if (sys_pipe2(fds, O_CLOEXEC))
-		return -1;
-	pid = weft_fork();
-	if (pid == 0) {
-		sys_dup2(fds[1], 1);
-		sys_execve("/proc/self/exe", argv, envp);
-		sys_exit_group(99);
-	}
-	sys_close(fds[1]);
-	while ((n = sys_read(fds[0], out + len, size - 1 - (size_t)len)) > 0)
-		len += n;
-	out[len] = 0;
-	sys_close(fds[0]);
-	sys_wait4((int)pid, &status, 0, NULL);
+	test_exec_self(envp, 1, out, size, &status);
 	return status;
 }
 

@@ -112,21 +112,6 @@ TEST(payloads_nobody_collects_are_freed)
 	ASSERT_EQ(after.blocks, before.blocks);
 }
 
-/* Threads in this process, from /proc/self/task (qemu-user adds its own host threads). */
-static int count_tasks(void)
-{
-	long fd = sys_openat(AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-	char buf[4096];
-	int count = 0;
-	long n;
-
-	while ((n = weft_syscall3(__NR_getdents64, fd, (long)buf, sizeof(buf))) > 0)
-		for (long off = 0; off < n; off += *(unsigned short *)(void *)(buf + off + 16))
-			count += buf[off + 19] != '.';
-	sys_close((int)fd);
-	return count;
-}
-
 static void *panic_when_told(void *arg)
 {
 	while (!atomic_load((_Atomic int *)arg))
@@ -144,7 +129,7 @@ TEST(detached_threads_free_their_payloads)
 
 	weft_set_panic_hook(silent_hook);
 	warm_up();
-	tasks = count_tasks();
+	tasks = test_count_tasks();
 	weft_alloc_stats(&before);
 
 	/* Detached while running: the thread frees its own payload as it ends. */
@@ -156,7 +141,7 @@ TEST(detached_threads_free_their_payloads)
 	weft_unpark(t);
 	weft_thread_put(t);
 	/* Its last act is to unmap its stack and exit; the kernel then drops it from the list. */
-	while (count_tasks() > tasks)
+	while (test_count_tasks() > tasks)
 		weft_yield();
 
 	/* Detached after it ended: weft_detach() frees the payload. */

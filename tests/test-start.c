@@ -187,27 +187,12 @@ __attribute__((constructor)) static void maybe_print_canary(void)
 
 static unsigned long canary_of_new_run(void)
 {
-	static char *argv[] = { "test-start", NULL };
 	static char *envp[] = { "WEFT_TEST_PRINT_CANARY=1", NULL };
 	char out[64];
-	int fds[2], status;
-	long pid, n, len = 0;
+	int status;
 	unsigned long v = 0;
 
-	if (sys_pipe2(fds, O_CLOEXEC))
-		return 0;
-	pid = weft_fork();
-	if (pid == 0) {
-		sys_dup2(fds[1], 1);
-		sys_execve("/proc/self/exe", argv, envp);
-		sys_exit_group(99);
-	}
-	sys_close(fds[1]);
-	while ((n = sys_read(fds[0], out + len, sizeof(out) - 1 - (size_t)len)) > 0)
-		len += n;
-	out[len] = 0;
-	sys_close(fds[0]);
-	sys_wait4((int)pid, &status, 0, NULL);
+	test_exec_self(envp, 1, out, sizeof(out), &status);
 	for (char *p = out; *p && *p != '\n'; p++)
 		v = v * 16 + (unsigned long)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
 	return v;

@@ -472,14 +472,6 @@ __attribute__((constructor)) static void exit_early_when_asked(void)
 		sys_exit_group(0);
 }
 
-static void exec_self(void *envp)
-{
-	static char *argv[] = { "test-syscalls", NULL };
-
-	sys_execve("/proc/self/exe", argv, envp);
-	sys_exit_group(99);
-}
-
 /* The line of @text containing @needle, copied into @line. Return: found. */
 static bool find_line(const char *text, const char *needle, char *line, size_t size)
 {
@@ -562,7 +554,9 @@ TEST(trace_at_startup_to_stderr)
 {
 	static char *envp[] = { "WEFT_TRACE=1", "WEFT_TEST_SYSCALLS_EXIT_EARLY=1", NULL };
 	static char err[16384];
-	int status = test_run_child(exec_self, envp, err, sizeof(err));
+	int status;
+
+	test_exec_self(envp, 2, err, sizeof(err), &status);
 
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(WEXITSTATUS(status), 0);
@@ -579,7 +573,7 @@ TEST(trace_at_startup_to_a_file)
 	weft_snprintf(path, sizeof(path), "/tmp/weft-test-syscalls-%ld.trace", sys_getpid());
 	weft_snprintf(var, sizeof(var), "WEFT_TRACE=%s", path);
 	weft_syscall3(__NR_unlinkat, AT_FDCWD, (long)path, 0);	/* the file is appended to */
-	status = test_run_child(exec_self, envp, err, sizeof(err));
+	test_exec_self(envp, 2, err, sizeof(err), &status);
 	ASSERT_GT(test_read_file(path, trace, sizeof(trace)), 0);
 	ASSERT_EQ(weft_syscall3(__NR_unlinkat, AT_FDCWD, (long)path, 0), 0);
 	ASSERT_EQ(WEXITSTATUS(status), 0);

@@ -155,21 +155,6 @@ static void *spawn_detached_then_return(void *arg)
 	return NULL;	/* the spawner ends before (some of) its detached threads */
 }
 
-/* Wait until the kernel has reaped every thread but main: /proc/self/task has one entry. */
-static int count_tasks(void)
-{
-	long fd = sys_openat(AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-	char buf[4096];
-	int count = 0;
-	long n;
-
-	while ((n = weft_syscall3(__NR_getdents64, fd, (long)buf, sizeof(buf))) > 0)
-		for (long off = 0; off < n; off += *(unsigned short *)(void *)(buf + off + 16))
-			count += buf[off + 19] != '.';
-	sys_close((int)fd);
-	return count;
-}
-
 TEST(detached_threads_outlive_spawner_and_free_their_mappings)
 {
 	struct weft_join_handle h;
@@ -181,7 +166,7 @@ TEST(detached_threads_outlive_spawner_and_free_their_mappings)
 	weft_thread_cache_trim();	/* cached stacks are not leaks */
 	maps_before = test_count_maps();
 	/* Not 1: under qemu-user, /proc/self/task also lists qemu's own threads. */
-	tasks_before = count_tasks();
+	tasks_before = test_count_tasks();
 
 	ASSERT_EQ(weft_spawn(&h, spawn_detached_then_return, weft_current()), 0);
 	ASSERT_EQ(weft_join(&h, NULL), 0);
@@ -192,7 +177,7 @@ TEST(detached_threads_outlive_spawner_and_free_their_mappings)
 	 * removes it from /proc/self/task when it is gone. Waiting for that is
 	 * waiting on the kernel, with a yield, not a sleep.
 	 */
-	while (count_tasks() > tasks_before)
+	while (test_count_tasks() > tasks_before)
 		weft_yield();
 	/* A thread that finished before its detach was reaped by the detacher, into the cache. */
 	weft_thread_cache_trim();
@@ -476,29 +461,14 @@ __attribute__((constructor)) static void maybe_report_stack(void)
 
 static size_t stack_with_env(const char *value)
 {
-	char *argv[] = { "test-thread", NULL };
 	char env[64];
 	char *envp[] = { "WEFT_TEST_REPORT_STACK=1", env, NULL };
 	char out[64];
-	int fds[2], status;
-	long pid, n, len = 0;
+	int status;
 	size_t v = 0;
 
 	weft_snprintf(env, sizeof(env), "WEFT_MIN_STACK=%s", value);
-	if (sys_pipe2(fds, O_CLOEXEC))
-		return 0;
-	pid = weft_fork();
-	if (pid == 0) {
-		sys_dup2(fds[1], 1);
-		sys_execve("/proc/self/exe", argv, envp);
-		sys_exit_group(99);
-	}
-	sys_close(fds[1]);
-	while ((n = sys_read(fds[0], out + len, sizeof(out) - 1 - (size_t)len)) > 0)
-		len += n;
-	out[len] = 0;
-	sys_close(fds[0]);
-	sys_wait4((int)pid, &status, 0, NULL);
+	test_exec_self(envp, 1, out, sizeof(out), &status);
 	for (char *p = out; *p >= '0' && *p <= '9'; p++)
 		v = v * 10 + (size_t)(*p - '0');
 	return v;
@@ -514,29 +484,6 @@ TEST(weft_min_stack_sets_the_default)
 }
 
 /* ---- failures: every syscall of spawn, failed on purpose --------------- */
-
-struct leak_baseline {
-	int maps, fds;
-	struct weft_alloc_stats alloc;
-};
-
-static void take_baseline(struct leak_baseline *b)
-{
-	weft_thread_cache_trim();	/* cached stacks are not leaks */
-	b->maps = test_count_maps();
-	b->fds = test_count_fds();
-	weft_alloc_stats(&b->alloc);
-}
-
-#define ASSERT_NO_LEAK(b)                                                      \
-	do {                                                                   \
-		struct leak_baseline now;                                      \
-		take_baseline(&now);                                           \
-		ASSERT_EQ(now.maps, (b)->maps);                                \
-		ASSERT_EQ(now.fds, (b)->fds);                                  \
-		ASSERT_EQ(now.alloc.blocks, (b)->alloc.blocks);                \
-		ASSERT_EQ(now.alloc.bytes, (b)->alloc.bytes);                  \
-	} while (0)
 
 /* A size the stack cache has never seen, so spawn must map afresh. */
 static const struct weft_builder fresh = { .name = "faulty", .stack_size = 3UL << 20 };
@@ -560,10 +507,10 @@ TEST(spawn_survives_each_syscall_failing)
 		{ __NR_mprotect, ENOMEM },
 		{ __NR_clone, EAGAIN },
 	};
-	struct leak_baseline base;
+	struct test_leak_baseline base;
 
 	warm_up();
-	take_baseline(&base);
+	test_leak_baseline_take(&base);
 	for (unsigned int f = 0; f < ARRAY_SIZE(faults); f++) {
 		/* Fail the 1st, 2nd, ... matching call until spawn gets through. */
 		for (unsigned long nth = 1;; nth++) {
@@ -590,10 +537,10 @@ TEST(spawn_survives_each_syscall_failing)
 
 TEST(spawn_survives_allocation_failure)
 {
-	struct leak_baseline base;
+	struct test_leak_baseline base;
 
 	warm_up();
-	take_baseline(&base);
+	test_leak_baseline_take(&base);
 	/* Every mmap fails: the allocator cannot grow if it needs to. */
 	for (int i = 0; i < 200; i++) {
 		struct weft_join_handle h;

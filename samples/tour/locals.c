@@ -83,15 +83,30 @@ void tour_locals(void)
 	tour_heading("3. Thread-locals and their destructors");
 	tour_say("WEFT_THREAD_LOCAL(struct journal *, journal, open_journal(), close_journal):\n"
 		 "a __thread slot {state, value, list node} at a fixed offset from %%fs.\n");
-	weft_builder_spawn(&b, &h, weaver, NULL);
+	if (weft_builder_spawn(&b, &h, weaver, NULL)) {
+		tour_say("  spawn failed: skipping this chapter\n");
+		return;
+	}
 	weft_join(&h, NULL);
 	tour_say("  main: join() returned only after both destructors ran, in reverse order\n"
 		 "  of first use. main's own run when main returns or calls weft_exit().\n");
 
 	tour_main = weft_current();
-	weft_key_create(&counter_key, fold);
-	for (long i = 0; i < 3; i++)
-		weft_spawn(&c[i], counter, (void *)(100 * (i + 1)));
+	if (weft_key_create(&counter_key, fold))
+		return;
+	for (long i = 0; i < 3; i++) {
+		if (weft_spawn(&c[i], counter, (void *)(100 * (i + 1)))) {
+			/* Nobody would ever count to 3: undo and stop here. */
+			tour_say("  spawn failed: skipping the keys part\n");
+			atomic_store(&summed, 1);
+			while (i-- > 0) {
+				weft_unpark(weft_join_handle_thread(&c[i]));
+				weft_join(&c[i], NULL);
+			}
+			weft_key_delete(counter_key);
+			return;
+		}
+	}
 	while (atomic_load(&counted) < 3)
 		weft_park();
 	live = weft_key_for_each(counter_key, add, &live_sum);
