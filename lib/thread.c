@@ -321,6 +321,7 @@ static int thread_main(void *arg)
 		char comm[16] = { 0 };
 
 		weft_strlcpy(comm, t->name, sizeof(comm));
+		/* Best effort: weft keeps the whole name whatever the kernel says. */
 		sys_why("thread name, as the kernel shows it in comm");
 		sys_prctl(PR_SET_NAME, (unsigned long)comm, 0, 0, 0);
 	}

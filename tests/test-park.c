@@ -225,3 +225,16 @@ TEST(yield_returns_and_parallelism_matches_the_affinity_mask)
 	ASSERT_EQ(weft_available_parallelism(), -EPERM);
 	weft_fault_clear();
 }
+
+TEST(sleep_reports_a_failing_clock_and_retries_eintr)
+{
+	/* EINTR is what a signal gives: retried towards the same deadline. */
+	ASSERT_EQ(weft_fault_inject(__NR_clock_nanosleep, 1, EINTR), 0);
+	ASSERT_EQ(weft_sleep(1000), 0);
+	ASSERT_EQ(weft_fault_fired(), 1);
+	weft_fault_clear();
+	/* Anything else ends the sleep and is reported. */
+	ASSERT_EQ(weft_fault_inject(__NR_clock_nanosleep, 1, EFAULT), 0);
+	ASSERT_EQ(weft_sleep(1000), -EFAULT);
+	weft_fault_clear();
+}

@@ -608,3 +608,53 @@ TEST(a_cached_stack_still_has_its_guard_page)
 	ASSERT_EQ(WTERMSIG(status), SIGABRT);	/* reported as an overflow */
 	ASSERT_NE_NULL(weft_strstr(err, "has overflowed its stack"));
 }
+
+static void *park_until_released(void *arg)
+{
+	while (!atomic_load((_Atomic int *)arg))
+		weft_park();
+	return NULL;
+}
+
+TEST(each_live_thread_costs_four_mappings)
+{
+	struct weft_join_handle h[10];
+	static _Atomic int release;
+	int before;
+
+	warm_up();
+	weft_thread_cache_trim();
+	before = test_count_maps();
+	for (int i = 0; i < 10; i++)
+		ASSERT_EQ(weft_spawn(&h[i], park_until_released, &release), 0);
+	/* guard, altstack, guard, stack + TLS + TCB: see the layout in lib/thread.c. */
+	ASSERT_EQ(test_count_maps() - before, 4 * 10);
+	atomic_store(&release, 1);
+	for (int i = 0; i < 10; i++) {
+		weft_unpark(weft_join_handle_thread(&h[i]));
+		ASSERT_EQ(weft_join(&h[i], NULL), 0);
+	}
+}
+
+TEST(a_thread_runs_even_if_naming_it_or_its_altstack_fails)
+{
+	static const long calls[] = { __NR_prctl, __NR_sigaltstack };
+
+	/*
+	 * Both are best effort in the new thread: a name the kernel could not
+	 * take, or no alternate stack (then an overflow dies by plain SIGSEGV),
+	 * must not stop the thread from running and being joined.
+	 */
+	for (unsigned int i = 0; i < ARRAY_SIZE(calls); i++) {
+		struct weft_builder b = { .name = "best-effort" };
+		struct weft_join_handle h;
+		void *r = NULL;
+
+		ASSERT_EQ(weft_fault_inject(calls[i], WEFT_FAULT_EVERY, EFAULT), 0);
+		ASSERT_EQ(weft_builder_spawn(&b, &h, return_arg_plus_one, (void *)1), 0);
+		ASSERT_EQ(weft_join(&h, &r), 0);
+		ASSERT_GE(weft_fault_fired(), 1);
+		weft_fault_clear();
+		ASSERT_EQ(r, (void *)2);
+	}
+}
