@@ -25,8 +25,10 @@ esac
 shift
 qemu=${QEMU_USER:-qemu-x86_64}
 here=$(dirname "$0")
-# Tests turn tracing on themselves; one inherited from the caller would flood their output.
-unset WEFT_TRACE
+# Tests turn tracing and fault injection on themselves; inherited ones would break them.
+unset WEFT_TRACE WEFT_FAULT WEFT_MIN_STACK
+# Many tests die by SIGABRT or SIGSEGV on purpose: no core files for them.
+ulimit -c 0 2>/dev/null
 
 passed=0 failed=0 skipped=0
 log=$(mktemp "${TMPDIR:-/tmp}/weft-run-tests.XXXXXX") || exit 1
