@@ -20,7 +20,8 @@
  * gets SIGSEGV. The handler cannot run on the stack that just overflowed, so
  * every thread has an alternate signal stack (sigaltstack(2), per thread)
  * and the handler is installed with SA_ONSTACK. If the fault address is in
- * the thread's guard range, the handler reports
+ * the thread's guard range, the handler reports, after an empty line (as Rust)
+ *
  *
  *	thread '<name>' has overflowed its stack
  *	fatal runtime error: stack overflow, aborting

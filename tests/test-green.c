@@ -463,6 +463,24 @@ TEST(a_green_panic_is_reported_as_green)
 	ASSERT_NE_NULL(weft_strstr(err, "joined: no more"));
 }
 
+TEST(a_payload_joined_with_a_null_result_is_freed)
+{
+	struct weft_alloc_stats before, after;
+	struct weft_green_handle h;
+
+	weft_set_panic_hook(quiet_hook);
+	/* Once first: the runtime, allocator chunks, a 64 KiB stack on the free list. */
+	ASSERT_EQ(weft_green_spawn(&h, panic_now, NULL, NULL), 0);
+	ASSERT_EQ(weft_green_join(&h, NULL), WEFT_PANICKED);
+	weft_alloc_stats(&before);
+	ASSERT_EQ(weft_green_spawn(&h, panic_now, NULL, NULL), 0);
+	ASSERT_EQ(weft_green_join(&h, NULL), WEFT_PANICKED);
+	weft_alloc_stats(&after);
+	/* The payload, the join state and the thread's struct weft_thread are all gone. */
+	ASSERT_EQ(after.blocks, before.blocks);
+	ASSERT_EQ(after.bytes, before.bytes);
+}
+
 /* ---- stacks ---------------------------------------------------------------------- */
 
 static long recurse(long depth)
@@ -541,8 +559,9 @@ static void *measure_own_stack(void *arg)
 
 	*(size_t *)arg = 0;
 	/* The guard: one PROT_NONE page of its own, right below the stack. */
-	if (tcb->guard_hi - tcb->guard_lo != page || !find_mapping((void *)tcb->guard_lo, &lo, &hi) ||
-	    lo != tcb->guard_lo || hi != tcb->guard_hi)
+	if (tcb->guard_hi - tcb->guard_lo != page ||
+	    !find_mapping((void *)tcb->guard_lo, &lo, &hi) || lo != tcb->guard_lo ||
+	    hi != tcb->guard_hi)
 		return NULL;
 	if (!find_mapping(&here, &lo, &hi) || lo != tcb->guard_hi)
 		return NULL;

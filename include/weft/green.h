@@ -111,6 +111,10 @@ int weft_green_yield(void);
  * a green thread it parks the caller, so its runtime runs others. From any
  * other thread it parks that thread until the owner's scheduler has run the
  * thread to its end: the owning OS thread must be in a scheduler loop.
+ * If that OS thread exits first, leaving the green thread unfinished, the
+ * green thread is abandoned (it never runs again) and such a join waits
+ * forever: finish a runtime's work (weft_green_run()) before its OS thread
+ * ends.
  *
  * Return: 0; WEFT_PANICKED if the thread panicked (the caller owns the
  * payload); -EINVAL for a consumed handle; -EDEADLK if the caller is that
