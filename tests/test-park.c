@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The Parker under stress, park_timeout, sleep (also across signals), yield, parallelism. */
 #include <linux/errno.h>
+#include <linux/fcntl.h>
 
 #include <weft/fault.h>
 #include <weft/panic.h>
@@ -20,6 +21,74 @@ TEST(token_given_before_park_makes_park_return_at_once)
 	weft_park();
 	ASSERT_EQ(atomic_load(&weft_current()->parker), PARKER_EMPTY);
 	weft_unpark(NULL);	/* a no-op, not a crash */
+}
+
+static _Atomic int parked_returned;
+
+static void *park_once(void *arg)
+{
+	weft_park();
+	atomic_store(&parked_returned, 1);
+	return NULL;
+}
+
+/*
+ * A FUTEX_WAKE that no unpark() sent (futex(2): "spurious wake-ups") must not
+ * end a park(). A wake that returns 1 found the thread asleep on its word; the
+ * next one that returns 1 proves it went back to sleep without returning.
+ */
+TEST(park_absorbs_spurious_futex_wake_ups)
+{
+	struct weft_join_handle h;
+	struct weft_thread *t;
+
+	ASSERT_EQ(weft_spawn(&h, park_once, NULL), 0);
+	t = weft_thread_get(weft_join_handle_thread(&h));	/* read after the join */
+	for (int woken = 0; woken < 100;) {
+		int returned;
+
+		if (weft_futex_wake(&t->parker, 1, false) == 1)
+			woken++;
+		else
+			weft_yield();	/* not asleep yet, or between two waits */
+		returned = atomic_load(&parked_returned);
+		ASSERT_FALSE(returned);
+	}
+	ASSERT_EQ(atomic_load(&t->parker), PARKER_PARKED);
+	weft_unpark(t);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	ASSERT_TRUE(atomic_load(&parked_returned));
+	ASSERT_EQ(atomic_load(&t->parker), PARKER_EMPTY);	/* the token was consumed */
+	weft_thread_put(t);
+}
+
+static _Atomic int timed_park_done;
+
+static void *park_timeout_50ms(void *arg)
+{
+	uint64_t start = weft_now_ns();
+
+	weft_park_timeout(50000000);
+	*(uint64_t *)arg = weft_now_ns() - start;
+	atomic_store(&timed_park_done, 1);
+	return NULL;
+}
+
+TEST(park_timeout_waits_out_spurious_wake_ups)
+{
+	struct weft_join_handle h;
+	struct weft_thread *t;
+	uint64_t took = 0;
+
+	ASSERT_EQ(weft_spawn(&h, park_timeout_50ms, &took), 0);
+	t = weft_join_handle_thread(&h);
+	/* Wake its futex word over and over: each wake must send it back to sleep. */
+	while (!atomic_load(&timed_park_done)) {
+		weft_futex_wake(&t->parker, 1, false);
+		weft_yield();
+	}
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	ASSERT_GE(took, 50000000);
 }
 
 /*
@@ -175,6 +244,7 @@ TEST(sleep_lasts_at_least_its_duration)
 }
 
 static volatile int signals_seen;
+static _Atomic int sleeper_done;
 
 static void count_signal(int sig, void *info, void *uc)
 {
@@ -185,27 +255,74 @@ static void *interrupt_sleeper(void *arg)
 {
 	struct weft_thread *sleeper = arg;
 
-	/* Signal the sleeper a few times while it sleeps; it must not wake early. */
-	for (int i = 0; i < 5; i++) {
+	/* Every 2 ms until the sleeper is awake: some of these land inside its sleep. */
+	while (!atomic_load(&sleeper_done)) {
 		weft_sleep(2000000);
 		sys_tgkill((int)sys_getpid(), weft_thread_tid(sleeper), SIGUSR1);
 	}
 	return NULL;
 }
 
+/* How many lines of @trace show thread @tid's clock_nanosleep cut short by a handler. */
+static int count_interrupted_sleeps(const char *trace, long tid)
+{
+	char prefix[64], line[512];
+	int n = 0;
+
+	weft_snprintf(prefix, sizeof(prefix),
+		      "[weft %ld] clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, ", tid);
+	while (*trace) {
+		const char *end = weft_strchr(trace, '\n');
+		size_t len = end ? (size_t)(end - trace) : weft_strlen(trace);
+		size_t keep = len < sizeof(line) - 1 ? len : sizeof(line) - 1;
+
+		memcpy(line, trace, keep);
+		line[keep] = 0;
+		if (weft_strncmp(line, prefix, weft_strlen(prefix)) == 0 &&
+		    weft_strstr(line, ") = -1 EINTR"))
+			n++;
+		trace = end ? end + 1 : trace + len;
+	}
+	return n;
+}
+
 TEST(sleep_across_signals_keeps_its_deadline)
 {
-	struct weft_join_handle h;
-	uint64_t start;
+	static char trace[65536];
+	long tid = sys_gettid();
+	int interrupted = 0;
 
 	ASSERT_EQ(weft_signal(SIGUSR1, count_signal, 0, NULL), 0);
-	ASSERT_EQ(weft_spawn(&h, interrupt_sleeper, weft_current()), 0);
-	start = weft_now_ns();
-	ASSERT_EQ(weft_sleep(50000000), 0);
-	ASSERT_GE(weft_now_ns() - start, 50000000);
-	ASSERT_EQ(weft_join(&h, NULL), 0);
-	/* The signals did arrive during the sleep (each one made the kernel return EINTR). */
-	ASSERT_GE(signals_seen, 1);
+	/*
+	 * The trace shows what the kernel did: clock_nanosleep returned EINTR
+	 * (a handler ran) and weft called it again. Tried until a signal has
+	 * landed inside the sleep, which on an idle machine is the first time.
+	 */
+	for (int attempt = 0; attempt < 20 && !interrupted; attempt++) {
+		struct weft_join_handle h;
+		int fds[2], old;
+		uint64_t start;
+		long n, len = 0;
+
+		ASSERT_EQ(sys_pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
+		atomic_store(&sleeper_done, 0);
+		old = weft_trace_set_fd(fds[1]);
+		ASSERT_EQ(weft_spawn(&h, interrupt_sleeper, weft_current()), 0);
+		start = weft_now_ns();
+		ASSERT_EQ(weft_sleep(50000000), 0);
+		ASSERT_GE(weft_now_ns() - start, 50000000);
+		atomic_store(&sleeper_done, 1);
+		ASSERT_EQ(weft_join(&h, NULL), 0);
+		weft_trace_set_fd(old);
+		while ((n = sys_read(fds[0], trace + len, sizeof(trace) - 1 - (size_t)len)) > 0)
+			len += n;
+		trace[len] = 0;
+		sys_close(fds[0]);
+		sys_close(fds[1]);
+		interrupted = count_interrupted_sleeps(trace, tid);
+	}
+	ASSERT_GE(interrupted, 1);
+	ASSERT_GE(signals_seen, interrupted);
 }
 
 TEST(yield_returns_and_parallelism_matches_the_affinity_mask)

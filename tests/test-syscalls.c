@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The syscall layer: every sys_*() wrapper's success and -errno paths, tracing, fault injection. */
+/* The syscall layer: each sys_*() wrapper's success and -errno paths, tracing, fault injection. */
 
 /*
  * The wrappers in kernel-abi/sys.h promise to return exactly what the kernel
@@ -579,6 +579,71 @@ TEST(trace_at_startup_to_a_file)
 	ASSERT_EQ(WEXITSTATUS(status), 0);
 	ASSERT_NULL(weft_strstr(err, "[weft "));	/* nothing on stderr */
 	check_startup_trace(_metadata, trace);
+}
+
+static void *return_tid(void *arg)
+{
+	return (void *)sys_gettid();
+}
+
+/*
+ * The trace of one spawn, line by line, as syscalls.rst and threads.rst show
+ * it: one PROT_NONE mapping with its reason, the two mprotect calls that open
+ * the altstack and the stack above their guard pages, the clone with the
+ * thread flags, and the new thread naming itself.
+ */
+TEST(trace_explains_a_thread_mapping)
+{
+	static char trace[8192];
+	struct weft_builder b = { .name = "worker" };
+	struct weft_join_handle h;
+	unsigned long map[3], alt[3], stack[3], clone[6], name[2];
+	char line[512];
+	int fds[2], old;
+	void *tid;
+
+	ASSERT_EQ(sys_pipe2(fds, O_CLOEXEC), 0);
+	old = weft_trace_set_fd(fds[1]);
+	ASSERT_EQ(weft_builder_spawn(&b, &h, return_tid, NULL), 0);
+	ASSERT_EQ(weft_join(&h, &tid), 0);
+	ASSERT_GT(read_trace(fds, old, trace, sizeof(trace)), 0);
+
+	ASSERT_TRUE(find_line(trace, "(why: thread 'worker' stack+guard+TLS)", line,
+			      sizeof(line)));
+	ASSERT_SHAPE(line, "[weft %d] mmap(NULL, %d, PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|"
+			   "MAP_STACK, -1, 0x0) = 0x%x (why: thread 'worker' stack+guard+TLS)",
+		     map);
+	ASSERT_TRUE(find_line(trace, "(why: thread 'worker' altstack", line, sizeof(line)));
+	ASSERT_SHAPE(line, "[weft %d] mprotect(0x%x, %d, PROT_READ|PROT_WRITE) = 0 "
+			   "(why: thread 'worker' altstack above its guard page)", alt);
+	ASSERT_TRUE(find_line(trace, "(why: thread 'worker' stack + TLS", line, sizeof(line)));
+	ASSERT_SHAPE(line, "[weft %d] mprotect(0x%x, %d, PROT_READ|PROT_WRITE) = 0 "
+			   "(why: thread 'worker' stack + TLS + TCB above the guard page)", stack);
+	ASSERT_TRUE(find_line(trace, "] clone(", line, sizeof(line)));
+	ASSERT_SHAPE(line, "[weft %d] clone(CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|"
+			   "CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|"
+			   "CLONE_CHILD_CLEARTID, 0x%x, 0x%x, 0x%x, 0x%x) = %d", clone);
+	ASSERT_TRUE(find_line(trace, "] prctl(PR_SET_NAME", line, sizeof(line)));
+	ASSERT_SHAPE(line, "[weft %d] prctl(PR_SET_NAME, 0x%x, 0x0, 0x0, 0x0) = 0 "
+			   "(why: thread name, as the kernel shows it in comm)", name);
+
+	/* All from the spawner but the name, which the new thread sets itself. */
+	ASSERT_EQ(map[0], (unsigned long)sys_gettid());
+	ASSERT_EQ(alt[0], map[0]);
+	ASSERT_EQ(stack[0], map[0]);
+	ASSERT_EQ(clone[0], map[0]);
+	ASSERT_EQ(clone[5], (unsigned long)tid);
+	ASSERT_EQ(name[0], (unsigned long)tid);
+	/* From low to high: guard page, altstack, guard page, stack up to the mapping's end. */
+	ASSERT_EQ(alt[1], map[2] + PAGE);
+	ASSERT_EQ(stack[1], alt[1] + alt[2] + PAGE);
+	ASSERT_EQ(stack[1] + stack[2], map[2] + map[1]);
+	/* The child's stack and thread pointer are in it; the clear-tid word is not. */
+	ASSERT_GT(clone[1], stack[1]);
+	ASSERT_LT(clone[4], map[2] + map[1]);
+	ASSERT_LT(clone[1], clone[4]);
+	ASSERT_EQ(clone[2], clone[3]);
+	ASSERT_TRUE(clone[2] < map[2] || clone[2] >= map[2] + map[1]);
 }
 
 /* ---- fault injection ---------------------------------------------------- */

@@ -271,7 +271,7 @@ TEST(ids_are_unique_increasing_and_current_works)
 		struct weft_thread *t = weft_thread_get(weft_join_handle_thread(&h));
 
 		ASSERT_EQ(weft_join(&h, &r), 0);
-		ASSERT_EQ(r, (void *)t);	/* current() in the thread is the handle's thread */
+		ASSERT_EQ(r, (void *)t);	/* current() there is the handle's thread */
 		ASSERT_EQ(weft_thread_id(t), id);
 		ASSERT_GT(id, prev);
 		ASSERT_NE(id, 0);
@@ -298,7 +298,8 @@ TEST(id_exhaustion_panics)
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(WEXITSTATUS(status), 101);
 	ASSERT_NE_NULL(weft_strstr(err, "thread 'main' panicked at "));
-	ASSERT_NE_NULL(weft_strstr(err, "failed to generate unique thread ID: bitspace exhausted"));
+	ASSERT_NE_NULL(weft_strstr(err,
+				   "failed to generate unique thread ID: bitspace exhausted"));
 }
 
 static _Atomic uint32_t gate;
@@ -591,7 +592,7 @@ static void run_touch_guard(void *arg)
 {
 	struct weft_join_handle h;
 
-	/* Twice the default size: the first use of a fresh mapping, then a cached one. */
+	/* Two spawns of the default size: a fresh mapping, then the same one from the cache. */
 	for (int i = 0; i < 2; i++) {
 		if (weft_spawn(&h, i ? touch_guard : return_arg_plus_one, NULL))
 			sys_exit_group(3);
