@@ -22,9 +22,12 @@ CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo 1)
 CPPFLAGS := -Iinclude -Iarch/$(ARCH) -Ikernel-abi -Ilib
 CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	    -ffreestanding -fno-pie -fno-asynchronous-unwind-tables -fno-unwind-tables \
-	    -fno-plt -fstack-protector-strong
+	    -fno-plt -fstack-protector-strong -ffunction-sections -fdata-sections
 ASFLAGS  := -fno-pie -Wa,--noexecstack
-LDFLAGS  := -nostdlib -static -Wl,-z,noexecstack -Wl,--build-id=none
+# --gc-sections drops every function and table a program does not reach.
+# -z noseparate-code: no page of padding between the read-only and code segments.
+LDFLAGS  := -nostdlib -static -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--gc-sections \
+	    -Wl,-z,noseparate-code
 ifneq ($(CC_IS_CLANG),1)
 LDFLAGS  += -no-pie
 endif

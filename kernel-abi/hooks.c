@@ -157,13 +157,19 @@ enum arg_kind {
 
 enum ret_kind { R_INT, R_PTR, R_NORETURN };
 
+/*
+ * One entry per system call weft makes, searched linearly: the trace is the
+ * slow path, and a table indexed by number would be mostly holes (4.8 KB of
+ * them in every binary).
+ */
 struct syscall_desc {
 	const char *name;
+	unsigned short nr;
 	unsigned char args[6];
 	unsigned char ret;
 };
 
-#define D(n, r, ...) [__NR_##n] = { #n, { __VA_ARGS__ }, r }
+#define D(n, r, ...) { #n, __NR_##n, { __VA_ARGS__ }, r }
 static const struct syscall_desc descs[] = {
 	D(read, R_INT, A_FD, A_PTR, A_UINT),
 	D(write, R_INT, A_FD, A_PTR, A_UINT),
@@ -233,17 +239,36 @@ static const char *const signal_names[] = {
 	[SIGSTOP] = "SIGSTOP",
 };
 
-static const char *const errno_names[] = {
-	[EPERM] = "EPERM", [ENOENT] = "ENOENT", [ESRCH] = "ESRCH", [EINTR] = "EINTR",
-	[EIO] = "EIO", [ENXIO] = "ENXIO", [E2BIG] = "E2BIG", [ENOEXEC] = "ENOEXEC",
-	[EBADF] = "EBADF", [ECHILD] = "ECHILD", [EAGAIN] = "EAGAIN", [ENOMEM] = "ENOMEM",
-	[EACCES] = "EACCES", [EFAULT] = "EFAULT", [EBUSY] = "EBUSY", [EEXIST] = "EEXIST",
-	[ENODEV] = "ENODEV", [ENOTDIR] = "ENOTDIR", [EISDIR] = "EISDIR", [EINVAL] = "EINVAL",
-	[ENFILE] = "ENFILE", [EMFILE] = "EMFILE", [ENOSPC] = "ENOSPC", [ESPIPE] = "ESPIPE",
-	[EROFS] = "EROFS", [EPIPE] = "EPIPE", [ERANGE] = "ERANGE", [EDEADLK] = "EDEADLK",
-	[ENAMETOOLONG] = "ENAMETOOLONG", [ENOSYS] = "ENOSYS", [ETIMEDOUT] = "ETIMEDOUT",
-	[EOVERFLOW] = "EOVERFLOW", [EOWNERDEAD] = "EOWNERDEAD",
+static const struct errno_name {
+	int err;
+	const char *name;
+} errno_names[] = {
+	{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { ESRCH, "ESRCH" }, { EINTR, "EINTR" },
+	{ EIO, "EIO" }, { ENXIO, "ENXIO" }, { E2BIG, "E2BIG" }, { ENOEXEC, "ENOEXEC" },
+	{ EBADF, "EBADF" }, { ECHILD, "ECHILD" }, { EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" },
+	{ EACCES, "EACCES" }, { EFAULT, "EFAULT" }, { EBUSY, "EBUSY" }, { EEXIST, "EEXIST" },
+	{ ENODEV, "ENODEV" }, { ENOTDIR, "ENOTDIR" }, { EISDIR, "EISDIR" },
+	{ EINVAL, "EINVAL" }, { ENFILE, "ENFILE" }, { EMFILE, "EMFILE" }, { ENOSPC, "ENOSPC" },
+	{ ESPIPE, "ESPIPE" }, { EROFS, "EROFS" }, { EPIPE, "EPIPE" }, { ERANGE, "ERANGE" },
+	{ EDEADLK, "EDEADLK" }, { ENAMETOOLONG, "ENAMETOOLONG" }, { ENOSYS, "ENOSYS" },
+	{ ETIMEDOUT, "ETIMEDOUT" }, { EOVERFLOW, "EOVERFLOW" }, { EOWNERDEAD, "EOWNERDEAD" },
 };
+
+static const struct syscall_desc *find_desc(long nr)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(descs); i++)
+		if (descs[i].nr == nr)
+			return &descs[i];
+	return NULL;
+}
+
+static const char *errno_name(long err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(errno_names); i++)
+		if (errno_names[i].err == err)
+			return errno_names[i].name;
+	return NULL;
+}
 
 struct line {
 	char buf[512];
@@ -391,12 +416,11 @@ static void add_arg(struct line *l, unsigned char kind, long v)
 
 static void trace(long nr, const long args[6], long ret, bool injected)
 {
-	const struct syscall_desc *d = NULL;
+	const struct syscall_desc *d;
 	char *why = why_slot();
 	struct line l = { .len = 0 };
 
-	if (nr >= 0 && (unsigned long)nr < ARRAY_SIZE(descs) && descs[nr].name)
-		d = &descs[nr];
+	d = find_desc(nr);
 	add(&l, "[weft %ld] ", weft_syscall0(__NR_gettid));
 	if (d) {
 		add(&l, "%s(", d->name);
@@ -414,8 +438,8 @@ static void trace(long nr, const long args[6], long ret, bool injected)
 	} else if (ret < 0 && ret > -4096) {
 		long e = -ret;
 
-		if ((unsigned long)e < ARRAY_SIZE(errno_names) && errno_names[e])
-			add(&l, " = -1 %s", errno_names[e]);
+		if (errno_name(e))
+			add(&l, " = -1 %s", errno_name(e));
 		else
 			add(&l, " = -1 errno %ld", e);
 		if (injected)
@@ -484,20 +508,20 @@ long weft_sys_hooked_call(long nr, long a1, long a2, long a3, long a4, long a5, 
  * call". Ignored for set-user-ID programs (AT_SECURE). Bad text is reported
  * and ignored.
  */
-/* The index of the @n-byte name @s in @names, or -1. */
-static long lookup(const char *s, size_t n, const char *const names[], size_t count)
-{
-	for (size_t i = 0; i < count; i++)
-		if (names[i] && weft_strncmp(names[i], s, n) == 0 && !names[i][n])
-			return (long)i;
-	return -1;
-}
-
+/* The number of the system call or errno whose name is the @n bytes at @s, or -1. */
 static long lookup_syscall(const char *s, size_t n)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(descs); i++)
-		if (descs[i].name && weft_strncmp(descs[i].name, s, n) == 0 && !descs[i].name[n])
-			return (long)i;
+		if (weft_strncmp(descs[i].name, s, n) == 0 && !descs[i].name[n])
+			return descs[i].nr;
+	return -1;
+}
+
+static long lookup_errno(const char *s, size_t n)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(errno_names); i++)
+		if (weft_strncmp(errno_names[i].name, s, n) == 0 && !errno_names[i].name[n])
+			return errno_names[i].err;
 	return -1;
 }
 
@@ -515,7 +539,7 @@ static int parse_rule(const char *s, size_t len)
 	if (c1 >= end || c2 >= end || (size_t)(c2 - c1 - 1) >= sizeof(num))
 		return -EINVAL;
 	nr = lookup_syscall(s, (size_t)(c1 - s));
-	err = lookup(c2 + 1, (size_t)(end - c2 - 1), errno_names, ARRAY_SIZE(errno_names));
+	err = lookup_errno(c2 + 1, (size_t)(end - c2 - 1));
 	memcpy(num, c1 + 1, (size_t)(c2 - c1 - 1));
 	num[c2 - c1 - 1] = 0;
 	if (nr < 0 || err <= 0 || weft_parse_u64(num, &nth))

@@ -29,6 +29,15 @@
  * semaphore with happens-before.
  */
 
+/*
+ * Weak: a program that never spawns a green thread does not link lib/green.o
+ * (an archive member is pulled in only by a strong reference), and then no
+ * thread is green, so these are never called.
+ */
+#pragma weak weft_green_park
+#pragma weak weft_green_park_timeout
+#pragma weak weft_green_unpark
+
 static bool consume_token(struct weft_thread *t)
 {
 	uint32_t expected = PARKER_NOTIFIED;

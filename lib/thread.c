@@ -124,6 +124,8 @@ struct weft_thread *weft_current(void)
 	return weft_tcb()->current;
 }
 
+#pragma weak weft_green_stack_top	/* lib/green.o is linked only if green threads are used */
+
 void weft_stack_info(struct weft_stack_info *info)
 {
 	struct weft_tcb *tcb = weft_tcb();
