@@ -28,6 +28,8 @@ ASFLAGS  := -fno-pie -Wa,--noexecstack
 # -z noseparate-code: no page of padding between the read-only and code segments.
 LDFLAGS  := -nostdlib -static -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--gc-sections \
 	    -Wl,-z,noseparate-code
+# gcc needs -no-pie to link a position-dependent executable; clang 14 links one
+# anyway after -fno-pie and warns that -no-pie is unused, so it only gets it from gcc.
 ifneq ($(CC_IS_CLANG),1)
 LDFLAGS  += -no-pie
 endif

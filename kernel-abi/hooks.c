@@ -10,6 +10,7 @@
 #include <linux/futex.h>
 #include <linux/mman.h>
 #include <linux/prctl.h>
+#include <linux/resource.h>
 #include <linux/sched.h>
 #include <linux/time.h>
 
@@ -153,6 +154,7 @@ int weft_trace_set_fd(int fd)
 enum arg_kind {
 	A_NONE, A_INT, A_UINT, A_HEX, A_PTR, A_FD, A_STR, A_PROT, A_MAPF, A_SIG, A_CLONEF,
 	A_FUTEXOP, A_SIGHOW, A_PRCTL, A_CLOCK, A_ARCHPRCTL, A_OFLAGS, A_WAITOPT, A_TIMERF,
+	A_RLIMIT,
 };
 
 enum ret_kind { R_INT, R_PTR, R_NORETURN };
@@ -186,7 +188,7 @@ static const struct syscall_desc descs[] = {
 	D(kill, R_INT, A_INT, A_SIG),
 	D(tgkill, R_INT, A_INT, A_INT, A_SIG),
 	D(clone, R_INT, A_CLONEF, A_PTR, A_PTR, A_PTR, A_PTR),
-	D(prlimit64, R_INT, A_INT, A_UINT, A_PTR, A_PTR),
+	D(prlimit64, R_INT, A_INT, A_RLIMIT, A_PTR, A_PTR),
 	D(prctl, R_INT, A_PRCTL, A_HEX, A_HEX, A_HEX, A_HEX),
 	D(alarm, R_INT, A_UINT),
 	D(mmap, R_PTR, A_PTR, A_UINT, A_PROT, A_MAPF, A_FD, A_HEX),
@@ -357,7 +359,14 @@ static void add_arg(struct line *l, unsigned char kind, long v)
 		add_flags(l, (unsigned long)v, map_flags, "0");
 		break;
 	case A_OFLAGS:
+		/* O_RDONLY is 0: name it whenever no access-mode bit is set. */
+		if (!(v & (O_WRONLY | O_RDWR)) && v)
+			add(l, "O_RDONLY|");
 		add_flags(l, (unsigned long)v, open_flags, "O_RDONLY");
+		break;
+	case A_RLIMIT:
+		add(l, "%s", v == RLIMIT_STACK ? "RLIMIT_STACK" : v == RLIMIT_NPROC ? "RLIMIT_NPROC"
+			    : "?");
 		break;
 	case A_SIG:
 		add_signal(l, v);
@@ -414,7 +423,10 @@ static void add_arg(struct line *l, unsigned char kind, long v)
 	}
 }
 
-static void trace(long nr, const long args[6], long ret, bool injected)
+/* How a traced call ended: with @ret, failed by injection, or not yet (" = ?"). */
+enum outcome { DONE, INJECTED, PENDING };
+
+static void trace(long nr, const long args[6], long ret, enum outcome how)
 {
 	const struct syscall_desc *d;
 	char *why = why_slot();
@@ -433,7 +445,7 @@ static void trace(long nr, const long args[6], long ret, bool injected)
 	} else {
 		add(&l, "syscall_%ld(0x%lx, 0x%lx, 0x%lx)", nr, args[0], args[1], args[2]);
 	}
-	if (d && d->ret == R_NORETURN && !injected) {
+	if (how == PENDING) {
 		add(&l, " = ?");
 	} else if (ret < 0 && ret > -4096) {
 		long e = -ret;
@@ -442,7 +454,7 @@ static void trace(long nr, const long args[6], long ret, bool injected)
 			add(&l, " = -1 %s", errno_name(e));
 		else
 			add(&l, " = -1 errno %ld", e);
-		if (injected)
+		if (how == INJECTED)
 			add(&l, " (injected)");
 	} else if (d && d->ret == R_PTR) {
 		add(&l, " = %p", (void *)ret);
@@ -479,7 +491,20 @@ long weft_sys_pre(long nr)
 void weft_sys_post(long nr, const long args[6], long ret)
 {
 	if (unlikely(trace_fd >= 0))
-		trace(nr, args, ret, false);
+		trace(nr, args, ret, DONE);
+}
+
+/*
+ * For the calls an assembly sequence makes where C can no longer run after
+ * them (a detached thread unmapping its own stack): log them beforehand,
+ * with " = ?" for the result. They cannot be failed on purpose.
+ */
+void weft_sys_trace_ahead(long nr, long a1, long a2, long a3, long a4)
+{
+	const long args[6] = { a1, a2, a3, a4, 0, 0 };
+
+	if (trace_fd >= 0)
+		trace(nr, args, 0, PENDING);
 }
 
 long weft_sys_hooked_call(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
@@ -489,12 +514,12 @@ long weft_sys_hooked_call(long nr, long a1, long a2, long a3, long a4, long a5, 
 
 	if (ret) {
 		if (trace_fd >= 0)
-			trace(nr, args, ret, true);
+			trace(nr, args, ret, INJECTED);
 		return ret;
 	}
 	/* Log calls that never return before making them. */
 	if ((nr == __NR_exit || nr == __NR_exit_group) && trace_fd >= 0)
-		trace(nr, args, 0, false);
+		trace(nr, args, 0, PENDING);
 	ret = weft_syscall6(nr, a1, a2, a3, a4, a5, a6);
 	weft_sys_post(nr, args, ret);
 	return ret;

@@ -38,13 +38,15 @@ void weft_fault_init(const char *value, bool secure);
 /* Fault check and trace for calls made outside sys_*() (the clone trampoline). */
 long weft_sys_pre(long nr);
 void weft_sys_post(long nr, const long args[6], long ret);
+/* Log a call that assembly will make where C cannot follow (result shown as "?"). */
+void weft_sys_trace_ahead(long nr, long a1, long a2, long a3, long a4);
 
 /* Futex helpers (lib/futex.c). */
 long weft_futex_wait(_Atomic uint32_t *word, uint32_t expected, bool shared,
 		     const struct __kernel_timespec *abs_deadline);
 long weft_futex_wake(_Atomic uint32_t *word, int count, bool shared);
 
-/* lib/lock.c: a three-state futex mutex (Drepper, "Futexes Are Tricky"). */
+/* lib/futex.c: a three-state futex mutex (Drepper, "Futexes Are Tricky"). */
 struct weft_lock {
 	_Atomic uint32_t state;	/* 0 unlocked, 1 locked, 2 locked with waiters */
 };

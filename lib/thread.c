@@ -303,6 +303,16 @@ static __attribute__((noreturn)) void thread_finish(struct weft_native *n)
 		weft_panic_free(n->panic);
 		weft_thread_put(n->thread);
 		weft_free(n);
+		if (unlikely(weft_sys_hooked)) {
+			/* What the assembly below will do, logged while C still can. */
+			static const unsigned long all = ~0UL;
+
+			sys_why("detached thread: free my own stack, registers only from here");
+			weft_sys_trace_ahead(__NR_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, 8);
+			weft_sys_trace_ahead(__NR_set_tid_address, 0, 0, 0, 0);
+			weft_sys_trace_ahead(__NR_munmap, (long)map, (long)len, 0, 0);
+			weft_sys_trace_ahead(__NR_exit, 0, 0, 0, 0);
+		}
 		weft_arch_unmap_and_exit(map, len);
 	}
 	/* The joiner frees; the kernel's clear-tid write tells it when. */

@@ -42,4 +42,11 @@ if [ "$status" -ne 1 ]; then
 	echo "not ok 1 $name # exit status $status, expected 1"
 	exit 1
 fi
+# kselftest's convention: a run in which every test skipped exits 4 (KSFT_SKIP).
+env -u WEFT_TRACE timeout -k 10 120 "$@" "$binary" skips_with_a_reason >/dev/null 2>&1
+status=$?
+if [ "$status" -ne 4 ]; then
+	echo "not ok 1 $name # a run of skipped tests only: exit status $status, expected 4"
+	exit 1
+fi
 echo "ok 1 $name"

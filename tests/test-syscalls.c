@@ -436,7 +436,7 @@ TEST(trace_decodes_arguments)
 	weft_snprintf(want, sizeof(want),
 		      "[weft %ld] mmap(NULL, 4096, PROT_READ|PROT_WRITE, "
 		      "MAP_PRIVATE|MAP_ANONYMOUS, -1, 0x0) = %p\n"
-		      "[weft %ld] openat(AT_FDCWD, \"/nonexistent/weft\", O_CLOEXEC, 0x0) "
+		      "[weft %ld] openat(AT_FDCWD, \"/nonexistent/weft\", O_RDONLY|O_CLOEXEC, 0x0) "
 		      "= -1 ENOENT\n",
 		      tid, (void *)p, tid);
 	ASSERT_STREQ(got, want);
