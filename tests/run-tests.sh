@@ -26,7 +26,7 @@ shift
 qemu=${QEMU_USER:-qemu-x86_64}
 here=$(dirname "$0")
 # Tests turn tracing and fault injection on themselves; inherited ones would break them.
-unset WEFT_TRACE WEFT_FAULT WEFT_MIN_STACK
+unset WEFT_TRACE WEFT_FAULT WEFT_MIN_STACK WEFT_TEST_QEMU
 # Many tests die by SIGABRT or SIGSEGV on purpose: no core files for them.
 ulimit -c 0 2>/dev/null
 
@@ -76,6 +76,9 @@ for pass in "${passes[@]}"; do
 			continue
 		fi
 		runner=("$qemu")
+		# Tests that re-execute themselves (test_exec_self()) do it under qemu too.
+		export WEFT_TEST_QEMU
+		WEFT_TEST_QEMU=$(command -v "$qemu")
 	fi
 	for binary in "$@"; do
 		if [ "$(basename "$binary")" = harness-selftest ]; then
