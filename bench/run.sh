@@ -5,7 +5,8 @@
 # Usage: bench/run.sh [program...]   (default: every executable in bench/out/)
 #
 # Environment: BENCH_ROUNDS (default 3) runs of every program; BENCH_PIN=1 runs each
-# program under `taskset -c 0`, so both sides of a wake-up share one CPU; BENCH_SCALE is
+# program under `taskset -c $BENCH_CPU` (default CPU 0), so both sides of a wake-up share
+# one CPU (on these VMs CPU 0 also takes most interrupts: BENCH_CPU=1 is quieter); BENCH_SCALE is
 # passed through to the programs; BENCH_TIMEOUT (default 300) seconds per run.
 #
 # Programs are run A B C A B C ..., not A A A B B B ..., so that slow drift of the machine
@@ -53,7 +54,7 @@ fi
 
 runner=()
 if [[ $pin == 1 ]]; then
-	runner+=(taskset -c 0)
+	runner+=(taskset -c "${BENCH_CPU:-0}")
 fi
 runner+=(timeout -k 5 "$timeout_seconds")
 
@@ -99,8 +100,8 @@ record_size size_hello.glibc_static "$out_dir/hello_thread-glibc-static.stripped
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 header() {
 	echo "machine: $(nproc) CPUs, ${cpu_model:-unknown CPU}, Linux $(uname -r)"
-	echo "runs:    $rounds rounds round-robin, $([[ $pin == 1 ]] && echo "pinned to CPU 0" ||
-		echo "not pinned (BENCH_PIN=1 pins to CPU 0)"), BENCH_SCALE=${BENCH_SCALE:-1}"
+	echo "runs:    $rounds rounds round-robin, $([[ $pin == 1 ]] && echo "pinned to CPU ${BENCH_CPU:-0}" ||
+		echo "not pinned (BENCH_PIN=1 pins to CPU \${BENCH_CPU:-0})"), BENCH_SCALE=${BENCH_SCALE:-1}"
 }
 
 # Prints one block per row of rows.txt, then any result that no row names.
