@@ -2,6 +2,9 @@
 /* weft_fork(): a new process from raw clone(SIGCHLD). */
 #include "thread.h"
 
+/* lib/key.c, linked only by programs that use OS keys. */
+void weft_key_after_fork(void) __attribute__((weak));
+
 long weft_fork(void)
 {
 	/*
@@ -19,6 +22,8 @@ long weft_fork(void)
 		tcb->tid = (int)sys_gettid();
 		if (tcb->current)
 			__atomic_store_n(&tcb->current->tid, tcb->tid, __ATOMIC_RELAXED);
+		if (weft_key_after_fork)
+			weft_key_after_fork();	/* the other threads' key values are gone */
 	}
 	return pid;
 }

@@ -457,3 +457,24 @@ void weft_key_run_dtors(void)
 		tcb->key_next = tcb->key_prev = tcb;
 	}
 }
+
+/*
+ * In a child made by weft_fork() only the forking thread exists. The list
+ * still holds the copies of the other threads' TCBs, whose values belong to
+ * threads that are not there: drop them (their arrays are the child's copy
+ * of the parent's memory and are simply never freed), and reset both locks,
+ * which another thread may have held at the instant of the fork.
+ */
+void weft_key_after_fork(void)
+{
+	struct weft_tcb *self = weft_tcb();
+
+	atomic_store_explicit(&key_lock.state, 0, memory_order_relaxed);
+	atomic_store_explicit(&exit_lock, 0, memory_order_relaxed);
+	threads = NULL;
+	if (self->key_values && !keys_gone(self)) {
+		self->key_prev = NULL;
+		self->key_next = NULL;
+		threads = self;
+	}
+}

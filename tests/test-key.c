@@ -851,3 +851,48 @@ TEST(main_thread_key_destructors_run_when_main_returns_or_weft_exit)
 	ASSERT_EQ(WEXITSTATUS(status), 4);
 	ASSERT_STREQ(out, "");
 }
+
+static _Atomic int fork_done;
+
+static void *set_and_wait(void *arg)
+{
+	weft_key_t key = *(weft_key_t *)arg;
+
+	weft_key_set(key, (void *)0x2222);
+	while (!atomic_load(&fork_done))
+		weft_park();
+	return NULL;
+}
+
+TEST(a_forked_child_sees_only_its_own_key_values)
+{
+	struct weft_join_handle h;
+	weft_key_t key;
+	int pid, status, seen = 0;
+
+	ASSERT_EQ(weft_key_create(&key, NULL), 0);
+	ASSERT_EQ(weft_key_set(key, (void *)0x1111), 0);
+	ASSERT_EQ(weft_spawn(&h, set_and_wait, &key), 0);
+	/* Wait until the other thread has linked its value. */
+	while (weft_key_for_each(key, count_value, &seen) < 2)
+		seen = 0, weft_yield();
+	pid = (int)weft_fork();
+	if (pid == 0) {
+		int child_seen = 0;
+
+		/* Only this thread exists here: its value, not the other thread's copy. */
+		int n = weft_key_for_each(key, count_value, &child_seen);
+
+		sys_exit_group(n == 1 && child_seen == 1 && weft_key_get(key) == (void *)0x1111 &&
+				       weft_key_set(key, (void *)0x3333) == 0
+			       ? 0 : 1);
+	}
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(sys_wait4(pid, &status, 0, NULL), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	atomic_store(&fork_done, 1);
+	weft_unpark(weft_join_handle_thread(&h));
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	ASSERT_EQ(weft_key_delete(key), 0);
+}
