@@ -659,3 +659,39 @@ TEST(a_thread_runs_even_if_naming_it_or_its_altstack_fails)
 		ASSERT_EQ(r, (void *)2);
 	}
 }
+
+/*
+ * Returns only once the joiner's three futex waits have failed by injection:
+ * so they are certain to have happened while this thread was still running.
+ * It waits with sched_yield, not a futex, so the failures hit the joiner only.
+ */
+static void *outlive_three_failed_waits(void *arg)
+{
+	while (weft_fault_fired() < 3)
+		weft_yield();
+	return (void *)7;
+}
+
+TEST(join_retries_its_futex_wait_after_eintr_and_eagain)
+{
+	static const int errs[] = { EINTR, EAGAIN };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(errs); i++) {
+		struct weft_join_handle h;
+		void *r = NULL;
+
+		ASSERT_EQ(weft_spawn(&h, outlive_three_failed_waits, NULL), 0);
+		/*
+		 * The joiner's first three futex waits fail as a signal or a racing
+		 * exit would make them; join must keep waiting, not return early
+		 * and free a mapping the thread still runs on.
+		 */
+		/* A call one rule fails is not counted by later rules: 3 x "next" = 3 in a row. */
+		for (int k = 0; k < 3; k++)
+			ASSERT_EQ(weft_fault_inject(__NR_futex, 1, errs[i]), 0);
+		ASSERT_EQ(weft_join(&h, &r), 0);
+		ASSERT_EQ(weft_fault_fired(), 3);
+		weft_fault_clear();
+		ASSERT_EQ(r, (void *)7);
+	}
+}

@@ -15,7 +15,9 @@
  *	err = weft_spawn(&h, fn, NULL);			// must return -ENOMEM
  *	weft_fault_clear();
  *
- * Rules count every call made by any thread of the process.
+ * Rules count every call made by any thread of the process, in the order they
+ * were armed; a call that one rule fails is not counted by the rules after
+ * it, so three rules with @nth 1 fail the next three calls.
  */
 
 /* Match every system call number. */
