@@ -14,8 +14,8 @@
 #include <linux/sched.h>
 #include <linux/time.h>
 
-#include <weft/fault.h>
-#include <weft/io.h>
+#include "weft/fault.h"
+#include "weft/io.h"
 
 #include "internal.h"
 

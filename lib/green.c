@@ -4,8 +4,8 @@
 #include <linux/mman.h>
 #include <linux/time.h>
 
-#include <weft/green.h>
-#include <weft/panic.h>
+#include "weft/green.h"
+#include "weft/panic.h"
 
 #include "green_arch.h"
 #include "thread.h"

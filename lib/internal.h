@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <weft/alloc.h>
-#include <weft/process.h>
-#include <weft/string.h>
+#include "weft/alloc.h"
+#include "weft/process.h"
+#include "weft/string.h"
 
 #include "sys.h"
 #include "tcb.h"

@@ -4,7 +4,7 @@
 
 #include <linux/errno.h>
 
-#include <weft/key.h>
+#include "weft/key.h"
 
 #include "internal.h"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* LocalKey destructors: a list in the TCB, run in rounds at thread exit (main's at weft_exit). */
-#include <weft/local.h>
-#include <weft/panic.h>
+#include "weft/local.h"
+#include "weft/panic.h"
 
 #include "internal.h"
 

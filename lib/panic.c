@@ -2,8 +2,8 @@
 /* Panics: format, report through the hook, jump to the nearest catch boundary. */
 #include <stdarg.h>
 
-#include <weft/io.h>
-#include <weft/panic.h>
+#include "weft/io.h"
+#include "weft/panic.h"
 
 #include "catch_arch.h"
 #include "thread.h"

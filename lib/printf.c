@@ -7,7 +7,7 @@
 
 #include <linux/errno.h>
 
-#include <weft/io.h>
+#include "weft/io.h"
 
 #include "internal.h"
 

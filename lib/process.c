@@ -2,7 +2,7 @@
 /* Ending the process: weft_exit(), weft_abort(), fatal errors and the stack protector's report. */
 #include <stdarg.h>
 
-#include <weft/io.h>
+#include "weft/io.h"
 
 #include "internal.h"
 

@@ -2,8 +2,8 @@
 /* Scoped threads: a running-threads counter, park/unpark, and a scope that joins what is left. */
 #include <linux/errno.h>
 
-#include <weft/panic.h>
-#include <weft/scope.h>
+#include "weft/panic.h"
+#include "weft/scope.h"
 
 #include "thread.h"
 

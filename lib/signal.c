@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* rt_sigaction with weft's restorer and a stack-realigning dispatcher. */
-#include <weft/signal.h>
+#include "weft/signal.h"
 
 #include <linux/errno.h>
 

@@ -5,8 +5,8 @@
 #include <linux/mman.h>
 #include <linux/resource.h>
 
-#include <weft/io.h>
-#include <weft/signal.h>
+#include "weft/io.h"
+#include "weft/signal.h"
 
 #include "thread.h"
 

@@ -4,7 +4,7 @@
 #include <linux/elf.h>
 #include <linux/mman.h>
 
-#include <weft/io.h>
+#include "weft/io.h"
 
 #include "internal.h"
 

@@ -5,7 +5,7 @@
 
 #include <linux/errno.h>
 
-#include <weft/string.h>
+#include "weft/string.h"
 
 /*
  * This file is compiled with -fno-tree-loop-distribute-patterns under gcc:

@@ -5,7 +5,7 @@
 #include <linux/prctl.h>
 #include <linux/sched.h>
 
-#include <weft/panic.h>
+#include "weft/panic.h"
 
 #include "thread.h"
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The structures behind <weft/thread.h>, shared by thread, park, panic, scope and green code. */
+/* The structures behind "weft/thread.h", shared by thread, park, panic, scope and green code. */
 #ifndef WEFT_LIB_THREAD_H
 #define WEFT_LIB_THREAD_H
 
-#include <weft/thread.h>
+#include "weft/thread.h"
 
 #include "internal.h"
 

@@ -2,7 +2,7 @@
 /* Per-thread counters, summed across threads with weft_key_for_each (folly's accessAllThreads). */
 #include <stdatomic.h>
 
-#include <weft/weft.h>
+#include "weft/weft.h"
 
 /*
  * A counter that many threads bump is one cache line bouncing between CPUs.

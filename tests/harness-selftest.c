@@ -12,7 +12,7 @@
 #include <linux/futex.h>
 #include <linux/resource.h>
 
-#include <weft/process.h>
+#include "weft/process.h"
 
 #include "harness.h"
 #include "sys.h"

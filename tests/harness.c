@@ -9,8 +9,8 @@
 #include <linux/mman.h>
 #include <linux/wait.h>
 
-#include <weft/process.h>
-#include <weft/signal.h>
+#include "weft/process.h"
+#include "weft/signal.h"
 
 #include "harness.h"
 #include "sys.h"

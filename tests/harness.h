@@ -27,10 +27,10 @@
 
 #include <asm/signal.h>
 
-#include <weft/alloc.h>
-#include <weft/io.h>
-#include <weft/string.h>
-#include <weft/thread.h>
+#include "weft/alloc.h"
+#include "weft/io.h"
+#include "weft/string.h"
+#include "weft/thread.h"
 
 struct __test_metadata {
 	const char *fixture;

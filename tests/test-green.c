@@ -5,7 +5,7 @@
 #include <linux/fcntl.h>
 #include <linux/mman.h>
 
-#include <weft/weft.h>
+#include "weft/weft.h"
 
 #include "harness.h"
 #include "thread.h"

@@ -3,11 +3,11 @@
 #include <linux/errno.h>
 #include <linux/fcntl.h>
 
-#include <weft/alloc.h>
-#include <weft/fault.h>
-#include <weft/key.h>
-#include <weft/local.h>
-#include <weft/thread.h>
+#include "weft/alloc.h"
+#include "weft/fault.h"
+#include "weft/key.h"
+#include "weft/local.h"
+#include "weft/thread.h"
 
 #include "harness.h"
 #include "sys.h"

@@ -3,10 +3,10 @@
 #include <linux/errno.h>
 #include <linux/fcntl.h>
 
-#include <weft/fault.h>
-#include <weft/panic.h>
-#include <weft/signal.h>
-#include <weft/thread.h>
+#include "weft/fault.h"
+#include "weft/panic.h"
+#include "weft/signal.h"
+#include "weft/thread.h"
 
 #include "harness.h"
 #include "thread.h"

@@ -6,9 +6,9 @@
 #include <linux/fcntl.h>
 #include <linux/mman.h>
 
-#include <weft/alloc.h>
-#include <weft/fault.h>
-#include <weft/signal.h>
+#include "weft/alloc.h"
+#include "weft/fault.h"
+#include "weft/signal.h"
 
 #include "harness.h"
 #include "sys.h"

@@ -2,11 +2,11 @@
 /* Scoped threads: borrowing, nested spawns, waiting for unjoined threads, panics, misuse. */
 #include <linux/errno.h>
 
-#include <weft/alloc.h>
-#include <weft/fault.h>
-#include <weft/panic.h>
-#include <weft/scope.h>
-#include <weft/thread.h>
+#include "weft/alloc.h"
+#include "weft/fault.h"
+#include "weft/panic.h"
+#include "weft/scope.h"
+#include "weft/thread.h"
 
 #include "harness.h"
 #include "sys.h"

@@ -2,7 +2,7 @@
 /* weft_signal(): handlers run, on an aligned stack even under qemu, and report the old one. */
 #include <linux/errno.h>
 
-#include <weft/signal.h>
+#include "weft/signal.h"
 
 #include "harness.h"
 #include "sys.h"

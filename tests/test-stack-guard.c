@@ -4,10 +4,10 @@
 #include <linux/mman.h>
 #include <linux/resource.h>
 
-#include <weft/fault.h>
-#include <weft/panic.h>
-#include <weft/signal.h>
-#include <weft/thread.h>
+#include "weft/fault.h"
+#include "weft/panic.h"
+#include "weft/signal.h"
+#include "weft/thread.h"
 
 #include "harness.h"
 #include "sys.h"

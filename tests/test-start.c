@@ -5,8 +5,8 @@
 #include <linux/fcntl.h>
 #include <linux/wait.h>
 
-#include <weft/process.h>
-#include <weft/signal.h>
+#include "weft/process.h"
+#include "weft/signal.h"
 
 #include "harness.h"
 #include "sys.h"

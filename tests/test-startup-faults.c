@@ -2,7 +2,7 @@
 /* Start-up's own failure paths, reached with WEFT_FAULT before main() runs. */
 #include <linux/errno.h>
 
-#include <weft/process.h>
+#include "weft/process.h"
 
 #include "harness.h"
 #include "sys.h"

@@ -19,8 +19,8 @@
 #include <linux/signal.h>
 #include <linux/time.h>
 
-#include <weft/fault.h>
-#include <weft/process.h>
+#include "weft/fault.h"
+#include "weft/process.h"
 
 #include "harness.h"
 #include "sys.h"

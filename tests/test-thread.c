@@ -4,9 +4,9 @@
 #include <linux/fcntl.h>
 #include <linux/sched.h>
 
-#include <weft/alloc.h>
-#include <weft/fault.h>
-#include <weft/thread.h>
+#include "weft/alloc.h"
+#include "weft/fault.h"
+#include "weft/thread.h"
 
 #include "harness.h"
 #include "sys.h"

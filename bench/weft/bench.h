@@ -7,7 +7,7 @@
 
 #include <linux/time.h>
 
-#include <weft/weft.h>
+#include "weft/weft.h"
 
 #include "sys.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Spawn one thread that prints, join it: the stripped static size is weft's price for threads. */
-#include <weft/weft.h>
+#include "weft/weft.h"
 
 static void *say_hello(void *unused)
 {

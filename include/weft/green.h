@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include <weft/thread.h>
+#include "weft/thread.h"
 
 /*
  * DOC: green threads
@@ -103,7 +103,7 @@ int weft_green_yield(void);
  * weft_green_join() - wait for a green thread to finish and collect its result
  * @handle: from weft_green_spawn(); consumed unless the return is -errno
  * @result: if non-NULL, receives @fn's return value, or the panic payload
- *          (a struct weft_panic *, see <weft/panic.h>) if the thread panicked
+ *          (a struct weft_panic *, see "weft/panic.h") if the thread panicked
  *
  * Works from anywhere. On the OS thread that owns the thread's runtime,
  * outside green threads, it runs the scheduler loop until the thread has

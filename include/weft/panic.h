@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include <weft/thread.h>	/* WEFT_PANICKED */
+#include "weft/thread.h"	/* WEFT_PANICKED */
 
 /*
  * DOC: panics

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include <weft/thread.h>
+#include "weft/thread.h"
 
 /*
  * DOC: scoped threads

@@ -43,7 +43,7 @@ struct weft_builder {
 #define WEFT_STACK_DEFAULT (2UL << 20)
 #define WEFT_STACK_MIN (16UL << 10)
 
-/* weft_join() result for a thread that panicked (see <weft/panic.h>). */
+/* weft_join() result for a thread that panicked (see "weft/panic.h"). */
 #define WEFT_PANICKED 1
 
 typedef void *(*weft_thread_fn)(void *arg);
@@ -77,7 +77,7 @@ int weft_builder_spawn(const struct weft_builder *builder, struct weft_join_hand
  * weft_join() - wait for a thread to finish and collect its result
  * @handle: from a spawn; consumed on success
  * @result: if non-NULL, receives @fn's return value, or the panic payload
- *          (a struct weft_panic *, see <weft/panic.h>) when the thread panicked
+ *          (a struct weft_panic *, see "weft/panic.h") when the thread panicked
  *
  * Waits until the kernel has cleared the thread's clear-tid word: by then the
  * thread has run its thread-local destructors and exited, and its stack can

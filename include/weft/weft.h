@@ -3,17 +3,17 @@
 #ifndef WEFT_WEFT_H
 #define WEFT_WEFT_H
 
-#include <weft/alloc.h>
-#include <weft/fault.h>
-#include <weft/green.h>
-#include <weft/io.h>
-#include <weft/key.h>
-#include <weft/local.h>
-#include <weft/panic.h>
-#include <weft/process.h>
-#include <weft/scope.h>
-#include <weft/signal.h>
-#include <weft/string.h>
-#include <weft/thread.h>
+#include "weft/alloc.h"
+#include "weft/fault.h"
+#include "weft/green.h"
+#include "weft/io.h"
+#include "weft/key.h"
+#include "weft/local.h"
+#include "weft/panic.h"
+#include "weft/process.h"
+#include "weft/scope.h"
+#include "weft/signal.h"
+#include "weft/string.h"
+#include "weft/thread.h"
 
 #endif

@@ -3,7 +3,7 @@
 #ifndef WEFT_TOUR_H
 #define WEFT_TOUR_H
 
-#include <weft/weft.h>
+#include "weft/weft.h"
 
 /*
  * A chapter is a function `void tour_<name>(void)` in its own file. main.c
