@@ -12,6 +12,8 @@
 #include "weft/process.h"
 #include "weft/string.h"
 
+#include <linux/futex.h>
+
 #include "sys.h"
 #include "tcb.h"
 
@@ -41,10 +43,56 @@ void weft_sys_post(long nr, const long args[6], long ret);
 /* Log a call that assembly will make where C cannot follow (result shown as "?"). */
 void weft_sys_trace_ahead(long nr, long a1, long a2, long a3, long a4);
 
-/* Futex helpers (lib/futex.c). */
-long weft_futex_wait(_Atomic uint32_t *word, uint32_t expected, bool shared,
-		     const struct __kernel_timespec *abs_deadline);
-long weft_futex_wake(_Atomic uint32_t *word, int count, bool shared);
+/*
+ * Futex helpers. Inline on purpose: the `syscall` instruction then sits in its
+ * caller (weft_park(), weft_unpark(), join) instead of in a wrapper that
+ * returns right after it. The kernel refills the return-stack buffer on the
+ * way back to user space, so that `ret` always mispredicts; measured at about
+ * 48 ns per call on these machines (perf-facts.md), several per park/unpark
+ * round trip. Documentation/parker.rst has the figures.
+ */
+
+/**
+ * weft_futex_wait() - sleep while *@word == @expected
+ * @word: the futex word
+ * @expected: the value that means "keep sleeping"
+ * @shared: false for process-private words (cheaper hashing in the kernel);
+ *          true for the clear-tid word, which the kernel wakes with a shared key
+ * @abs_deadline: CLOCK_MONOTONIC deadline, or NULL to wait forever
+ *
+ * FUTEX_WAIT_BITSET with FUTEX_BITSET_MATCH_ANY is the form of FUTEX_WAIT that
+ * takes an absolute timeout, so retrying after EINTR does not stretch the wait.
+ *
+ * Return: 0 (woken, possibly spuriously), -EAGAIN (the word had changed),
+ * -EINTR, -ETIMEDOUT.
+ */
+static inline __attribute__((always_inline)) long
+weft_futex_wait(_Atomic uint32_t *word, uint32_t expected, bool shared,
+		const struct __kernel_timespec *abs_deadline)
+{
+	int op = FUTEX_WAIT_BITSET | (shared ? 0 : FUTEX_PRIVATE_FLAG);
+
+	return sys_futex((uint32_t *)word, op, expected, abs_deadline, NULL,
+			 FUTEX_BITSET_MATCH_ANY);
+}
+
+/**
+ * weft_futex_wake() - wake up to @count threads sleeping on @word
+ * @word: the futex word
+ * @count: how many to wake at most
+ * @shared: must match the waiters' @shared
+ *
+ * Return: the number woken, or -errno.
+ */
+static inline __attribute__((always_inline)) long
+weft_futex_wake(_Atomic uint32_t *word, int count, bool shared)
+{
+	return sys_futex((uint32_t *)word, FUTEX_WAKE | (shared ? 0 : FUTEX_PRIVATE_FLAG),
+			 (uint32_t)count, NULL, NULL, 0);
+}
+
+/* arch/<arch>/futex.S: FUTEX_WAKE (private) of one waiter; call only as a tail call. */
+long weft_arch_futex_wake_one(_Atomic uint32_t *word);
 
 /* lib/futex.c: a three-state futex mutex (Drepper, "Futexes Are Tricky"). */
 struct weft_lock {

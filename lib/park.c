@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The Parker (Rust's futex parker), sleep, yield and available parallelism. */
 #include <linux/errno.h>
+#include <linux/futex.h>
 #include <linux/time.h>
 
 #include "thread.h"
@@ -34,6 +35,8 @@
  * (an archive member is pulled in only by a strong reference), and then no
  * thread is green, so these are never called.
  */
+_Static_assert((FUTEX_WAKE | FUTEX_PRIVATE_FLAG) == 0x81, "arch/x86_64/futex.S hard-codes it");
+
 #pragma weak weft_green_park
 #pragma weak weft_green_park_timeout
 #pragma weak weft_green_unpark
@@ -119,9 +122,16 @@ void weft_unpark(struct weft_thread *t)
 		weft_green_unpark(t);
 		return;
 	}
-	if (atomic_exchange_explicit(&t->parker, PARKER_NOTIFIED, memory_order_release) ==
+	if (atomic_exchange_explicit(&t->parker, PARKER_NOTIFIED, memory_order_release) !=
 	    PARKER_PARKED)
+		return;
+	/* Traced or fault-injected: through sys_futex(), which logs and may fail it. */
+	if (unlikely(weft_sys_hooked)) {
 		weft_futex_wake(&t->parker, 1, false);
+		return;
+	}
+	/* A tail call that returns to our caller without a `ret`: arch/x86_64/futex.S. */
+	weft_arch_futex_wake_one(&t->parker);
 }
 
 void weft_yield(void)
