@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Native threads: one mapping, one clone, join on the clear-tid word, detach, a stack cache. */
+#include <limits.h>
+
 #include <linux/errno.h>
 #include <linux/mman.h>
 #include <linux/prctl.h>
@@ -14,20 +16,21 @@
  *
  * One mmap(PROT_NONE) per thread, then two mprotect(PROT_READ|PROT_WRITE):
  *
- *   low                                                                  high
- *   +-------+-----------+-------+--------------------------+-----------+-----+
- *   | guard | altstack  | guard |   stack  (grows <-)      | TLS block | TCB |
- *   | NONE  | RW        | NONE  |   RW                     | RW        | RW  |
- *   +-------+-----------+-------+--------------------------+-----------+-----+
- *   ^ map                       ^ guard_hi   initial %rsp ^            ^ tp
+ *   low                                                                    high
+ *   +-------+----------+-------+---------------------+------+-----------+-----+
+ *   | guard | altstack | guard |  stack  (grows <-)  | join | TLS block | TCB |
+ *   | NONE  | RW       | NONE  |  RW                 | RW   | RW        | RW  |
+ *   +-------+----------+-------+---------------------+------+-----------+-----+
+ *   ^ map                      ^ guard_hi  initial %rsp ^                ^ tp
  *
  * Overflowing the stack touches the guard right below it (SIGSEGV, caught
  * on the altstack: lib/stack-guard.c); overflowing the altstack touches the
- * one below that. The TLS block and the TCB sit right above the initial
- * stack pointer, so a thread that parks soon after starting has touched one
- * page, not two. PROT_NONE first means the kernel commits nothing until
- * pages are touched. The join state (struct weft_native, with the clear-tid
- * word) is *not* in the mapping: see thread.h.
+ * one below that. The join state (struct weft_native), the TLS block and the
+ * TCB sit right above the initial stack pointer, so a thread that parks soon
+ * after starting has touched one page, not two, and costs the heap only its
+ * struct weft_thread. PROT_NONE first means the kernel commits nothing until
+ * pages are touched. The clear-tid word is *not* in the mapping: it is in
+ * the struct weft_thread (thread.h says why).
  */
 
 /* Exactly these flags: qemu-user rejects any other set with CLONE_VM (abi-facts §1). */
@@ -93,7 +96,14 @@ struct weft_thread *weft_thread_alloc(const char *name)
 
 struct weft_thread *weft_thread_get(struct weft_thread *t)
 {
-	atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+	/*
+	 * Relaxed, as in Rust's Arc::clone: a new reference is made from an
+	 * existing one, so nothing needs ordering. Like Arc, refuse to come near
+	 * wrapping (a wrap would free a thread still in use): that takes a
+	 * billion leaked references, a bug, and aborting is the safe answer.
+	 */
+	if (unlikely(atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed) > INT_MAX / 2))
+		weft_fatal("struct weft_thread: reference count overflow");
 	return t;
 }
 
@@ -163,7 +173,10 @@ struct layout {
 	size_t guard, alt, stack, tls, total;
 };
 
-/* stack + tls share the RW region above the second guard; both rounded together. */
+/* Room for the join state below the TLS block, 16-byte aligned wherever the block starts. */
+#define NATIVE_ROOM (sizeof(struct weft_native) + 15)
+
+/* stack, join state and TLS share the RW region above the second guard, rounded together. */
 static int layout_for(size_t requested, struct layout *l)
 {
 	size_t page = weft_start.page_size, stack;
@@ -176,9 +189,9 @@ static int layout_for(size_t requested, struct layout *l)
 	l->guard = page;
 	l->alt = weft_altstack_size();
 	l->tls = weft_tls_area_size();
-	if (__builtin_add_overflow(stack, l->tls + page - 1, &l->stack))
+	if (__builtin_add_overflow(stack, NATIVE_ROOM + l->tls + page - 1, &l->stack))
 		return -EINVAL;
-	l->stack &= ~(page - 1);	/* the RW region: stack, then TLS + TCB */
+	l->stack &= ~(page - 1);	/* the RW region: stack, join state, TLS + TCB */
 	if (__builtin_add_overflow(l->stack, 2 * l->guard + l->alt, &l->total))
 		return -EINVAL;
 	/* More than x86_64's 47-bit user address space can never be mapped. */
@@ -296,13 +309,17 @@ static __attribute__((noreturn)) void thread_finish(struct weft_native *n)
 {
 	if (atomic_exchange_explicit(&n->state, NATIVE_FINISHED, memory_order_acq_rel) ==
 	    NATIVE_DETACHED) {
-		/* Nobody will join: free everything, the stack we stand on last. */
+		/*
+		 * Nobody will join: free everything, the mapping we stand on (and
+		 * that @n is in) last. The kernel would still clear the tid word
+		 * at exit, in a struct weft_thread this put may free: the assembly
+		 * forgets that address (set_tid_address(NULL)) before exiting.
+		 */
 		void *map = n->map;
 		size_t len = n->map_len;
 
 		weft_panic_free(n->panic);
 		weft_thread_put(n->thread);
-		weft_free(n);
 		if (unlikely(weft_sys_hooked)) {
 			/* What the assembly below will do, logged while C still can. */
 			static const unsigned long all = ~0UL;
@@ -326,7 +343,7 @@ static int thread_main(void *arg)
 	struct weft_thread *t = n->thread;
 
 	/* The kernel (or qemu) stored our tid through CLONE_PARENT_SETTID before we ran. */
-	tcb->tid = (int)atomic_load_explicit(&n->tid_word, memory_order_relaxed);
+	tcb->tid = (int)atomic_load_explicit(&t->tid_word, memory_order_relaxed);
 	__atomic_store_n(&t->tid, tcb->tid, __ATOMIC_RELAXED);
 	if (t->name) {
 		/* qemu-user reads 16 bytes whatever the length (abi-facts §9). */
@@ -352,6 +369,7 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 		       weft_thread_fn fn, void *arg)
 {
 	const char *name = b && b->name && b->name[0] ? b->name : NULL;
+	struct weft_thread *t;
 	struct weft_native *n;
 	struct weft_tcb *tcb;
 	struct layout l;
@@ -368,59 +386,52 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 	if (err)
 		return err;
 
-	n = weft_calloc(1, sizeof(*n));
-	if (!n)
+	t = weft_thread_alloc(name);
+	if (!t)
 		return -ENOMEM;
-	n->thread = weft_thread_alloc(name);
-	if (!n->thread) {
-		weft_free(n);
-		return -ENOMEM;
-	}
 	map = cache_take(l.total);
 	if (!map) {
 		ret = map_thread(&l, name);
 		if (ret < 0) {
-			weft_thread_put(n->thread);
-			weft_free(n);
+			weft_thread_put(t);
 			return (int)ret;
 		}
 		map = (char *)ret;
 	}
-	n->map = map;
-	n->map_len = l.total;
-	n->fn = fn;
-	n->arg = arg;
 
-	/* TLS + TCB at the very top; the stack starts right below them. */
+	/* TLS + TCB at the very top, the join state below them, then the stack. */
 	char *tls_area = map + l.total - l.tls;
 
+	n = (struct weft_native *)(((uintptr_t)tls_area - sizeof(*n)) & ~15UL);
+	*n = (struct weft_native){
+		.thread = t, .fn = fn, .arg = arg, .map = map, .map_len = l.total,
+	};
 	tcb = weft_tls_install(tls_area, l.tls);
-	tcb->current = n->thread;
+	tcb->current = t;
 	tcb->native = n;
 	tcb->guard_lo = (uintptr_t)map + l.guard + l.alt;
 	tcb->guard_hi = tcb->guard_lo + l.guard;
-	tcb->stack_hi = (uintptr_t)tls_area & ~15UL;
+	tcb->stack_hi = (uintptr_t)n;
 	tcb->altstack = map + l.guard;
 	tcb->altstack_len = l.alt;
 
 	ret = weft_sys_pre(__NR_clone);
 	if (!ret)
-		ret = weft_arch_clone(WEFT_CLONE_FLAGS, (void *)tcb->stack_hi, &n->tid_word,
-				      &n->tid_word, tcb, thread_main, n);
+		ret = weft_arch_clone(WEFT_CLONE_FLAGS, (void *)tcb->stack_hi, &t->tid_word,
+				      &t->tid_word, tcb, thread_main, n);
 	if (unlikely(weft_sys_hooked)) {
 		const long args[6] = { WEFT_CLONE_FLAGS, (long)tcb->stack_hi,
-				       (long)&n->tid_word, (long)&n->tid_word, (long)tcb, 0 };
+				       (long)&t->tid_word, (long)&t->tid_word, (long)tcb, 0 };
 
 		weft_sys_post(__NR_clone, args, ret);
 	}
 	if (ret < 0) {
 		release_mapping(map, l.total);
-		weft_thread_put(n->thread);
-		weft_free(n);
+		weft_thread_put(t);
 		return (int)ret;
 	}
 	/* The kernel wrote the tid through CLONE_PARENT_SETTID before clone returned. */
-	__atomic_store_n(&n->thread->tid, (int)ret, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->tid, (int)ret, __ATOMIC_RELAXED);
 	handle->native = n;
 	return 0;
 }
@@ -440,16 +451,23 @@ void weft_native_wait_exit(struct weft_native *n)
 	 * waiter never matches (abi-facts §3). Acquire pairs with the kernel's
 	 * store so that the thread's result and every write it made are visible.
 	 */
-	while ((tid = atomic_load_explicit(&n->tid_word, memory_order_acquire)) != 0)
-		weft_futex_wait(&n->tid_word, tid, true, NULL);
+	_Atomic uint32_t *word = &n->thread->tid_word;
+
+	while ((tid = atomic_load_explicit(word, memory_order_acquire)) != 0)
+		weft_futex_wait(word, tid, true, NULL);
 }
 
-/* After the thread has exited: give back its stack and free the join state. */
+/*
+ * After the thread has exited: give back its mapping, and with it the join
+ * state @n, which lives there. Read what we need first: the cache may hand
+ * the mapping to a new thread as soon as it is released.
+ */
 static void native_reap(struct weft_native *n)
 {
+	struct weft_thread *t = n->thread;
+
 	release_mapping(n->map, n->map_len);
-	weft_thread_put(n->thread);
-	weft_free(n);
+	weft_thread_put(t);
 }
 
 int weft_join(struct weft_join_handle *handle, void **result)
@@ -497,7 +515,7 @@ int weft_is_finished(const struct weft_join_handle *handle)
 {
 	if (!handle || !handle->native)
 		return -EINVAL;
-	return atomic_load_explicit(&handle->native->tid_word, memory_order_acquire) == 0;
+	return atomic_load_explicit(&handle->native->thread->tid_word, memory_order_acquire) == 0;
 }
 
 struct weft_thread *weft_join_handle_thread(const struct weft_join_handle *handle)

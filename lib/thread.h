@@ -20,26 +20,38 @@ struct weft_panic;
  * exited thread is safe.
  */
 struct weft_thread {
-	_Atomic long refs;
-	weft_thread_id_t id;
+	_Atomic int refs;		/* weft_thread_get() aborts long before it wraps */
 	_Atomic uint32_t parker;	/* PARKER_*; a private futex word */
+	weft_thread_id_t id;
 	int tid;			/* kernel thread id, 0 for green threads */
+	/*
+	 * CLONE_PARENT_SETTID / CLONE_CHILD_CLEARTID: the kernel writes the tid
+	 * here at clone and 0 at the very end of the thread's life, after the
+	 * thread can no longer do anything about where this word is. So it
+	 * lives here, outside the thread's mapping, kept alive by the join
+	 * state's reference. Unused by main and green threads.
+	 */
+	_Atomic uint32_t tid_word;
 	struct weft_green *green;	/* non-NULL: a green thread (lib/green.c) */
 	struct weft_scope *scope;	/* innermost scope it runs in (lib/scope.c); its own */
 	const char *name;		/* NULL if unnamed; points into name_buf */
 	char name_buf[];
 };
+/* 48 bytes, so the allocator's 64-byte class holds one with a name of up to 15 bytes. */
+_Static_assert(sizeof(struct weft_thread) == 48, "struct weft_thread grew");
 
 enum native_state { NATIVE_RUNNING, NATIVE_FINISHED, NATIVE_DETACHED };
 
 /*
  * The join side of a native thread (Rust's Packet plus the native handle).
- * Heap-allocated, outside the thread's own mapping, because the kernel
- * writes the clear-tid word at the very end of the thread's life, after the
- * thread can no longer do anything about where that word is.
+ * It sits in the thread's own mapping, right below the TLS block (the DOC
+ * comment at the top of lib/thread.c draws it), so a thread costs the heap
+ * nothing but its struct weft_thread. That is safe because whoever reads it
+ * last frees the mapping: the joiner, the detacher that came second, or the
+ * detached thread itself. Only the clear-tid word must be elsewhere; it is
+ * in the struct weft_thread.
  */
 struct weft_native {
-	_Atomic uint32_t tid_word;	/* CLONE_PARENT_SETTID / CLONE_CHILD_CLEARTID */
 	_Atomic int state;		/* enum native_state: decides who frees */
 	struct weft_thread *thread;	/* our reference */
 	weft_thread_fn fn;

@@ -489,12 +489,20 @@ TEST(weft_min_stack_sets_the_default)
 /* A size the stack cache has never seen, so spawn must map afresh. */
 static const struct weft_builder fresh = { .name = "faulty", .stack_size = 3UL << 20 };
 
+/*
+ * One named and one unnamed spawn, so that the allocator has a chunk of every
+ * size class a spawn uses (the struct weft_thread, with and without a name)
+ * and the stack cache holds a mapping: later mapping counts and traces then
+ * show only what the code under test did.
+ */
 static void warm_up(void)
 {
 	struct weft_join_handle h;
-	struct weft_builder b = { .name = "warm-up-name" };
+	struct weft_builder b = { .name = "warm-up-thread-with-a-long-name" };
 
 	weft_builder_spawn(&b, &h, return_arg_plus_one, NULL);
+	weft_join(&h, NULL);
+	weft_spawn(&h, return_arg_plus_one, NULL);
 	weft_join(&h, NULL);
 }
 
