@@ -15,6 +15,8 @@
  * shared FUTEX_WAIT on the clear-tid word until the kernel zeroes it. No allocation, no
  * mapping, no thread-local image copied, no sigaltstack, no name, no destructors: the
  * difference between this and spawn_join.weft is what weft's own bookkeeping costs.
+ * Two more floors below add, one at a time, the sigaltstack calls that stack-overflow
+ * detection needs, and one more measures a single system call, the unit of the rest.
  */
 #define RAW_CLONE_FLAGS                                                                  \
 	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | \
@@ -44,12 +46,42 @@ static int empty_thread(void *unused)
 	return 0;
 }
 
-static void raw_spawn_join_batch(long threads)
+/*
+ * The least a thread that can report its own stack overflow must do: install an
+ * alternate signal stack (issue 5 gives every thread one). clone() with CLONE_VM
+ * starts the child with none (sas_ss_reset() in copy_process(), kernel/fork.c), and no
+ * clone flag or clone3 field passes one on, so this one system call is part of the
+ * floor of any runtime with overflow detection: Rust's std makes it too.
+ */
+static char raw_altstack[32 * 1024] __attribute__((aligned(16)));
+
+static int altstack_thread(void *unused)
+{
+	const struct kernel_stack on = { .sp = raw_altstack, .size = sizeof(raw_altstack) };
+
+	sys_sigaltstack(&on, NULL);
+	return 0;
+}
+
+/*
+ * Issue 5 also has the altstack disabled at thread exit, before its memory can be
+ * reused, as lib/stack-guard.c does: the floor of weft's own contract.
+ */
+static int altstack_on_off_thread(void *unused)
+{
+	const struct kernel_stack on = { .sp = raw_altstack, .size = sizeof(raw_altstack) };
+	const struct kernel_stack off = { .flags = SS_DISABLE };
+
+	sys_sigaltstack(&on, NULL);
+	sys_sigaltstack(&off, NULL);
+	return 0;
+}
+
+static void raw_spawn_join(int (*child)(void *), long threads)
 {
 	for (long i = 0; i < threads; i++) {
 		long tid = weft_arch_clone(RAW_CLONE_FLAGS, raw_stack + RAW_STACK_SIZE,
-					   &raw_tid_word, &raw_tid_word, &raw_tcb, empty_thread,
-					   NULL);
+					   &raw_tid_word, &raw_tid_word, &raw_tcb, child, NULL);
 		uint32_t seen;
 
 		if (tid < 0)
@@ -58,6 +90,34 @@ static void raw_spawn_join_batch(long threads)
 		while ((seen = atomic_load_explicit(&raw_tid_word, memory_order_acquire)) != 0)
 			sys_futex((uint32_t *)&raw_tid_word, FUTEX_WAIT, seen, NULL, NULL, 0);
 	}
+}
+
+static void raw_spawn_join_batch(long threads)
+{
+	raw_spawn_join(empty_thread, threads);
+}
+
+static void raw_spawn_join_altstack_batch(long threads)
+{
+	raw_spawn_join(altstack_thread, threads);
+}
+
+static void raw_spawn_join_altstack_on_off_batch(long threads)
+{
+	raw_spawn_join(altstack_on_off_thread, threads);
+}
+
+/*
+ * What one system call costs on this machine, to read the rows above by: the
+ * cheapest there is, getppid(2), with the `syscall` instruction inline in the loop.
+ * Page-table isolation and the hypervisor make it 116 ns on one machine and about
+ * 1,000 ns on another; a runtime that makes one more call per operation than a floor
+ * is that much above it, whatever it does in user space.
+ */
+static void raw_syscall_batch(long calls)
+{
+	for (long i = 0; i < calls; i++)
+		sys_getpid();
 }
 
 /*
@@ -125,6 +185,17 @@ int main(void)
 	raw_tcb.canary = weft_tcb()->canary;
 	bench_result_variant("spawn_join", "raw_floor",
 			     bench_median_ns_per_op(raw_spawn_join_batch, bench_scaled(2000)),
+			     "ns");
+	bench_result_variant("spawn_join", "raw_floor_altstack",
+			     bench_median_ns_per_op(raw_spawn_join_altstack_batch,
+						    bench_scaled(2000)),
+			     "ns");
+	bench_result_variant("spawn_join", "raw_floor_altstack_on_off",
+			     bench_median_ns_per_op(raw_spawn_join_altstack_on_off_batch,
+						    bench_scaled(2000)),
+			     "ns");
+	bench_result_variant("syscall", "raw_getpid",
+			     bench_median_ns_per_op(raw_syscall_batch, bench_scaled(100000)),
 			     "ns");
 
 	error = weft_spawn(&partner, raw_partner, NULL);
