@@ -325,6 +325,32 @@ TEST(is_finished_false_while_blocked_true_after)
 	ASSERT_EQ(weft_join(&h, NULL), 0);
 }
 
+/*
+ * The join state is in the thread's mapping, right below the TLS area; the word the
+ * kernel clears at exit is not, since the mapping may be gone (a detached thread
+ * unmaps its own) or reused (the stack cache) by the time the kernel writes it.
+ */
+TEST(the_clear_tid_word_lives_outside_the_mapping)
+{
+	struct weft_join_handle h;
+	struct weft_native *n;
+	uintptr_t word, map, end;
+
+	ASSERT_EQ(weft_spawn(&h, block_on_gate, NULL), 0);
+	n = h.native;
+	map = (uintptr_t)n->map;
+	end = map + n->map_len;
+	word = (uintptr_t)&weft_join_handle_thread(&h)->tid_word;
+	ASSERT_TRUE((uintptr_t)n >= map && (uintptr_t)(n + 1) <= end);
+	ASSERT_TRUE(word + sizeof(uint32_t) <= map || word >= end);
+	/* Until the thread is gone the word holds its tid, as CLONE_PARENT_SETTID wrote it. */
+	ASSERT_EQ((int)atomic_load(&weft_join_handle_thread(&h)->tid_word),
+		  weft_thread_tid(weft_join_handle_thread(&h)));
+	atomic_store(&gate, 1);
+	weft_futex_wake(&gate, 1, false);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+}
+
 static __thread int tls_counter = 100;
 static __thread char tls_big[8192] __attribute__((aligned(64))) = "image";
 
