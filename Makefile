@@ -26,8 +26,12 @@ CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 ASFLAGS  := -fno-pie -Wa,--noexecstack
 # --gc-sections drops every function and table a program does not reach.
 # -z noseparate-code: no page of padding between the read-only and code segments.
+# -z norelro: PT_GNU_RELRO asks a dynamic loader to mprotect the GOT read-only after
+# relocating it. A static non-PIE weft binary has no loader, and lib/start.c never
+# reads PT_GNU_RELRO (find_tls() looks at PT_PHDR and PT_TLS only), so nothing would
+# ever protect it; the linker would only pad the file to put it on its own page.
 LDFLAGS  := -nostdlib -static -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--gc-sections \
-	    -Wl,-z,noseparate-code
+	    -Wl,-z,noseparate-code -Wl,-z,norelro
 # gcc needs -no-pie to link a position-dependent executable; clang 14 links one
 # anyway after -fno-pie and warns that -no-pie is unused, so it only gets it from gcc.
 ifneq ($(CC_IS_CLANG),1)
@@ -49,6 +53,15 @@ $(shell echo '$(BUILD_FLAGS)' | cmp -s - .build-flags 2>/dev/null || echo '$(BUI
 LIB_SRCS  := $(sort $(wildcard lib/*.c kernel-abi/*.c))
 ARCH_SRCS := $(filter-out arch/$(ARCH)/crt0.S,$(sort $(wildcard arch/$(ARCH)/*.S)))
 LIB_OBJS  := $(LIB_SRCS:.c=.o) $(ARCH_SRCS:.S=.o)
+
+# Code that runs once (start-up, exit, fork), only on error or while tracing (the
+# syscall hooks, panics, the overflow handler, printf) is built for size; the hot
+# paths (thread, park, key, local, green, alloc, futex, scope) keep -O2. A new file
+# gets -O2 until it is listed here. bench/README.md ("Binary size") has the bytes.
+COLD_OBJS := kernel-abi/hooks.o lib/exit.o lib/fork.o lib/panic.o lib/printf.o \
+	     lib/process.o lib/runtime.o lib/signal.o lib/stack-guard.o lib/start.o \
+	     lib/string.o lib/tls.o
+$(COLD_OBJS): CFLAGS += -Os
 CRT0      := lib/crt0.o
 LIBWEFT   := lib/libweft.a
 HEADERS   := $(wildcard include/weft/*.h arch/$(ARCH)/*.h kernel-abi/*.h lib/*.h)
