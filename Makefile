@@ -55,13 +55,16 @@ ARCH_SRCS := $(filter-out arch/$(ARCH)/crt0.S,$(sort $(wildcard arch/$(ARCH)/*.S
 LIB_OBJS  := $(LIB_SRCS:.c=.o) $(ARCH_SRCS:.S=.o)
 
 # Code that runs once (start-up, exit, fork), only on error or while tracing (the
-# syscall hooks, panics, the overflow handler, printf) is built for size; the hot
-# paths (thread, park, key, local, green, alloc, futex, scope) keep -O2. A new file
-# gets -O2 until it is listed here. bench/README.md ("Binary size") has the bytes.
+# syscall hooks, panics, the overflow handler, printf) is built for size, and makes
+# its system calls out of line (WEFT_SYS_COLD, see kernel-abi/sys.h); the hot paths
+# (thread, park, key, local, green, alloc, futex, scope) keep -O2 and the inline
+# `syscall`. A new file gets -O2 until it is listed here. bench/README.md ("Binary
+# size") has the bytes.
 COLD_OBJS := kernel-abi/hooks.o lib/exit.o lib/fork.o lib/panic.o lib/printf.o \
 	     lib/process.o lib/runtime.o lib/signal.o lib/stack-guard.o lib/start.o \
 	     lib/string.o lib/tls.o
 $(COLD_OBJS): CFLAGS += -Os
+$(COLD_OBJS): CPPFLAGS += -DWEFT_SYS_COLD
 CRT0      := lib/crt0.o
 LIBWEFT   := lib/libweft.a
 HEADERS   := $(wildcard include/weft/*.h arch/$(ARCH)/*.h kernel-abi/*.h lib/*.h)

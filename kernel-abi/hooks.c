@@ -114,6 +114,8 @@ void weft_sys_set_why(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (!weft_sys_hooked)
+		return;
 	va_start(ap, fmt);
 	weft_vsnprintf(why_slot(), sizeof(early_why), fmt, ap);
 	va_end(ap);

@@ -35,9 +35,24 @@ long weft_sys_hooked_call(long nr, long a1, long a2, long a3, long a4, long a5, 
 
 #define weft_sys_unlikely(x) __builtin_expect(!!(x), 0)
 
+/*
+ * Code that runs once or only on error paths (start-up, exit, the overflow
+ * handler: the objects the Makefile lists in COLD_OBJS, built with
+ * -DWEFT_SYS_COLD) sends every call through weft_sys_hooked_call(), which
+ * works just as well with the hooks off. Each call site is then one call
+ * instead of the test, the `syscall` and a hooked call inlined side by side
+ * (about 30 bytes each); the return after the kernel costs these calls a few
+ * ns they can spare. Hot code keeps the inline instruction.
+ */
+#ifdef WEFT_SYS_COLD
+#define WEFT_SYS_OUT_OF_LINE 1
+#else
+#define WEFT_SYS_OUT_OF_LINE 0
+#endif
+
 #define WEFT_SYS_HOOK(nr, a1, a2, a3, a4, a5, a6)                                    \
 	do {                                                                          \
-		if (weft_sys_unlikely(weft_sys_hooked))                               \
+		if (WEFT_SYS_OUT_OF_LINE || weft_sys_unlikely(weft_sys_hooked))       \
 			return weft_sys_hooked_call(nr, (long)(a1), (long)(a2), (long)(a3),   \
 						    (long)(a4), (long)(a5), (long)(a6));      \
 	} while (0)
@@ -90,12 +105,13 @@ static inline __attribute__((always_inline)) long weft_sys6(long nr, long a1, lo
 /*
  * The reason shown after a traced call: "(why: thread 'worker' stack)".
  * Formatting happens only while tracing, so callers may use it on hot paths.
- * It applies to the calling thread's next traced system call only.
+ * It applies to the calling thread's next traced system call only. Cold code
+ * calls weft_sys_set_why() unconditionally; it tests the flag itself.
  */
 void weft_sys_set_why(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define sys_why(...)                                                                  \
 	do {                                                                          \
-		if (weft_sys_unlikely(weft_sys_hooked))                               \
+		if (WEFT_SYS_OUT_OF_LINE || weft_sys_unlikely(weft_sys_hooked))       \
 			weft_sys_set_why(__VA_ARGS__);                                \
 	} while (0)
 
