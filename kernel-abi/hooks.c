@@ -153,127 +153,142 @@ int weft_trace_set_fd(int fd)
 	return old;
 }
 
+/*
+ * The decoder's tables, laid out for size: the trace is the slow path, and
+ * these are in every weft binary. Names are one string of NUL-separated
+ * names, walked in order, and what each name stands for is a byte in an
+ * array kept parallel to it by an X-macro list. An array of pointers would
+ * cost 8 bytes per name; this costs 1 or 2.
+ */
 enum arg_kind {
-	A_NONE, A_INT, A_UINT, A_HEX, A_PTR, A_FD, A_STR, A_PROT, A_MAPF, A_SIG, A_CLONEF,
-	A_FUTEXOP, A_SIGHOW, A_PRCTL, A_CLOCK, A_ARCHPRCTL, A_OFLAGS, A_WAITOPT, A_TIMERF,
-	A_RLIMIT,
+	A_NONE, A_INT, A_UINT, A_HEX, A_PTR, A_FD, A_STR, A_CLONEF, A_OFLAGS, A_FUTEXOP,
+	/* Kinds whose numbers are printed when they have no name. */
+	A_SIG, A_PRCTL,
+	/* Kinds that print "?" when they have no name (A_TIMERF: "0"). */
+	A_PROT, A_MAPF, A_SIGHOW, A_CLOCK, A_ARCHPRCTL, A_WAITOPT, A_TIMERF, A_RLIMIT,
+	K_ERRNO,	/* names that are not arguments: the result's errno */
 };
-
-enum ret_kind { R_INT, R_PTR, R_NORETURN };
 
 /*
- * One entry per system call weft makes, searched linearly: the trace is the
- * slow path, and a table indexed by number would be mostly holes (4.8 KB of
- * them in every binary).
+ * One entry per system call weft makes, with the kinds of its arguments,
+ * searched linearly: a table indexed by number would be mostly holes.
+ * mmap's result is shown as an address, every other one as a number.
  */
-struct syscall_desc {
-	const char *name;
-	unsigned short nr;
-	unsigned char args[6];
-	unsigned char ret;
-};
+#define SYSCALLS(X)                                                                   \
+	X(read, A_FD, A_PTR, A_UINT)                                                  \
+	X(write, A_FD, A_PTR, A_UINT)                                                 \
+	X(openat, A_FD, A_STR, A_OFLAGS, A_HEX)                                       \
+	X(close, A_FD)                                                                \
+	X(pipe2, A_PTR, A_OFLAGS)                                                     \
+	X(dup2, A_FD, A_FD)                                                           \
+	X(getpid, A_NONE)                                                             \
+	X(gettid, A_NONE)                                                             \
+	X(exit, A_INT)                                                                \
+	X(exit_group, A_INT)                                                          \
+	X(execve, A_STR, A_PTR, A_PTR)                                                \
+	X(wait4, A_INT, A_PTR, A_WAITOPT, A_PTR)                                      \
+	X(kill, A_INT, A_SIG)                                                         \
+	X(tgkill, A_INT, A_INT, A_SIG)                                                \
+	X(clone, A_CLONEF, A_PTR, A_PTR, A_PTR, A_PTR)                                \
+	X(prlimit64, A_INT, A_RLIMIT, A_PTR, A_PTR)                                   \
+	X(prctl, A_PRCTL, A_HEX, A_HEX, A_HEX, A_HEX)                                 \
+	X(alarm, A_UINT)                                                              \
+	X(mmap, A_PTR, A_UINT, A_PROT, A_MAPF, A_FD, A_HEX)                           \
+	X(munmap, A_PTR, A_UINT)                                                      \
+	X(mprotect, A_PTR, A_UINT, A_PROT)                                            \
+	X(madvise, A_PTR, A_UINT, A_INT)                                              \
+	X(arch_prctl, A_ARCHPRCTL, A_PTR)                                             \
+	X(rt_sigaction, A_SIG, A_PTR, A_PTR, A_UINT)                                  \
+	X(rt_sigprocmask, A_SIGHOW, A_PTR, A_PTR, A_UINT)                             \
+	X(sigaltstack, A_PTR, A_PTR)                                                  \
+	X(clock_gettime, A_CLOCK, A_PTR)                                              \
+	X(clock_nanosleep, A_CLOCK, A_TIMERF, A_PTR, A_PTR)                           \
+	X(sched_yield, A_NONE)                                                        \
+	X(sched_getaffinity, A_INT, A_UINT, A_PTR)                                    \
+	X(futex, A_PTR, A_FUTEXOP, A_UINT, A_PTR, A_PTR, A_HEX)                       \
+	X(set_tid_address, A_PTR)
 
-#define D(n, r, ...) { #n, __NR_##n, { __VA_ARGS__ }, r }
-static const struct syscall_desc descs[] = {
-	D(read, R_INT, A_FD, A_PTR, A_UINT),
-	D(write, R_INT, A_FD, A_PTR, A_UINT),
-	D(openat, R_INT, A_FD, A_STR, A_OFLAGS, A_HEX),
-	D(close, R_INT, A_FD),
-	D(pipe2, R_INT, A_PTR, A_OFLAGS),
-	D(dup2, R_INT, A_FD, A_FD),
-	D(getpid, R_INT),
-	D(gettid, R_INT),
-	D(exit, R_NORETURN, A_INT),
-	D(exit_group, R_NORETURN, A_INT),
-	D(execve, R_INT, A_STR, A_PTR, A_PTR),
-	D(wait4, R_INT, A_INT, A_PTR, A_WAITOPT, A_PTR),
-	D(kill, R_INT, A_INT, A_SIG),
-	D(tgkill, R_INT, A_INT, A_INT, A_SIG),
-	D(clone, R_INT, A_CLONEF, A_PTR, A_PTR, A_PTR, A_PTR),
-	D(prlimit64, R_INT, A_INT, A_RLIMIT, A_PTR, A_PTR),
-	D(prctl, R_INT, A_PRCTL, A_HEX, A_HEX, A_HEX, A_HEX),
-	D(alarm, R_INT, A_UINT),
-	D(mmap, R_PTR, A_PTR, A_UINT, A_PROT, A_MAPF, A_FD, A_HEX),
-	D(munmap, R_INT, A_PTR, A_UINT),
-	D(mprotect, R_INT, A_PTR, A_UINT, A_PROT),
-	D(madvise, R_INT, A_PTR, A_UINT, A_INT),
-	D(arch_prctl, R_INT, A_ARCHPRCTL, A_PTR),
-	D(rt_sigaction, R_INT, A_SIG, A_PTR, A_PTR, A_UINT),
-	D(rt_sigprocmask, R_INT, A_SIGHOW, A_PTR, A_PTR, A_UINT),
-	D(sigaltstack, R_INT, A_PTR, A_PTR),
-	D(clock_gettime, R_INT, A_CLOCK, A_PTR),
-	D(clock_nanosleep, R_INT, A_CLOCK, A_TIMERF, A_PTR, A_PTR),
-	D(sched_yield, R_INT),
-	D(sched_getaffinity, R_INT, A_INT, A_UINT, A_PTR),
-	D(futex, R_INT, A_PTR, A_FUTEXOP, A_UINT, A_PTR, A_PTR, A_HEX),
-	D(set_tid_address, R_INT, A_PTR),
-};
-#undef D
+#define SYSCALL_NAME(name, ...) #name "\0"
+#define SYSCALL_NR(name, ...) __NR_##name,
+#define SYSCALL_ARGS(name, ...) { __VA_ARGS__ },
+static const char syscall_names[] = SYSCALLS(SYSCALL_NAME);
+static const unsigned short syscall_nrs[] = { SYSCALLS(SYSCALL_NR) };
+static const unsigned char syscall_args[][6] = { SYSCALLS(SYSCALL_ARGS) };
 
-struct flag_name {
-	unsigned long bit;
-	const char *name;
-};
+/*
+ * Named values: the kind of argument, how the value is stored in a byte,
+ * the name. Flags (BIT) are single bits, stored as the bit's number and
+ * printed in this order; arch_prctl codes (0x1001 ...) lose their 0x1000 bit.
+ */
+#define VAL(x) (x)
+#define BIT(x) __builtin_ctzl(x)
+#define ARCH(x) ((x) ^ 0x1000)
+#define NAMED(X)                                                                      \
+	X(A_PROT, BIT, PROT_READ) X(A_PROT, BIT, PROT_WRITE) X(A_PROT, BIT, PROT_EXEC)  \
+	X(A_MAPF, BIT, MAP_SHARED) X(A_MAPF, BIT, MAP_PRIVATE) X(A_MAPF, BIT, MAP_FIXED) \
+	X(A_MAPF, BIT, MAP_ANONYMOUS) X(A_MAPF, BIT, MAP_GROWSDOWN)                     \
+	X(A_MAPF, BIT, MAP_NORESERVE) X(A_MAPF, BIT, MAP_POPULATE)                      \
+	X(A_MAPF, BIT, MAP_STACK) X(A_MAPF, BIT, MAP_FIXED_NOREPLACE)                   \
+	X(A_CLONEF, BIT, CLONE_VM) X(A_CLONEF, BIT, CLONE_FS) X(A_CLONEF, BIT, CLONE_FILES) \
+	X(A_CLONEF, BIT, CLONE_SIGHAND) X(A_CLONEF, BIT, CLONE_THREAD)                  \
+	X(A_CLONEF, BIT, CLONE_SYSVSEM) X(A_CLONEF, BIT, CLONE_SETTLS)                  \
+	X(A_CLONEF, BIT, CLONE_PARENT_SETTID) X(A_CLONEF, BIT, CLONE_CHILD_CLEARTID)    \
+	X(A_CLONEF, BIT, CLONE_CHILD_SETTID) X(A_CLONEF, BIT, CLONE_VFORK)              \
+	X(A_CLONEF, BIT, CLONE_PARENT) X(A_CLONEF, BIT, CLONE_DETACHED)                 \
+	X(A_OFLAGS, BIT, O_WRONLY) X(A_OFLAGS, BIT, O_RDWR) X(A_OFLAGS, BIT, O_CREAT)   \
+	X(A_OFLAGS, BIT, O_EXCL) X(A_OFLAGS, BIT, O_TRUNC) X(A_OFLAGS, BIT, O_APPEND)   \
+	X(A_OFLAGS, BIT, O_NONBLOCK) X(A_OFLAGS, BIT, O_DIRECTORY)                      \
+	X(A_OFLAGS, BIT, O_CLOEXEC)                                                     \
+	X(A_FUTEXOP, VAL, FUTEX_WAIT) X(A_FUTEXOP, VAL, FUTEX_WAKE)                      \
+	X(A_FUTEXOP, VAL, FUTEX_WAIT_BITSET) X(A_FUTEXOP, VAL, FUTEX_WAKE_BITSET)        \
+	X(A_SIGHOW, VAL, SIG_BLOCK) X(A_SIGHOW, VAL, SIG_UNBLOCK)                        \
+	X(A_SIGHOW, VAL, SIG_SETMASK)                                                   \
+	X(A_PRCTL, VAL, PR_SET_NAME) X(A_PRCTL, VAL, PR_GET_NAME)                        \
+	X(A_CLOCK, VAL, CLOCK_MONOTONIC) X(A_CLOCK, VAL, CLOCK_REALTIME)                 \
+	X(A_TIMERF, VAL, TIMER_ABSTIME)                                                 \
+	X(A_ARCHPRCTL, ARCH, ARCH_SET_FS) X(A_ARCHPRCTL, ARCH, ARCH_GET_FS)              \
+	X(A_WAITOPT, VAL, WNOHANG)                                                      \
+	X(A_RLIMIT, VAL, RLIMIT_STACK) X(A_RLIMIT, VAL, RLIMIT_NPROC)                    \
+	X(A_SIG, VAL, SIGHUP) X(A_SIG, VAL, SIGINT) X(A_SIG, VAL, SIGQUIT)               \
+	X(A_SIG, VAL, SIGILL) X(A_SIG, VAL, SIGTRAP) X(A_SIG, VAL, SIGABRT)              \
+	X(A_SIG, VAL, SIGBUS) X(A_SIG, VAL, SIGFPE) X(A_SIG, VAL, SIGKILL)               \
+	X(A_SIG, VAL, SIGUSR1) X(A_SIG, VAL, SIGSEGV) X(A_SIG, VAL, SIGUSR2)             \
+	X(A_SIG, VAL, SIGPIPE) X(A_SIG, VAL, SIGALRM) X(A_SIG, VAL, SIGTERM)             \
+	X(A_SIG, VAL, SIGCHLD) X(A_SIG, VAL, SIGCONT) X(A_SIG, VAL, SIGSTOP)             \
+	X(K_ERRNO, VAL, EPERM) X(K_ERRNO, VAL, ENOENT) X(K_ERRNO, VAL, ESRCH)            \
+	X(K_ERRNO, VAL, EINTR) X(K_ERRNO, VAL, EIO) X(K_ERRNO, VAL, ENXIO)               \
+	X(K_ERRNO, VAL, E2BIG) X(K_ERRNO, VAL, ENOEXEC) X(K_ERRNO, VAL, EBADF)           \
+	X(K_ERRNO, VAL, ECHILD) X(K_ERRNO, VAL, EAGAIN) X(K_ERRNO, VAL, ENOMEM)          \
+	X(K_ERRNO, VAL, EACCES) X(K_ERRNO, VAL, EFAULT) X(K_ERRNO, VAL, EBUSY)           \
+	X(K_ERRNO, VAL, EEXIST) X(K_ERRNO, VAL, ENODEV) X(K_ERRNO, VAL, ENOTDIR)         \
+	X(K_ERRNO, VAL, EISDIR) X(K_ERRNO, VAL, EINVAL) X(K_ERRNO, VAL, ENFILE)          \
+	X(K_ERRNO, VAL, EMFILE) X(K_ERRNO, VAL, ENOSPC) X(K_ERRNO, VAL, ESPIPE)          \
+	X(K_ERRNO, VAL, EROFS) X(K_ERRNO, VAL, EPIPE) X(K_ERRNO, VAL, ERANGE)            \
+	X(K_ERRNO, VAL, EDEADLK) X(K_ERRNO, VAL, ENAMETOOLONG) X(K_ERRNO, VAL, ENOSYS)   \
+	X(K_ERRNO, VAL, ETIMEDOUT) X(K_ERRNO, VAL, EOVERFLOW) X(K_ERRNO, VAL, EOWNERDEAD)
 
-#define F(x) { x, #x }
-static const struct flag_name prot_flags[] = {
-	F(PROT_READ), F(PROT_WRITE), F(PROT_EXEC), { 0, NULL },
-};
-static const struct flag_name map_flags[] = {
-	F(MAP_SHARED), F(MAP_PRIVATE), F(MAP_FIXED), F(MAP_ANONYMOUS), F(MAP_GROWSDOWN),
-	F(MAP_NORESERVE), F(MAP_POPULATE), F(MAP_STACK), F(MAP_FIXED_NOREPLACE), { 0, NULL },
-};
-static const struct flag_name clone_flags[] = {
-	F(CLONE_VM), F(CLONE_FS), F(CLONE_FILES), F(CLONE_SIGHAND), F(CLONE_THREAD),
-	F(CLONE_SYSVSEM), F(CLONE_SETTLS), F(CLONE_PARENT_SETTID), F(CLONE_CHILD_CLEARTID),
-	F(CLONE_CHILD_SETTID), F(CLONE_VFORK), F(CLONE_PARENT), F(CLONE_DETACHED), { 0, NULL },
-};
-static const struct flag_name open_flags[] = {
-	F(O_WRONLY), F(O_RDWR), F(O_CREAT), F(O_EXCL), F(O_TRUNC), F(O_APPEND), F(O_NONBLOCK),
-	F(O_DIRECTORY), F(O_CLOEXEC), { 0, NULL },
-};
-#undef F
+#define NAMED_NAME(kind, how, name) #name "\0"
+#define NAMED_KIND(kind, how, name) kind,
+#define NAMED_VALUE(kind, how, name) how(name),
+static const char names[] = NAMED(NAMED_NAME);
+static const unsigned char name_kinds[] = { NAMED(NAMED_KIND) };
+static const unsigned char name_values[] = { NAMED(NAMED_VALUE) };
 
-static const char *const signal_names[] = {
-	[SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT", [SIGQUIT] = "SIGQUIT", [SIGILL] = "SIGILL",
-	[SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT", [SIGBUS] = "SIGBUS", [SIGFPE] = "SIGFPE",
-	[SIGKILL] = "SIGKILL", [SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV",
-	[SIGUSR2] = "SIGUSR2", [SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM",
-	[SIGTERM] = "SIGTERM", [SIGCHLD] = "SIGCHLD", [SIGCONT] = "SIGCONT",
-	[SIGSTOP] = "SIGSTOP",
-};
-
-static const struct errno_name {
-	int err;
-	const char *name;
-} errno_names[] = {
-	{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { ESRCH, "ESRCH" }, { EINTR, "EINTR" },
-	{ EIO, "EIO" }, { ENXIO, "ENXIO" }, { E2BIG, "E2BIG" }, { ENOEXEC, "ENOEXEC" },
-	{ EBADF, "EBADF" }, { ECHILD, "ECHILD" }, { EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" },
-	{ EACCES, "EACCES" }, { EFAULT, "EFAULT" }, { EBUSY, "EBUSY" }, { EEXIST, "EEXIST" },
-	{ ENODEV, "ENODEV" }, { ENOTDIR, "ENOTDIR" }, { EISDIR, "EISDIR" },
-	{ EINVAL, "EINVAL" }, { ENFILE, "ENFILE" }, { EMFILE, "EMFILE" }, { ENOSPC, "ENOSPC" },
-	{ ESPIPE, "ESPIPE" }, { EROFS, "EROFS" }, { EPIPE, "EPIPE" }, { ERANGE, "ERANGE" },
-	{ EDEADLK, "EDEADLK" }, { ENAMETOOLONG, "ENAMETOOLONG" }, { ENOSYS, "ENOSYS" },
-	{ ETIMEDOUT, "ETIMEDOUT" }, { EOVERFLOW, "EOVERFLOW" }, { EOWNERDEAD, "EOWNERDEAD" },
-};
-
-static const struct syscall_desc *find_desc(long nr)
+static const char *next_name(const char *name)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(descs); i++)
-		if (descs[i].nr == nr)
-			return &descs[i];
-	return NULL;
+	return name + weft_strlen(name) + 1;
 }
 
-static const char *errno_name(long err)
+/* The name of @v among the names of @kind, or NULL. */
+static const char *value_name(unsigned char kind, unsigned long v)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(errno_names); i++)
-		if (errno_names[i].err == err)
-			return errno_names[i].name;
+	const char *name = names;
+
+	for (size_t i = 0; i < sizeof(name_kinds); i++, name = next_name(name))
+		if (name_kinds[i] == kind && name_values[i] == v)
+			return name;
 	return NULL;
 }
-
 struct line {
 	char buf[512];
 	size_t len;
@@ -294,135 +309,101 @@ static void add(struct line *l, const char *fmt, ...)
 		l->len = sizeof(l->buf) - 1;
 }
 
-static void add_flags(struct line *l, unsigned long v, const struct flag_name *names,
-		      const char *zero)
+static void add_flags(struct line *l, unsigned long v, unsigned char kind, const char *zero)
 {
-	bool first = true;
+	const char *sep = "", *name = names;
 
 	if (!v) {
 		add(l, "%s", zero);
 		return;
 	}
-	for (; names->name; names++) {
-		if ((v & names->bit) == names->bit && names->bit) {
-			add(l, "%s%s", first ? "" : "|", names->name);
-			v &= ~names->bit;
-			first = false;
+	for (size_t i = 0; i < sizeof(name_kinds); i++, name = next_name(name)) {
+		unsigned long bit = 1UL << name_values[i];
+
+		if (name_kinds[i] == kind && (v & bit)) {
+			add(l, "%s%s", sep, name);
+			v &= ~bit;
+			sep = "|";
 		}
 	}
 	if (v)
-		add(l, "%s0x%lx", first ? "" : "|", v);
-}
-
-static void add_signal(struct line *l, long sig)
-{
-	if (sig > 0 && (unsigned long)sig < ARRAY_SIZE(signal_names) && signal_names[sig])
-		add(l, "%s", signal_names[sig]);
-	else
-		add(l, "%ld", sig);
+		add(l, "%s0x%lx", sep, v);
 }
 
 static void add_arg(struct line *l, unsigned char kind, long v)
 {
-	static const char *const futex_ops[] = {
-		[FUTEX_WAIT] = "FUTEX_WAIT", [FUTEX_WAKE] = "FUTEX_WAKE",
-		[FUTEX_WAIT_BITSET] = "FUTEX_WAIT_BITSET", [FUTEX_WAKE_BITSET] = "FUTEX_WAKE_BITSET",
-	};
+	const char *name;
 
 	switch (kind) {
 	case A_INT:
 		add(l, "%d", (int)v);
-		break;
+		return;
 	case A_UINT:
 		add(l, "%lu", (unsigned long)v);
-		break;
+		return;
 	case A_HEX:
 		add(l, "0x%lx", (unsigned long)v);
-		break;
+		return;
 	case A_PTR:
 		if (v)
 			add(l, "%p", (void *)v);
 		else
 			add(l, "NULL");
-		break;
+		return;
 	case A_FD:
 		if ((int)v == AT_FDCWD)
 			add(l, "AT_FDCWD");
 		else
 			add(l, "%d", (int)v);
-		break;
+		return;
 	case A_STR:
 		add(l, "\"%.64s\"", v ? (const char *)v : "(null)");
-		break;
+		return;
 	case A_PROT:
-		add_flags(l, (unsigned long)v, prot_flags, "PROT_NONE");
-		break;
+		add_flags(l, (unsigned long)v, kind, "PROT_NONE");
+		return;
 	case A_MAPF:
-		add_flags(l, (unsigned long)v, map_flags, "0");
-		break;
+		add_flags(l, (unsigned long)v, kind, "0");
+		return;
 	case A_OFLAGS:
 		/* O_RDONLY is 0: name it whenever no access-mode bit is set. */
 		if (!(v & (O_WRONLY | O_RDWR)) && v)
 			add(l, "O_RDONLY|");
-		add_flags(l, (unsigned long)v, open_flags, "O_RDONLY");
-		break;
-	case A_RLIMIT:
-		add(l, "%s", v == RLIMIT_STACK ? "RLIMIT_STACK" : v == RLIMIT_NPROC ? "RLIMIT_NPROC"
-			    : "?");
-		break;
-	case A_SIG:
-		add_signal(l, v);
-		break;
+		add_flags(l, (unsigned long)v, kind, "O_RDONLY");
+		return;
 	case A_CLONEF:
 		/* The low byte is the signal sent to the parent at exit (SIGCHLD for a fork). */
 		if (((unsigned long)v & ~0xffUL) || !(v & 0xff))
-			add_flags(l, (unsigned long)v & ~0xffUL, clone_flags, "0");
+			add_flags(l, (unsigned long)v & ~0xffUL, kind, "0");
 		if (v & 0xff) {
 			if ((unsigned long)v & ~0xffUL)
 				add(l, "|");
-			add_signal(l, v & 0xff);
+			add_arg(l, A_SIG, v & 0xff);
 		}
-		break;
+		return;
 	case A_FUTEXOP: {
 		int op = (int)v & FUTEX_CMD_MASK;
 
-		if (op < (int)ARRAY_SIZE(futex_ops) && futex_ops[op])
-			add(l, "%s", futex_ops[op]);
+		if ((name = value_name(kind, (unsigned long)op)))
+			add(l, "%s", name);
 		else
 			add(l, "%d", op);
 		if (v & FUTEX_PRIVATE_FLAG)
 			add(l, "_PRIVATE");
 		if (v & FUTEX_CLOCK_REALTIME)
 			add(l, "|FUTEX_CLOCK_REALTIME");
-		break;
+		return;
 	}
-	case A_SIGHOW:
-		add(l, "%s", v == SIG_BLOCK ? "SIG_BLOCK" : v == SIG_UNBLOCK ? "SIG_UNBLOCK"
-			    : v == SIG_SETMASK ? "SIG_SETMASK" : "?");
-		break;
-	case A_PRCTL:
-		if (v == PR_SET_NAME)
-			add(l, "PR_SET_NAME");
-		else if (v == PR_GET_NAME)
-			add(l, "PR_GET_NAME");
-		else
-			add(l, "%ld", v);
-		break;
-	case A_CLOCK:
-		add(l, "%s", v == CLOCK_MONOTONIC ? "CLOCK_MONOTONIC"
-			    : v == CLOCK_REALTIME ? "CLOCK_REALTIME" : "?");
-		break;
-	case A_TIMERF:
-		add(l, "%s", v == TIMER_ABSTIME ? "TIMER_ABSTIME" : "0");
-		break;
 	case A_ARCHPRCTL:
-		add(l, "%s", v == ARCH_SET_FS ? "ARCH_SET_FS" : v == ARCH_GET_FS ? "ARCH_GET_FS"
-			    : "?");
-		break;
-	case A_WAITOPT:
-		add(l, "%s", v == 0 ? "0" : v == 1 ? "WNOHANG" : "?");
+		v ^= 0x1000;	/* as stored, see ARCH() */
 		break;
 	}
+	if ((name = value_name(kind, (unsigned long)v)))
+		add(l, "%s", name);
+	else if (kind <= A_PRCTL)
+		add(l, "%ld", v);
+	else
+		add(l, "%s", (kind == A_TIMERF || (kind == A_WAITOPT && !v)) ? "0" : "?");
 }
 
 /* How a traced call ended: with @ret, failed by injection, or not yet (" = ?"). */
@@ -430,18 +411,24 @@ enum outcome { DONE, INJECTED, PENDING };
 
 static void trace(long nr, const long args[6], long ret, enum outcome how)
 {
-	const struct syscall_desc *d;
+	const char *name = syscall_names, *err;
 	char *why = why_slot();
 	struct line l = { .len = 0 };
+	size_t i = 0;
 
-	d = find_desc(nr);
 	add(&l, "[weft %ld] ", weft_syscall0(__NR_gettid));
-	if (d) {
-		add(&l, "%s(", d->name);
-		for (int i = 0; i < 6 && d->args[i] != A_NONE; i++) {
-			if (i)
+	while (i < ARRAY_SIZE(syscall_nrs) && syscall_nrs[i] != nr) {
+		i++;
+		name = next_name(name);
+	}
+	if (i < ARRAY_SIZE(syscall_nrs)) {
+		const unsigned char *kinds = syscall_args[i];
+
+		add(&l, "%s(", name);
+		for (int a = 0; a < 6 && kinds[a] != A_NONE; a++) {
+			if (a)
 				add(&l, ", ");
-			add_arg(&l, d->args[i], args[i]);
+			add_arg(&l, kinds[a], args[a]);
 		}
 		add(&l, ")");
 	} else {
@@ -450,15 +437,13 @@ static void trace(long nr, const long args[6], long ret, enum outcome how)
 	if (how == PENDING) {
 		add(&l, " = ?");
 	} else if (ret < 0 && ret > -4096) {
-		long e = -ret;
-
-		if (errno_name(e))
-			add(&l, " = -1 %s", errno_name(e));
+		if ((err = value_name(K_ERRNO, (unsigned long)-ret)))
+			add(&l, " = -1 %s", err);
 		else
-			add(&l, " = -1 errno %ld", e);
+			add(&l, " = -1 errno %ld", -ret);
 		if (how == INJECTED)
 			add(&l, " (injected)");
-	} else if (d && d->ret == R_PTR) {
+	} else if (nr == __NR_mmap) {
 		add(&l, " = %p", (void *)ret);
 	} else {
 		add(&l, " = %ld", ret);
@@ -535,20 +520,29 @@ long weft_sys_hooked_call(long nr, long a1, long a2, long a3, long a4, long a5, 
  * call". Ignored for set-user-ID programs (AT_SECURE). Bad text is reported
  * and ignored.
  */
+static bool name_is(const char *name, const char *s, size_t n)
+{
+	return weft_strncmp(name, s, n) == 0 && !name[n];
+}
+
 /* The number of the system call or errno whose name is the @n bytes at @s, or -1. */
 static long lookup_syscall(const char *s, size_t n)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(descs); i++)
-		if (weft_strncmp(descs[i].name, s, n) == 0 && !descs[i].name[n])
-			return descs[i].nr;
+	const char *name = syscall_names;
+
+	for (size_t i = 0; i < ARRAY_SIZE(syscall_nrs); i++, name = next_name(name))
+		if (name_is(name, s, n))
+			return syscall_nrs[i];
 	return -1;
 }
 
 static long lookup_errno(const char *s, size_t n)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(errno_names); i++)
-		if (weft_strncmp(errno_names[i].name, s, n) == 0 && !errno_names[i].name[n])
-			return errno_names[i].err;
+	const char *name = names;
+
+	for (size_t i = 0; i < sizeof(name_kinds); i++, name = next_name(name))
+		if (name_kinds[i] == K_ERRNO && name_is(name, s, n))
+			return name_values[i];
 	return -1;
 }
 
