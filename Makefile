@@ -30,8 +30,13 @@ ASFLAGS  := -fno-pie -Wa,--noexecstack
 # relocating it. A static non-PIE weft binary has no loader, and lib/start.c never
 # reads PT_GNU_RELRO (find_tls() looks at PT_PHDR and PT_TLS only), so nothing would
 # ever protect it; the linker would only pad the file to put it on its own page.
+# -z common-page-size=64: ld's DATA_SEGMENT_ALIGN starts .data on a fresh page, padding
+# the file with up to 4 KiB of zeros, whenever that makes .data+.bss span one
+# common page fewer. That page is mostly .bss, which costs nothing until touched; with
+# a 64-byte "common page" the padding is at most 63 bytes. Segments stay congruent to
+# their file offsets modulo the real page size (max-page-size, 4 KiB).
 LDFLAGS  := -nostdlib -static -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--gc-sections \
-	    -Wl,-z,noseparate-code -Wl,-z,norelro
+	    -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,-z,common-page-size=64
 # gcc needs -no-pie to link a position-dependent executable; clang 14 links one
 # anyway after -fno-pie and warns that -no-pie is unused, so it only gets it from gcc.
 ifneq ($(CC_IS_CLANG),1)
