@@ -63,25 +63,42 @@ static char *utoa(char *end, unsigned long long v, unsigned int base, bool upper
 	return end;
 }
 
-int weft_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+/*
+ * The next integer argument, int, long or long long as @longs says, as
+ * bits. One va_arg per size, not per size and signedness: the types differ
+ * from the arguments' at most in signedness, which the x86-64 ABI passes in
+ * the same register or stack slot (the caller sign-extends when it matters).
+ */
+static __attribute__((noinline)) unsigned long long next_int(va_list *ap, int longs)
+{
+	if (longs >= 2)
+		return va_arg(*ap, unsigned long long);
+	if (longs)
+		return va_arg(*ap, unsigned long);
+	return va_arg(*ap, unsigned int);
+}
+
+int weft_vsnprintf(char *buf, size_t size, const char *fmt, va_list args)
 {
 	struct sink s = { .buf = buf, .size = size };
 	char num[24];
+	va_list ap;
 
+	va_copy(ap, args);	/* an array of our own, so that next_int() can take its address */
 	for (; *fmt; fmt++) {
-		bool left = false, is_signed = false, upper = false;
+		bool left = false;
 		int width = 0, precision = -1, longs = 0;
 		unsigned long long v;
-		unsigned int base = 10;
+		unsigned int base = 16;
 		char pad = ' ';
-		const char *str;
+		const char *str, *start, *prefix = "";
+		size_t n;
 
 		if (*fmt != '%') {
 			put(&s, *fmt);
 			continue;
 		}
-		const char *start = fmt++;
-
+		start = fmt++;
 		for (;; fmt++) {
 			if (*fmt == '-')
 				left = true;
@@ -91,7 +108,7 @@ int weft_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				break;
 		}
 		if (*fmt == '*') {
-			width = va_arg(ap, int);
+			width = (int)next_int(&ap, 0);
 			fmt++;
 			if (width < 0) {	/* C: a negative '*' width means '-' */
 				left = true;
@@ -104,7 +121,7 @@ int weft_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			fmt++;
 			precision = 0;
 			if (*fmt == '*') {
-				precision = va_arg(ap, int);
+				precision = (int)next_int(&ap, 0);
 				fmt++;
 			}
 			while (*fmt >= '0' && *fmt <= '9')
@@ -123,36 +140,39 @@ int weft_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			put(&s, '%');
 			continue;
 		case 'c':
-			num[0] = (char)va_arg(ap, int);
+			num[0] = (char)next_int(&ap, 0);
 			put_padded(&s, num, 1, width, left, ' ');
 			continue;
 		case 's':
 			str = va_arg(ap, const char *);
 			if (!str)
 				str = "(null)";
-			put_padded(&s, str,
-				   precision >= 0 ? weft_strnlen(str, (size_t)precision)
-						  : weft_strlen(str),
-				   width, left, ' ');
+			n = precision >= 0 ? weft_strnlen(str, (size_t)precision) : weft_strlen(str);
+			put_padded(&s, str, n, width, left, ' ');
 			continue;
 		case 'p':
+			/* void * and const char * may share a va_arg: C allows that pair. */
 			v = (uintptr_t)va_arg(ap, void *);
-			str = utoa(num + sizeof(num), v, 16, false);
-			*(char *)--str = 'x';
-			*(char *)--str = '0';
-			put_padded(&s, str, weft_strlen(str), width, left, ' ');
-			continue;
+			prefix = "0x";
+			pad = ' ';
+			break;
 		case 'd':
 		case 'i':
-			is_signed = true;
+			v = next_int(&ap, longs);
+			if (!longs)
+				v = (unsigned long long)(long long)(int)v;	/* sign-extend */
+			if ((long long)v < 0) {
+				v = 0 - v;
+				prefix = "-";
+			}
+			base = 10;
 			break;
 		case 'u':
-			break;
-		case 'X':
-			upper = true;
+			base = 10;
 			/* fall through */
 		case 'x':
-			base = 16;
+		case 'X':
+			v = next_int(&ap, longs);
 			break;
 		default:
 			/* Unknown conversion: print it literally. */
@@ -162,22 +182,12 @@ int weft_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				fmt--;
 			continue;
 		}
-		if (is_signed) {
-			long long sv = longs >= 2 ? va_arg(ap, long long)
-				     : longs   ? va_arg(ap, long) : va_arg(ap, int);
-			bool neg = sv < 0;
-
-			v = neg ? 0ULL - (unsigned long long)sv : (unsigned long long)sv;
-			str = utoa(num + sizeof(num), v, base, upper);
-			if (neg)
-				*(char *)--str = '-';
-		} else {
-			v = longs >= 2 ? va_arg(ap, unsigned long long)
-			  : longs   ? va_arg(ap, unsigned long) : va_arg(ap, unsigned int);
-			str = utoa(num + sizeof(num), v, base, upper);
-		}
+		str = utoa(num + sizeof(num), v, base, *fmt == 'X');
+		for (n = weft_strlen(prefix); n;)
+			*(char *)--str = prefix[--n];
 		put_padded(&s, str, weft_strlen(str), width, left, pad);
 	}
+	va_end(ap);
 	if (buf && size)
 		buf[s.len < size ? s.len : size - 1] = 0;
 	return s.len > INT32_MAX ? INT32_MAX : (int)s.len;
