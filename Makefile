@@ -70,7 +70,10 @@ COLD_OBJS := kernel-abi/hooks.o lib/exit.o lib/fork.o lib/panic.o lib/printf.o \
 	     lib/string.o lib/tls.o
 # weft has no floating point: with -mgeneral-regs-only a variadic function (the printf
 # family, sys_why(), panics) does not save %xmm0-7 on entry, 50 to 70 bytes each.
-$(COLD_OBJS): CFLAGS += -Os -mgeneral-regs-only
+# -fplt: in a static non-PIE link a plain call is already direct; -fno-plt's call
+# through the GOT is relaxed to a 6-byte `addr32 call`, and a call to a weak function
+# that is not linked (lib/exit.c's) keeps a GOT entry, and with it .got and .got.plt.
+$(COLD_OBJS): CFLAGS += -Os -mgeneral-regs-only -fplt
 $(COLD_OBJS): CPPFLAGS += -DWEFT_SYS_COLD
 CRT0      := lib/crt0.o
 LIBWEFT   := lib/libweft.a
