@@ -180,3 +180,18 @@ void weft_alloc_stats(struct weft_alloc_stats *st)
 	*st = stats;
 	weft_unlock(&lock);
 }
+
+/*
+ * weft_fork() holds the lock across the fork, so the child's copy of the free
+ * lists is never caught half-updated by another thread, and the child, the
+ * lock's only user from then on, finds it free.
+ */
+void weft_alloc_fork_prepare(void)
+{
+	weft_lock(&lock);
+}
+
+void weft_alloc_fork_done(void)
+{
+	weft_unlock(&lock);
+}

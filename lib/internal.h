@@ -117,6 +117,16 @@ static inline void weft_unlock(struct weft_lock *l)
 		weft_unlock_slow(l);
 }
 
+/*
+ * weft_fork() (lib/fork.c) takes these locks, in this order, before the fork
+ * and releases them in both processes after it: key_lock (lib/key.c, weak),
+ * the allocator's, the stack cache's.
+ */
+void weft_alloc_fork_prepare(void);
+void weft_alloc_fork_done(void);
+void weft_thread_fork_prepare(void);
+void weft_thread_fork_done(void);
+
 /* Monotonic time in nanoseconds; saturating arithmetic on it. */
 uint64_t weft_now_ns(void);
 void weft_ns_to_timespec(uint64_t ns, struct __kernel_timespec *ts);

@@ -465,6 +465,22 @@ void weft_key_run_dtors(void)
  * of the parent's memory and are simply never freed), and reset both locks,
  * which another thread may have held at the instant of the fork.
  */
+/*
+ * weft_fork() takes key_lock before the allocator's lock (the order key.c
+ * itself uses: it allocates under key_lock), so no other thread is half-way
+ * through the key tables when the address space is copied. The parent then
+ * unlocks; the child rebuilds its lists in weft_key_after_fork().
+ */
+void weft_key_fork_prepare(void)
+{
+	weft_lock(&key_lock);
+}
+
+void weft_key_fork_parent(void)
+{
+	weft_unlock(&key_lock);
+}
+
 void weft_key_after_fork(void)
 {
 	struct weft_tcb *self = weft_tcb();

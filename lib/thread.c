@@ -278,6 +278,17 @@ void weft_thread_cache_trim(void)
 	}
 }
 
+/* weft_fork() holds the cache lock across the fork, as it does the allocator's. */
+void weft_thread_fork_prepare(void)
+{
+	weft_lock(&cache.lock);
+}
+
+void weft_thread_fork_done(void)
+{
+	weft_unlock(&cache.lock);
+}
+
 static long map_thread(const struct layout *l, const char *name)
 {
 	char *map;

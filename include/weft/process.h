@@ -86,9 +86,12 @@ __attribute__((noreturn)) void weft_abort(void);
 /**
  * weft_fork() - create a child process, as fork(2), with clone(SIGCHLD)
  *
- * Only the calling thread exists in the child. Locks held by other threads
- * at the moment of the call stay held there, so call it from a
- * single-threaded process, or only make system calls in the child.
+ * Only the calling thread exists in the child. weft's own global locks (the
+ * allocator's, the stack cache's, the OS-key tables') are held across the
+ * fork, so the child of a multi-threaded process may allocate, spawn threads
+ * and use keys. Locks of the program's own that other threads held at the
+ * moment of the call stay held in the child, as with fork(2); so does a green
+ * runtime's, if another thread was unparking one of its green threads.
  *
  * Return: the child's pid in the parent, 0 in the child, or -errno.
  */
