@@ -188,6 +188,7 @@ enum arg_kind {
 	X(execve, A_STR, A_PTR, A_PTR)                                                \
 	X(wait4, A_INT, A_PTR, A_WAITOPT, A_PTR)                                      \
 	X(kill, A_INT, A_SIG)                                                         \
+	X(setpgid, A_INT, A_INT)                                                      \
 	X(tgkill, A_INT, A_INT, A_SIG)                                                \
 	X(clone, A_CLONEF, A_PTR, A_PTR, A_PTR, A_PTR)                                \
 	X(prlimit64, A_INT, A_RLIMIT, A_PTR, A_PTR)                                   \

@@ -185,6 +185,11 @@ static inline long sys_kill(int pid, int sig)
 	return weft_sys2(__NR_kill, pid, sig);
 }
 
+static inline long sys_setpgid(int pid, int pgid)
+{
+	return weft_sys2(__NR_setpgid, pid, pgid);
+}
+
 static inline long sys_tgkill(int tgid, int tid, int sig)
 {
 	return weft_sys3(__NR_tgkill, tgid, tid, sig);

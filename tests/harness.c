@@ -71,12 +71,16 @@ void __test_skip(const char *fmt, ...)
 	sys_exit_group(KSFT_SKIP);
 }
 
-/* SIGALRM in the parent: the running test is over its time. */
+/*
+ * SIGALRM in the parent: the running test is over its time. Each test runs in a
+ * process group of its own, so the kill also reaches processes the test forked
+ * (a hung grandchild would otherwise outlive the run).
+ */
 static void on_alarm(int sig, void *info, void *uc)
 {
 	timed_out = 1;
 	if (child_pid > 0)
-		sys_kill(child_pid, SIGKILL);
+		sys_kill(-child_pid, SIGKILL);
 }
 
 enum result { PASS, FAIL, SKIPPED };
@@ -95,10 +99,13 @@ static enum result run_one(struct __test_metadata *t)
 		return FAIL;
 	}
 	if (pid == 0) {
+		sys_setpgid(0, 0);
 		current_test = t;
 		t->fn(t);
 		sys_exit_group(current_failed ? 1 : 0);
 	}
+	/* Also here, so the group exists even if the alarm beats the child's own call. */
+	sys_setpgid((int)pid, (int)pid);
 	child_pid = (int)pid;
 	sys_alarm(t->timeout);
 	do

@@ -156,6 +156,8 @@ TEST(kill_and_tgkill)
 	ASSERT_EQ(sys_tgkill(pid, tid, 65), -EINVAL);
 	ASSERT_EQ(sys_tgkill(pid, 0, SIGUSR1), -EINVAL);	/* tid must be positive */
 	ASSERT_EQ(sys_tgkill(0, tid, SIGUSR1), -EINVAL);
+	ASSERT_EQ(sys_setpgid(0, -1), -EINVAL);	/* the harness made us a group leader */
+	ASSERT_EQ(sys_setpgid(0, 0), 0);
 	/* Signal 0 only checks that the target exists and may be signalled. */
 	ASSERT_EQ(sys_kill(pid, 0), 0);
 	ASSERT_EQ(sys_tgkill(pid, tid, 0), 0);
