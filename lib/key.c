@@ -459,13 +459,6 @@ void weft_key_run_dtors(void)
 }
 
 /*
- * In a child made by weft_fork() only the forking thread exists. The list
- * still holds the copies of the other threads' TCBs, whose values belong to
- * threads that are not there: drop them (their arrays are the child's copy
- * of the parent's memory and are simply never freed), and reset both locks,
- * which another thread may have held at the instant of the fork.
- */
-/*
  * weft_fork() takes key_lock before the allocator's lock (the order key.c
  * itself uses: it allocates under key_lock), so no other thread is half-way
  * through the key tables when the address space is copied. The parent then
@@ -481,6 +474,15 @@ void weft_key_fork_parent(void)
 	weft_unlock(&key_lock);
 }
 
+/*
+ * In a child made by weft_fork() only the forking thread exists. The list
+ * still holds the copies of the other threads' TCBs, whose values belong to
+ * threads that are not there: drop them (their arrays are the child's copy
+ * of the parent's memory and are simply never freed). key_lock is ours,
+ * taken in weft_key_fork_prepare(): release it. exit_lock is not taken
+ * across the fork (a reader may hold it through a long destructor), so
+ * another thread may have held it at that instant: reset it.
+ */
 void weft_key_after_fork(void)
 {
 	struct weft_tcb *self = weft_tcb();
