@@ -46,10 +46,11 @@ void weft_sys_trace_ahead(long nr, long a1, long a2, long a3, long a4);
 /*
  * Futex helpers. Inline on purpose: the `syscall` instruction then sits in its
  * caller (weft_park(), weft_unpark(), join) instead of in a wrapper that
- * returns right after it. The kernel refills the return-stack buffer on the
- * way back to user space, so that `ret` always mispredicts; measured at about
- * 48 ns per call on these machines (perf-facts.md), several per park/unpark
- * round trip. Documentation/parker.rst has the figures.
+ * returns right after it. The first `ret` after a system call mispredicts on
+ * these machines (perf-facts.md: about 48 ns; after a futex wait that slept,
+ * because the kernel refilled the return-stack buffer when it switched tasks,
+ * FILL_RETURN_BUFFER in __switch_to_asm). Documentation/parker.rst has the
+ * figures.
  */
 
 /**

@@ -12,10 +12,11 @@
  * FUTEX_WAKE | FUTEX_PRIVATE_FLAG of one waiter on @word (in %rdi), then back
  * to the caller with `pop; jmp` instead of `ret`.
  *
- * Why: on the way back to user space the kernel (or, on these guests, the
- * hypervisor) overwrites the return-stack buffer, the CPU's prediction of
- * where each `ret` goes. The first `ret` after a system call therefore
- * mispredicts; perf-facts.md measured about 48 ns for it, which is 1-2% of a
+ * Why: the CPU predicts where a `ret` goes from its return-stack buffer, and
+ * the first `ret` after a system call mispredicts on these machines
+ * (perf-facts.md measured about 48 ns after a plain getppid; after a sleep,
+ * the kernel has refilled the buffer on the task switch, FILL_RETURN_BUFFER
+ * in __switch_to_asm, arch/x86/entry/entry_64.S). That is 1-2% of a
  * park/unpark round trip. An indirect `jmp` is predicted by the branch
  * target buffer instead, which the kernel leaves alone within a process,
  * and in a loop that unparks from one call site it is always right.
