@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Native threads: spawn, join, detach, names, ids, current(), stack sizes, TLS, failures. */
+#include <limits.h>
+
 #include <linux/errno.h>
 #include <linux/fcntl.h>
 #include <linux/sched.h>
@@ -418,6 +420,41 @@ TEST(a_child_forked_from_busy_threads_can_allocate_and_spawn)
 	atomic_store(&busy_stop, 1);
 	ASSERT_EQ(weft_join(&allocator, NULL), 0);
 	ASSERT_EQ(weft_join(&spawner, NULL), 0);
+}
+
+/*
+ * A reference count near wrapping is a leak of a billion references: weft_thread_get()
+ * aborts rather than let it wrap and free a thread still in use, as Rust's Arc does.
+ */
+TEST_SIGNAL(thread_reference_count_overflow_aborts, SIGABRT)
+{
+	struct weft_thread *t = weft_thread_alloc("counted");
+
+	atomic_store(&t->refs, INT_MAX / 2 + 1);
+	weft_thread_get(t);
+}
+
+/* A fork that fails must give back the locks it took, or the next allocation hangs. */
+TEST(a_failed_fork_releases_the_locks_it_took)
+{
+	struct weft_join_handle h;
+	void *result = NULL;
+	int status, pid;
+
+	ASSERT_EQ(weft_fault_inject(__NR_clone, 1, EAGAIN), 0);
+	ASSERT_EQ(weft_fork(), -EAGAIN);
+	weft_fault_clear();
+	weft_free(weft_malloc(16));
+	ASSERT_EQ(weft_spawn(&h, return_arg_plus_one, NULL), 0);
+	ASSERT_EQ(weft_join(&h, &result), 0);
+	ASSERT_EQ(result, (void *)1);
+	pid = (int)weft_fork();
+	if (pid == 0)
+		sys_exit_group(weft_malloc(16) ? 0 : 1);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(sys_wait4(pid, &status, 0, NULL), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
 }
 
 static __thread int tls_counter = 100;

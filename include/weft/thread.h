@@ -131,7 +131,16 @@ struct weft_thread *weft_join_handle_thread(const struct weft_join_handle *handl
  */
 struct weft_thread *weft_current(void);
 
-/** weft_thread_get() - take a reference on @t. Return: @t. */
+/**
+ * weft_thread_get() - take a reference on @t
+ * @t: a thread the caller holds a reference on, or borrows
+ *
+ * A count about to pass a billion references, which only a leak reaches, is
+ * a fatal runtime error (abort), as in Rust's Arc: wrapping would free a
+ * thread still in use.
+ *
+ * Return: @t.
+ */
 struct weft_thread *weft_thread_get(struct weft_thread *t);
 
 /** weft_thread_put() - drop a reference on @t; the last one frees it. @t may be NULL. */
