@@ -21,7 +21,7 @@ CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo 1)
 # Flags in the spirit of tools/include/nolibc: no libc, no start files, static, no PIE.
 # -fno-ident: no .comment section naming the compiler in every binary (112 bytes of a
 # stripped one, header included); the code is the same.
-CPPFLAGS := -Iinclude -Iarch/$(ARCH) -Ikernel-abi -Ilib
+CPPFLAGS := -Iinclude -Iarch/$(ARCH) -I.
 CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	    -ffreestanding -fno-pie -fno-asynchronous-unwind-tables -fno-unwind-tables \
 	    -fno-plt -fstack-protector-strong -ffunction-sections -fdata-sections -fno-ident

@@ -17,7 +17,7 @@
 #include "weft/fault.h"
 #include "weft/io.h"
 
-#include "internal.h"
+#include "lib/internal.h"
 
 /*
  * Built with -fno-stack-protector: tracing is switched on before the main

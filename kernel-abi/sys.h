@@ -26,8 +26,8 @@
 #include <linux/time_types.h>
 
 #include "syscall_arch.h"
-#include "signal_abi.h"
-#include "wait_abi.h"
+#include "kernel-abi/signal_abi.h"
+#include "kernel-abi/wait_abi.h"
 
 extern int weft_sys_hooked;
 

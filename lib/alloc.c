@@ -3,7 +3,7 @@
 #include <linux/errno.h>
 #include <linux/mman.h>
 
-#include "internal.h"
+#include "lib/internal.h"
 
 /*
  * Every block is preceded by a 16-byte header saying how to free it:

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Thread-exit work: what a thread does after its function returned, before exit(2). */
-#include "thread.h"
+#include "lib/thread.h"
 
 /*
  * Weak references: a program that never uses a LocalKey, an OS key or a green

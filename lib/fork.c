@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* weft_fork(): a new process from raw clone(SIGCHLD). */
-#include "thread.h"
+#include "lib/thread.h"
 
 /* lib/key.c, linked only by programs that use OS keys. */
 void weft_key_fork_prepare(void) __attribute__((weak));

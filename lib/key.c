@@ -6,7 +6,7 @@
 
 #include "weft/key.h"
 
-#include "internal.h"
+#include "lib/internal.h"
 
 /*
  * DOC: keys, element arrays and the two locks

@@ -3,7 +3,7 @@
 #include "weft/local.h"
 #include "weft/panic.h"
 
-#include "internal.h"
+#include "lib/internal.h"
 
 /*
  * DOC: the destructor list

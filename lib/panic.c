@@ -6,7 +6,7 @@
 #include "weft/panic.h"
 
 #include "catch_arch.h"
-#include "thread.h"
+#include "lib/thread.h"
 
 /*
  * DOC: catch boundaries

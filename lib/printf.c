@@ -9,7 +9,7 @@
 
 #include "weft/io.h"
 
-#include "internal.h"
+#include "lib/internal.h"
 
 /*
  * Supported: %s %c %d %i %u %x %X %p %% with the length modifiers l, ll, z

@@ -4,7 +4,7 @@
 
 #include "weft/io.h"
 
-#include "internal.h"
+#include "lib/internal.h"
 
 void weft_exit(int status)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* What runs around main(): runtime set-up after TLS, and the work done when the process ends. */
-#include "thread.h"
+#include "lib/thread.h"
 
 void weft_stack_guard_init(void);
 

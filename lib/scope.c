@@ -5,7 +5,7 @@
 #include "weft/panic.h"
 #include "weft/scope.h"
 
-#include "thread.h"
+#include "lib/thread.h"
 
 /*
  * DOC: how a scope waits

@@ -4,7 +4,7 @@
 
 #include <linux/errno.h>
 
-#include "internal.h"
+#include "lib/internal.h"
 
 void weft_arch_sigreturn(void);
 

@@ -8,7 +8,7 @@
 #include "weft/io.h"
 #include "weft/signal.h"
 
-#include "thread.h"
+#include "lib/thread.h"
 
 /* How far below the lowest address of the main stack a fault still counts as overflow. */
 #define WEFT_MAIN_GUARD_SLACK (1UL << 20)

@@ -6,7 +6,7 @@
 
 #include "weft/io.h"
 
-#include "internal.h"
+#include "lib/internal.h"
 
 /*
  * Built with -fno-stack-protector: until weft_tls_install() has run, %fs is 0

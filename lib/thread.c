@@ -9,7 +9,7 @@
 
 #include "weft/panic.h"
 
-#include "thread.h"
+#include "lib/thread.h"
 
 /*
  * DOC: the mapping of a thread

@@ -5,7 +5,7 @@
 
 #include "weft/thread.h"
 
-#include "internal.h"
+#include "lib/internal.h"
 
 /* Parker states, Rust's: the word is a u32 used as an i32. */
 #define PARKER_EMPTY 0u

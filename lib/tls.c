@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Build a thread's static TLS block and TCB from the PT_TLS image (variant II). */
-#include "internal.h"
+#include "lib/internal.h"
 
 /*
  * Built with -fno-stack-protector (it runs before the main thread's TLS

@@ -15,7 +15,7 @@
 #include "weft/process.h"
 
 #include "harness.h"
-#include "sys.h"
+#include "kernel-abi/sys.h"
 
 /*
  * Two tests die by a signal whose default action dumps core. A core file in

@@ -13,8 +13,8 @@
 #include "weft/signal.h"
 
 #include "harness.h"
-#include "sys.h"
-#include "thread.h"
+#include "kernel-abi/sys.h"
+#include "lib/thread.h"
 
 #define KSFT_SKIP 4
 

@@ -10,8 +10,8 @@
 #include "weft/thread.h"
 
 #include "harness.h"
-#include "sys.h"
-#include "thread.h"
+#include "kernel-abi/sys.h"
+#include "lib/thread.h"
 
 /* Internal, called here directly to reach the state after a thread's key teardown. */
 void weft_key_run_dtors(void);

@@ -10,8 +10,8 @@
 #include "weft/thread.h"
 
 #include "harness.h"
-#include "sys.h"
-#include "thread.h"
+#include "kernel-abi/sys.h"
+#include "lib/thread.h"
 
 /*
  * The destructor log: each destructor appends a letter. Threads that write

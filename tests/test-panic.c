@@ -10,8 +10,8 @@
 #include "weft/thread.h"
 
 #include "harness.h"
-#include "sys.h"
-#include "thread.h"
+#include "kernel-abi/sys.h"
+#include "lib/thread.h"
 
 /* The report weft_panic() at @line of this file prints for thread @name. */
 static void expected_report(char *buf, size_t size, const char *name, int line, const char *msg)

@@ -11,7 +11,7 @@
 #include "weft/signal.h"
 
 #include "harness.h"
-#include "sys.h"
+#include "kernel-abi/sys.h"
 
 /* ---- weft_snprintf ------------------------------------------------------ */
 

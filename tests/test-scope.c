@@ -9,8 +9,8 @@
 #include "weft/thread.h"
 
 #include "harness.h"
-#include "sys.h"
-#include "thread.h"
+#include "kernel-abi/sys.h"
+#include "lib/thread.h"
 
 static void silent_hook(const struct weft_panic_info *info)
 {

@@ -5,7 +5,7 @@
 #include "weft/signal.h"
 
 #include "harness.h"
-#include "sys.h"
+#include "kernel-abi/sys.h"
 
 static volatile int hits;
 static volatile uintptr_t slot_addr;

@@ -10,8 +10,8 @@
 #include "weft/thread.h"
 
 #include "harness.h"
-#include "sys.h"
-#include "thread.h"
+#include "kernel-abi/sys.h"
+#include "lib/thread.h"
 
 #define OVERFLOW_TAIL "fatal runtime error: stack overflow, aborting\n"
 

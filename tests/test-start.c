@@ -9,7 +9,7 @@
 #include "weft/signal.h"
 
 #include "harness.h"
-#include "sys.h"
+#include "kernel-abi/sys.h"
 #include "tp_arch.h"
 
 TEST(argv_matches_proc_cmdline)

@@ -5,7 +5,7 @@
 #include "weft/process.h"
 
 #include "harness.h"
-#include "sys.h"
+#include "kernel-abi/sys.h"
 
 /* A run that gets as far as a constructor says so, and stops. */
 __attribute__((constructor)) static void maybe_report_alive(void)

@@ -23,7 +23,7 @@
 #include "weft/process.h"
 
 #include "harness.h"
-#include "sys.h"
+#include "kernel-abi/sys.h"
 
 #define PAGE 4096
 

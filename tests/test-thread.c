@@ -11,8 +11,8 @@
 #include "weft/thread.h"
 
 #include "harness.h"
-#include "sys.h"
-#include "thread.h"
+#include "kernel-abi/sys.h"
+#include "lib/thread.h"
 
 static void *return_arg_plus_one(void *arg)
 {

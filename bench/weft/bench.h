@@ -9,7 +9,7 @@
 
 #include "weft/weft.h"
 
-#include "sys.h"
+#include "kernel-abi/sys.h"
 
 /*
  * Everything below mirrors bench/glibc/bench.h line for line, so that both sides of a

@@ -7,7 +7,7 @@
 #include <linux/sched.h>
 
 #include "bench.h"
-#include "tcb.h"
+#include "lib/tcb.h"
 
 /*
  * What weft_spawn() + weft_join() cannot go below: the same clone(2), with the same flags

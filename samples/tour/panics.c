@@ -2,7 +2,7 @@
 /* Tour chapter 4: a panic caught at join, catch_panic, scoped threads, a stack overflow. */
 #include <linux/fcntl.h>
 
-#include "sys.h"
+#include "kernel-abi/sys.h"
 #include "tour.h"
 
 /* The tour's own panic hook: the report goes to stdout, with the rest of the tour. */
