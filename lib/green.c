@@ -8,7 +8,7 @@
 #include "weft/panic.h"
 
 #include "green_arch.h"
-#include "thread.h"
+#include "lib/thread.h"
 
 /*
  * DOC: the runtime
@@ -218,7 +218,7 @@ static void timer_insert(struct weft_green_runtime *rt, struct weft_green *g)
  */
 static void fire_timers(struct weft_green_runtime *rt)
 {
-	uint64_t now = weft_now_ns();
+	uint64_t now = weft_now();
 
 	while (rt->timers && rt->timers->deadline <= now) {
 		struct weft_green *g = rt->timers;
@@ -703,14 +703,14 @@ void weft_green_park_timeout(uint64_t ns)
 	struct weft_green *self = tcb->green_current;
 	struct weft_green_runtime *rt = self->rt;
 
-	if (ns >= (1ULL << 62)) {	/* "forever", as weft_park_timeout() reads it */
+	if (ns >= WEFT_DEADLINE_LIMIT) {	/* "forever", as weft_park_timeout() reads it */
 		weft_green_park();
 		return;
 	}
 	if (atomic_fetch_sub_explicit(&self->ctx.thread->parker, 1, memory_order_acquire) ==
 	    PARKER_NOTIFIED)
 		return;
-	self->deadline = weft_now_ns() + ns;
+	self->deadline = weft_now() + ns;
 	timer_insert(rt, self);
 	block(tcb, self);
 	if (self->timer_linked)	/* woken by an unpark before the deadline */

@@ -11,11 +11,12 @@
 #include "weft/alloc.h"
 #include "weft/process.h"
 #include "weft/string.h"
+#include "weft/time.h"
 
 #include <linux/futex.h>
 
-#include "sys.h"
-#include "tcb.h"
+#include "kernel-abi/sys.h"
+#include "lib/tcb.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -128,9 +129,16 @@ void weft_alloc_fork_done(void);
 void weft_thread_fork_prepare(void);
 void weft_thread_fork_done(void);
 
-/* Monotonic time in nanoseconds; saturating arithmetic on it. */
-uint64_t weft_now_ns(void);
+/*
+ * lib/time.c. Deadlines at or past WEFT_DEADLINE_LIMIT (2^62 ns, ~146 years of
+ * uptime) are never reached: waits treat them as WEFT_FOREVER (untimed), so
+ * no conversion overflows and the kernel never sees an out-of-range timespec.
+ */
+#define WEFT_DEADLINE_LIMIT (1ULL << 62)
 void weft_ns_to_timespec(uint64_t ns, struct __kernel_timespec *ts);
+/* The timespec for FUTEX_WAIT_BITSET / clock_nanosleep, or NULL for "no deadline". */
+const struct __kernel_timespec *weft_deadline_timespec(uint64_t deadline,
+						       struct __kernel_timespec *ts);
 
 /* Fatal runtime error: message to stderr, then weft_abort(). */
 __attribute__((noreturn, format(printf, 1, 2))) void weft_fatal(const char *fmt, ...);

@@ -4,7 +4,7 @@
 #include <linux/futex.h>
 #include <linux/time.h>
 
-#include "thread.h"
+#include "lib/thread.h"
 
 /*
  * DOC: the Parker
@@ -73,9 +73,9 @@ void weft_park(void)
 static bool deadline_after(uint64_t ns, uint64_t *deadline)
 {
 	/* Beyond ~146 years is forever: no overflow, no kernel range error. */
-	if (ns >= (1ULL << 62))
+	if (ns >= WEFT_DEADLINE_LIMIT)
 		return false;
-	*deadline = weft_now_ns() + ns;
+	*deadline = weft_now() + ns;
 	return true;
 }
 
@@ -106,7 +106,7 @@ void weft_park_timeout(uint64_t ns)
 		 * Unlike Rust we wait out the whole timeout across spurious wake-ups
 		 * and EINTR: the deadline is absolute, so retrying costs no drift.
 		 */
-		if (r == -ETIMEDOUT || weft_now_ns() >= deadline) {
+		if (r == -ETIMEDOUT || weft_now() >= deadline) {
 			/* Back to EMPTY; a token that raced in is consumed, not lost. */
 			atomic_exchange_explicit(&t->parker, PARKER_EMPTY, memory_order_acquire);
 			return;
@@ -145,7 +145,7 @@ int weft_sleep(uint64_t ns)
 	uint64_t deadline;
 
 	if (!deadline_after(ns, &deadline))
-		deadline = 1ULL << 62;	/* "forever": ~146 years of monotonic time */
+		deadline = WEFT_DEADLINE_LIMIT;	/* "forever": ~146 years of monotonic time */
 	weft_ns_to_timespec(deadline, &ts);
 	/*
 	 * clock_nanosleep is never restarted automatically after a handler

@@ -8,7 +8,7 @@
 #include "weft/weft.h"
 
 #include "harness.h"
-#include "thread.h"
+#include "lib/thread.h"
 
 /* ---- helpers -------------------------------------------------------------------- */
 
@@ -847,10 +847,10 @@ TEST(park_and_unpark_between_a_native_thread_and_a_green_one)
 
 static void *park_with_timeout(void *arg)
 {
-	uint64_t start = weft_now_ns();
+	uint64_t start = weft_now();
 
 	weft_park_timeout(20 * 1000 * 1000);
-	return (void *)(uintptr_t)(weft_now_ns() - start);
+	return (void *)(uintptr_t)(weft_now() - start);
 }
 
 static void *keep_yielding(void *arg)
@@ -890,7 +890,7 @@ TEST(an_unpark_ends_a_park_timeout_early)
 	int flag = 0;
 	void *args[2];
 	struct weft_green_handle a, b;
-	uint64_t start = weft_now_ns();
+	uint64_t start = weft_now();
 
 	ASSERT_EQ(weft_green_spawn(&a, unparked_before_timeout, &flag, NULL), 0);
 	args[0] = weft_green_handle_thread(&a);
@@ -899,7 +899,7 @@ TEST(an_unpark_ends_a_park_timeout_early)
 	ASSERT_EQ(weft_green_run(), 0);
 	ASSERT_EQ(weft_green_join(&a, NULL), 0);
 	ASSERT_EQ(weft_green_join(&b, NULL), 0);
-	ASSERT_LT(weft_now_ns() - start, 30ULL * 1000 * 1000 * 1000);
+	ASSERT_LT(weft_now() - start, 30ULL * 1000 * 1000 * 1000);
 }
 
 /* ---- what cooperative scheduling cannot do ----------------------------------------- */
@@ -909,20 +909,20 @@ static uint64_t sleeper_woke, runner_ran;
 static void *sleep_in_the_kernel(void *arg)
 {
 	weft_sleep(20 * 1000 * 1000);	/* blocks the OS thread, not just this green thread */
-	sleeper_woke = weft_now_ns();
+	sleeper_woke = weft_now();
 	return NULL;
 }
 
 static void *note_when_run(void *arg)
 {
-	runner_ran = weft_now_ns();
+	runner_ran = weft_now();
 	return NULL;
 }
 
 TEST(a_blocking_call_blocks_the_whole_runtime)
 {
 	struct weft_green_handle a, b;
-	uint64_t start = weft_now_ns();
+	uint64_t start = weft_now();
 
 	ASSERT_EQ(weft_green_spawn(&a, sleep_in_the_kernel, NULL, NULL), 0);
 	ASSERT_EQ(weft_green_spawn(&b, note_when_run, NULL, NULL), 0);

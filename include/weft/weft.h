@@ -15,5 +15,6 @@
 #include "weft/signal.h"
 #include "weft/string.h"
 #include "weft/thread.h"
+#include "weft/time.h"
 
 #endif
