@@ -91,7 +91,7 @@ static void on_fault(int sig, void *info_, void *uc)
 			      "\n%sthread '%s' has overflowed its stack\n"
 			      "fatal runtime error: stack overflow, aborting\n",
 			      tcb->green_current ? "green " : "",
-			      t && t->name ? t->name : "<unnamed>");
+			      t && t->name ? t->name : "<unknown>");
 		write_str(msg);
 		weft_abort();
 	}

@@ -353,22 +353,80 @@ TEST(with_inside_its_own_destructor_panics_and_aborts)
 	ASSERT_NE_NULL(weft_strstr(err, "thread-local destructor panicked"));
 }
 
-/* An init that reads its own key: refused, rather than initialised twice. */
-static long *reentrant_seen = (long *)1;
-static long reentrant_init(void);
-WEFT_THREAD_LOCAL(long, reentrant, reentrant_init());
-
-static long reentrant_init(void)
+/*
+ * An init that touches its own key, as Rust's thread_local! allows: the
+ * inner access runs the init again, nested; the outer init finishes last,
+ * so its value is installed and the inner one destroyed at once. The
+ * destructor is registered once: the installed value dies once, at exit.
+ */
+static int recursive_depth;
+static long recursive_seen;
+static long recursive_init(void);
+static void recursive_dtor(long *v)
 {
-	reentrant_seen = weft_local_try_with(reentrant);
-	return 42;
+	log_letter((char)('0' + *v));
+}
+WEFT_THREAD_LOCAL(long, recursive, recursive_init(), recursive_dtor);
+
+static long recursive_init(void)
+{
+	int me = ++recursive_depth;	/* outer 1, nested 2 */
+
+	if (me == 1)
+		recursive_seen = weft_local_get(recursive);	/* nested: 2 */
+	return me;
 }
 
-TEST(an_init_that_touches_its_own_key_gets_the_access_error)
+static void *touch_recursive(void *arg)
 {
-	ASSERT_EQ(weft_local_get(reentrant), 42);
-	ASSERT_NULL(reentrant_seen);
-	ASSERT_EQ(weft_local_state(reentrant), WEFT_LOCAL_REGISTERED);
+	(void)arg;
+	recursive_depth = 0;
+	if (weft_local_get(recursive) != 1 || recursive_seen != 2)
+		return (void *)1;
+	if (weft_local_state(recursive) != WEFT_LOCAL_REGISTERED)
+		return (void *)2;
+	log_letter('|');	/* the inner value died before this, the outer after */
+	return NULL;
+}
+
+TEST(an_init_that_touches_its_own_key_nests_and_the_last_to_finish_wins)
+{
+	dtor_log_len = 0;
+	ASSERT_NULL(test_run_in_thread(touch_recursive, NULL, "recursive"));
+	dtor_log[dtor_log_len] = 0;
+	ASSERT_STREQ(dtor_log, "2|1");
+}
+
+/* Indirectly, through weft_local_set() inside the init: the init's value still wins. */
+static long set_inside_init(void);
+static void set_inside_dtor(long *v)
+{
+	log_letter((char)('a' + *v));
+}
+WEFT_THREAD_LOCAL(long, set_inside, set_inside_init(), set_inside_dtor);
+
+static long set_inside_init(void)
+{
+	if (weft_local_set(set_inside, 1) != 0)
+		return 7;
+	return 2;
+}
+
+static void *touch_set_inside(void *arg)
+{
+	(void)arg;
+	if (weft_local_get(set_inside) != 2)
+		return (void *)1;
+	log_letter('|');
+	return NULL;
+}
+
+TEST(a_set_inside_the_init_is_replaced_by_the_init_value_and_destroyed)
+{
+	dtor_log_len = 0;
+	ASSERT_NULL(test_run_in_thread(touch_set_inside, NULL, "set-inside"));
+	dtor_log[dtor_log_len] = 0;
+	ASSERT_STREQ(dtor_log, "b|c");
 }
 
 /* ---- in which thread, with what value, before join ------------------------- */

@@ -65,9 +65,9 @@ static void expect_overflow_report(struct __test_metadata *_metadata, void (*fn)
 		ASSERT_STREQ(err, want);
 }
 
-TEST(overflow_in_a_spawned_thread_aborts_with_the_report)
+TEST(overflow_in_an_unnamed_thread_reports_unknown_as_rust_does)
 {
-	expect_overflow_report(_metadata, overflow_in_thread, NULL, "<unnamed>");
+	expect_overflow_report(_metadata, overflow_in_thread, NULL, "<unknown>");
 }
 
 TEST(overflow_in_a_named_thread_names_it)
@@ -112,7 +112,7 @@ static void overflow_in_a_cached_stack(void *arg)
 
 TEST(overflow_on_a_reused_stack_is_still_reported)
 {
-	expect_overflow_report(_metadata, overflow_in_a_cached_stack, NULL, "<unnamed>");
+	expect_overflow_report(_metadata, overflow_in_a_cached_stack, NULL, "<unknown>");
 }
 
 /* ---- faults that are not overflows keep their signal ------------------------ */

@@ -25,7 +25,7 @@
  *
  *	UNREGISTERED --first access--> INITIALISING --init done--> REGISTERED
  *	      (.tbss zero)       (init runs; a reentrant   (value alive; @node on the
- *	                          access is refused)        thread's destructor list)
+ *	                          access runs it again)     thread's destructor list)
  *	REGISTERED --thread exit--> RUNNING_OR_HAS_RUN (dtor(&value) runs; refused)
  *
  * An access to a REGISTERED key is inlined: one %fs-relative compare and
@@ -46,9 +46,14 @@
  * The destructor's list node lives in the slot itself, so registering a
  * destructor allocates nothing and cannot fail.
  *
- * "Access error" (Rust's AccessError): the key is being initialised (the
- * init expression touched it), or its destructor is running or has run in
- * this thread. weft_local_try_with() returns NULL and weft_local_set()
+ * An init expression that touches its own key (directly, or through a
+ * function it calls, or with weft_local_set()) does not fail: as in Rust,
+ * the inner access runs the initialiser again, nested; the initialiser
+ * that finishes last installs its value and the other value is destroyed
+ * with @dtor. The destructor is registered once.
+ *
+ * "Access error" (Rust's AccessError): the key's destructor is running or
+ * has run in this thread. weft_local_try_with() returns NULL and weft_local_set()
  * returns -EBUSY; weft_local_with(), _get(), _take() and _replace() panic,
  * as Rust's with() does. A key without a destructor is never destroyed and
  * stays accessible to the end.
@@ -162,11 +167,11 @@ __attribute__((noreturn, cold)) void weft_local_access_error(const char *name);
 #define __WEFT_LOCAL_PICK_(_, a, b, which, ...) which
 /* No init: zero bytes. No dtor: `(void)(&value)`, an expression statement that does nothing. */
 #define __WEFT_LOCAL_0(sc, type, name)                                                          \
-	__WEFT_LOCAL_DEFINE(sc, type, name, 0, ((type){ 0 }), 0, (void))
+	__WEFT_LOCAL_DEFINE(sc, type, name, ((type){ 0 }), 0, (void))
 #define __WEFT_LOCAL_1(sc, type, name, init)                                                    \
-	__WEFT_LOCAL_DEFINE(sc, type, name, 1, init, 0, (void))
+	__WEFT_LOCAL_DEFINE(sc, type, name, init, 0, (void))
 #define __WEFT_LOCAL_2(sc, type, name, init, dtor)                                              \
-	__WEFT_LOCAL_DEFINE(sc, type, name, 1, init, 1, dtor)
+	__WEFT_LOCAL_DEFINE(sc, type, name, init, 1, dtor)
 
 #define __WEFT_LOCAL_INLINE static inline __attribute__((always_inline, unused))
 
@@ -234,7 +239,7 @@ __attribute__((noreturn, cold)) void weft_local_access_error(const char *name);
  * The out-of-line half: the slot's definition, the destructor's run
  * function, and the slow path that walks the state machine.
  */
-#define __WEFT_LOCAL_DEFINE(sc, type, name, has_init, init, has_dtor, dtor)                     \
+#define __WEFT_LOCAL_DEFINE(sc, type, name, init, has_dtor, dtor)                               \
 	sc __thread struct weft_local_##name name##__weft_slot;                                 \
 	static __attribute__((unused)) void name##__weft_run(void)                              \
 	{                                                                                       \
@@ -253,15 +258,30 @@ __attribute__((noreturn, cold)) void weft_local_access_error(const char *name);
 	{                                                                                       \
 		struct weft_local_##name *slot = &name##__weft_slot;                            \
                                                                                                 \
+		type fresh;                                                                     \
+                                                                                                \
 		if (slot->state == WEFT_LOCAL_REGISTERED)                                       \
 			return &slot->value;                                                    \
-		if (slot->state != WEFT_LOCAL_UNREGISTERED)                                     \
+		if (slot->state == WEFT_LOCAL_RUNNING_OR_HAS_RUN)                               \
 			return (type *)0;                                                       \
+		/* UNREGISTERED, or INITIALISING: an init touching its own key nests. */         \
 		slot->state = WEFT_LOCAL_INITIALISING;                                          \
 		if (value)                                                                      \
-			slot->value = *value;                                                   \
-		else if (has_init)                                                              \
-			slot->value = (init);                                                   \
+			fresh = *value;                                                         \
+		else                                                                            \
+			fresh = (init);                                                         \
+		if (slot->state == WEFT_LOCAL_REGISTERED) {                                     \
+			/* A nested init finished first: the last to finish wins (Rust). */      \
+			type other = slot->value;                                               \
+			slot->value = fresh;                                                    \
+			name##__weft_drop(&other);                                              \
+			return &slot->value;                                                    \
+		}                                                                               \
+		if (slot->state == WEFT_LOCAL_RUNNING_OR_HAS_RUN) {                             \
+			name##__weft_drop(&fresh);                                              \
+			return (type *)0;                                                       \
+		}                                                                               \
+		slot->value = fresh;                                                            \
 		/* After the init: keys it touched were registered first, die later. */         \
 		if (has_dtor) {                                                                 \
 			slot->node.run = name##__weft_run;                                      \
