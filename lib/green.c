@@ -69,8 +69,9 @@ struct weft_green {
 	struct weft_green_runtime *rt;
 	weft_thread_fn fn;
 	void *arg;
-	void *stack_map;		/* guard page + stack */
+	void *stack_map;		/* guard + stack */
 	size_t stack_len;
+	size_t stack_guard;		/* bytes of guard at stack_map */
 
 	/* The owning OS thread only (ctx.thread, set at spawn, is read by any). */
 	struct green_context ctx;
@@ -92,7 +93,7 @@ struct weft_green {
 struct green_stack {
 	struct green_stack *next;
 	void *map;
-	size_t len;
+	size_t len, guard;
 };
 
 /* Free stacks kept per runtime; more are unmapped. */
@@ -109,7 +110,7 @@ struct weft_green_runtime {
 	int free_count;
 	struct green_context dead;	/* a finished thread's last switch saves into it */
 	void *dead_map;			/* its stack, recycled once we are off it */
-	size_t dead_len;
+	size_t dead_len, dead_guard;
 
 	/* Other OS threads too: weft_green_unpark() from afar. */
 	struct weft_lock remote_lock;
@@ -270,10 +271,9 @@ static void idle_wait(struct weft_green_runtime *rt)
 
 /* ---- stacks ---------------------------------------------------------------- */
 
-/* Guard page + stack, @len in all; the guard is the lowest page. */
-static long stack_map(size_t len, const char *name)
+/* Guard + stack, @len in all; the guard is the lowest @guard bytes. */
+static long stack_map(size_t len, size_t guard, const char *name)
 {
-	size_t page = weft_start.page_size;
 	long p, err;
 
 	sys_why("green thread '%s' stack + guard page", name ? name : "<unnamed>");
@@ -282,7 +282,7 @@ static long stack_map(size_t len, const char *name)
 	if (p < 0 && p > -4096)
 		return p;
 	sys_why("green thread '%s' guard page", name ? name : "<unnamed>");
-	err = sys_mprotect((void *)p, page, PROT_NONE);
+	err = sys_mprotect((void *)p, guard, PROT_NONE);
 	if (err) {
 		sys_why("undo a half-made green stack");
 		sys_munmap((void *)p, len);
@@ -291,12 +291,12 @@ static long stack_map(size_t len, const char *name)
 	return p;
 }
 
-static void *stack_take(struct weft_green_runtime *rt, size_t len)
+static void *stack_take(struct weft_green_runtime *rt, size_t len, size_t guard)
 {
 	for (struct green_stack **p = &rt->free_stacks; *p; p = &(*p)->next) {
 		struct green_stack *s = *p;
 
-		if (s->len == len) {
+		if (s->len == len && s->guard == guard) {
 			*p = s->next;
 			rt->free_count--;
 			return s->map;
@@ -306,13 +306,14 @@ static void *stack_take(struct weft_green_runtime *rt, size_t len)
 }
 
 /* Called only once no context runs on the stack. */
-static void stack_release(struct weft_green_runtime *rt, void *map, size_t len)
+static void stack_release(struct weft_green_runtime *rt, void *map, size_t len, size_t guard)
 {
 	struct green_stack *s = (struct green_stack *)((char *)map + len) - 1;
 
 	if (rt->free_count < GREEN_STACK_CACHE) {
 		s->map = map;
 		s->len = len;
+		s->guard = guard;
 		s->next = rt->free_stacks;
 		rt->free_stacks = s;
 		rt->free_count++;
@@ -326,7 +327,7 @@ static void stack_release(struct weft_green_runtime *rt, void *map, size_t len)
 static inline void reap_dead(struct weft_green_runtime *rt)
 {
 	if (rt->dead_map) {
-		stack_release(rt, rt->dead_map, rt->dead_len);
+		stack_release(rt, rt->dead_map, rt->dead_len, rt->dead_guard);
 		rt->dead_map = NULL;
 	}
 }
@@ -454,6 +455,7 @@ static __attribute__((noreturn)) void green_exit(void *arg, void *result)
 	ring_remove(rt, g);
 	rt->dead_map = g->stack_map;	/* we stand on it: the OS context recycles it */
 	rt->dead_len = g->stack_len;
+	rt->dead_guard = g->stack_guard;
 	finish_join(g);
 	switch_to(tcb, &rt->dead, &rt->os);
 	__builtin_unreachable();	/* nothing ever switches back to rt->dead */
@@ -478,7 +480,7 @@ int weft_green_spawn(struct weft_green_handle *handle, weft_thread_fn fn, void *
 		     const struct weft_builder *builder)
 {
 	const char *name = builder && builder->name && builder->name[0] ? builder->name : NULL;
-	size_t page = weft_start.page_size, size, len;
+	size_t page = weft_start.page_size, size, len, guard;
 	struct weft_tcb *tcb = weft_tcb();
 	struct weft_green_runtime *rt = tcb->green;
 	bool new_runtime = false;
@@ -497,7 +499,9 @@ int weft_green_spawn(struct weft_green_handle *handle, weft_thread_fn fn, void *
 	size &= ~(page - 1);
 	if (size < WEFT_GREEN_STACK_MIN)
 		size = WEFT_GREEN_STACK_MIN;
-	if (__builtin_add_overflow(size, page, &len) || len >= (1UL << 47))
+	if (weft_guard_size(builder, &guard))
+		return -EINVAL;
+	if (__builtin_add_overflow(size, guard, &len) || len >= (1UL << 47))
 		return -ENOMEM;
 
 	if (!rt) {
@@ -512,9 +516,9 @@ int weft_green_spawn(struct weft_green_handle *handle, weft_thread_fn fn, void *
 	g->ctx.thread = weft_thread_alloc(name);
 	if (!g->ctx.thread)
 		goto fail_green;
-	map = stack_take(rt, len);
+	map = stack_take(rt, len, guard);
 	if (!map) {
-		ret = stack_map(len, name);
+		ret = stack_map(len, guard, name);
 		if (ret < 0) {
 			weft_thread_put(g->ctx.thread);
 			weft_free(g);
@@ -528,13 +532,14 @@ int weft_green_spawn(struct weft_green_handle *handle, weft_thread_fn fn, void *
 	g->ctx.thread->green = g;
 	g->ctx.green = g;
 	g->ctx.guard_lo = (uintptr_t)map;
-	g->ctx.guard_hi = (uintptr_t)map + page;
+	g->ctx.guard_hi = (uintptr_t)map + guard;
 	g->ctx.sp = weft_arch_green_prepare(map + len, green_body, g, green_exit);
 	g->rt = rt;
 	g->fn = fn;
 	g->arg = arg;
 	g->stack_map = map;
 	g->stack_len = len;
+	g->stack_guard = guard;
 	atomic_init(&g->state, GREEN_RUNNING);
 	rt->live++;
 	ring_insert(rt, g);

@@ -41,6 +41,22 @@ size_t weft_altstack_size(void)
 	return ROUND_UP(min + 16384, weft_start.page_size);
 }
 
+/*
+ * pthread_attr_setguardsize(3)'s rounding: whole pages. 0 asks for the
+ * default, which is never "no guard": without one an overflow is not
+ * detected at all.
+ */
+int weft_guard_size(const struct weft_builder *b, size_t *guard)
+{
+	size_t page = weft_start.page_size, g = b && b->guard_size ? b->guard_size
+								   : WEFT_GUARD_DEFAULT;
+
+	if (__builtin_add_overflow(g, page - 1, &g))
+		return -EINVAL;
+	*guard = g & ~(page - 1);
+	return 0;
+}
+
 static void altstack_on(struct weft_tcb *tcb)
 {
 	struct kernel_stack ss = { .sp = tcb->altstack, .flags = 0, .size = tcb->altstack_len };

@@ -170,14 +170,14 @@ static size_t default_stack_size(void)
 }
 
 struct layout {
-	size_t guard, alt, stack, tls, total;
+	size_t guard, alt_guard, alt, stack, tls, total;
 };
 
 /* Room for the join state below the TLS block, 16-byte aligned wherever the block starts. */
 #define NATIVE_ROOM (sizeof(struct weft_native) + 15)
 
 /* stack, join state and TLS share the RW region above the second guard, rounded together. */
-static int layout_for(size_t requested, struct layout *l)
+static int layout_for(size_t requested, size_t guard, struct layout *l)
 {
 	size_t page = weft_start.page_size, stack;
 
@@ -186,13 +186,15 @@ static int layout_for(size_t requested, struct layout *l)
 	stack &= ~(page - 1);
 	if (stack < WEFT_STACK_MIN)
 		stack = WEFT_STACK_MIN;
-	l->guard = page;
+	l->guard = guard;
+	l->alt_guard = page;
 	l->alt = weft_altstack_size();
 	l->tls = weft_tls_area_size();
 	if (__builtin_add_overflow(stack, NATIVE_ROOM + l->tls + page - 1, &l->stack))
 		return -EINVAL;
 	l->stack &= ~(page - 1);	/* the RW region: stack, join state, TLS + TCB */
-	if (__builtin_add_overflow(l->stack, 2 * l->guard + l->alt, &l->total))
+	if (__builtin_add_overflow(l->stack, l->guard, &l->total) ||
+	    __builtin_add_overflow(l->total, l->alt_guard + l->alt, &l->total))
 		return -EINVAL;
 	/* More than x86_64's 47-bit user address space can never be mapped. */
 	if (l->total >= (1UL << 47))
@@ -257,6 +259,16 @@ static void release_mapping(void *map, size_t len)
 	}
 }
 
+static void unmap_or_cache(void *map, size_t len, bool own_guard)
+{
+	if (own_guard) {
+		sys_why("thread stack with a guard of its own size: not cached");
+		sys_munmap(map, len);
+	} else {
+		release_mapping(map, len);
+	}
+}
+
 void weft_thread_cache_trim(void)
 {
 	for (;;) {
@@ -300,11 +312,12 @@ static long map_thread(const struct layout *l, const char *name)
 		return p;
 	map = (char *)p;
 	sys_why("thread '%s' altstack above its guard page", name ? name : "<unnamed>");
-	err = sys_mprotect(map + l->guard, l->alt, PROT_READ | PROT_WRITE);
+	err = sys_mprotect(map + l->alt_guard, l->alt, PROT_READ | PROT_WRITE);
 	if (!err) {
 		sys_why("thread '%s' stack + TLS + TCB above the guard page",
 			name ? name : "<unnamed>");
-		err = sys_mprotect(map + 2 * l->guard + l->alt, l->stack, PROT_READ | PROT_WRITE);
+		err = sys_mprotect(map + l->alt_guard + l->alt + l->guard, l->stack,
+				   PROT_READ | PROT_WRITE);
 	}
 	if (err) {
 		sys_why("undo a half-made thread mapping");
@@ -384,6 +397,8 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 	struct weft_native *n;
 	struct weft_tcb *tcb;
 	struct layout l;
+	size_t guard;
+	bool own_guard;
 	long ret;
 	char *map;
 	int err;
@@ -393,14 +408,19 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 	handle->native = NULL;
 	if (!fn)
 		return -EINVAL;
-	err = layout_for(b && b->stack_size ? b->stack_size : default_stack_size(), &l);
+	err = weft_guard_size(b, &guard);
+	if (!err)
+		err = layout_for(b && b->stack_size ? b->stack_size : default_stack_size(), guard,
+				 &l);
 	if (err)
 		return err;
 
 	t = weft_thread_alloc(name);
 	if (!t)
 		return -ENOMEM;
-	map = cache_take(l.total);
+	/* The cache knows mappings by length: only default-guard ones enter it. */
+	own_guard = l.guard != ROUND_UP(WEFT_GUARD_DEFAULT, weft_start.page_size);
+	map = own_guard ? NULL : cache_take(l.total);
 	if (!map) {
 		ret = map_thread(&l, name);
 		if (ret < 0) {
@@ -416,14 +436,15 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 	n = (struct weft_native *)(((uintptr_t)tls_area - sizeof(*n)) & ~15UL);
 	*n = (struct weft_native){
 		.thread = t, .fn = fn, .arg = arg, .map = map, .map_len = l.total,
+		.own_guard = own_guard,
 	};
 	tcb = weft_tls_install(tls_area, l.tls);
 	tcb->current = t;
 	tcb->native = n;
-	tcb->guard_lo = (uintptr_t)map + l.guard + l.alt;
+	tcb->guard_lo = (uintptr_t)map + l.alt_guard + l.alt;
 	tcb->guard_hi = tcb->guard_lo + l.guard;
 	tcb->stack_hi = (uintptr_t)n;
-	tcb->altstack = map + l.guard;
+	tcb->altstack = map + l.alt_guard;
 	tcb->altstack_len = l.alt;
 
 	ret = weft_sys_pre(__NR_clone);
@@ -437,7 +458,7 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 		weft_sys_post(__NR_clone, args, ret);
 	}
 	if (ret < 0) {
-		release_mapping(map, l.total);
+		unmap_or_cache(map, l.total, own_guard);
 		weft_thread_put(t);
 		return (int)ret;
 	}
@@ -477,7 +498,7 @@ static void native_reap(struct weft_native *n)
 {
 	struct weft_thread *t = n->thread;
 
-	release_mapping(n->map, n->map_len);
+	unmap_or_cache(n->map, n->map_len, n->own_guard);
 	weft_thread_put(t);
 }
 

@@ -60,6 +60,7 @@ struct weft_native {
 	struct weft_panic *panic;	/* non-NULL if fn panicked */
 	void *map;			/* guard, altstack, guard, stack, TLS, TCB */
 	size_t map_len;
+	bool own_guard;			/* a guard size of its own: not for the stack cache */
 	/* Called by the thread after its destructors ran (scoped threads). */
 	void (*exit_hook)(struct weft_native *n);
 	void *hook_data;
@@ -73,6 +74,8 @@ void weft_native_wait_exit(struct weft_native *n);
 
 /* lib/stack-guard.c: per-thread alternate signal stack and guard range. */
 size_t weft_altstack_size(void);
+/* @b's guard size (NULL: the default) rounded up to pages, or -EINVAL if that overflows. */
+int weft_guard_size(const struct weft_builder *b, size_t *guard);
 void weft_stack_guard_thread_start(struct weft_tcb *tcb);
 void weft_stack_guard_thread_exit(struct weft_tcb *tcb);
 

@@ -5,6 +5,7 @@
 #include <linux/resource.h>
 
 #include "weft/fault.h"
+#include "weft/green.h"
 #include "weft/panic.h"
 #include "weft/signal.h"
 #include "weft/thread.h"
@@ -113,6 +114,148 @@ static void overflow_in_a_cached_stack(void *arg)
 TEST(overflow_on_a_reused_stack_is_still_reported)
 {
 	expect_overflow_report(_metadata, overflow_in_a_cached_stack, NULL, "<unknown>");
+}
+
+/* ---- frames bigger than the guard (stack clash) --------------------------- */
+
+/*
+ * Recursion whose every frame is @bytes big, its lowest byte written first:
+ * built without -fstack-clash-protection, the first write of a frame lands
+ * @bytes below the previous one, past a one-page guard and into whatever is
+ * mapped below (the altstack, another thread's stack). With it, the prologue
+ * touches each page on the way down and the first touch below the stack is
+ * the guard.
+ */
+#define BIG_FRAMES(fn, bytes)                                                       \
+	static __attribute__((noinline)) long fn(long depth)                       \
+	{                                                                           \
+		volatile char frame[bytes];                                         \
+									    \
+		frame[0] = (char)depth;                                             \
+		frame[sizeof(frame) - 1] = (char)depth;                             \
+		if (depth < 0)                                                      \
+			return 0;                                                   \
+		return fn(depth + 1) + frame[0] + frame[sizeof(frame) - 1];         \
+	}
+BIG_FRAMES(frames_of_64k, 64 << 10)
+BIG_FRAMES(frames_of_1m, 1 << 20)
+
+static long (*const big_frames[])(long) = { frames_of_64k, frames_of_1m };
+
+static void *big_frames_forever(void *arg)
+{
+	return (void *)big_frames[(long)arg](0);
+}
+
+static void big_frames_in_thread(void *arg)
+{
+	struct weft_builder b = { .name = "big" };
+	struct weft_join_handle h;
+
+	if (weft_builder_spawn(&b, &h, big_frames_forever, arg) == 0)
+		weft_join(&h, NULL);
+	weft_dprintf(2, "joined: the overflow was not caught\n");
+}
+
+static void big_frames_in_main(void *arg)
+{
+	big_frames_forever(arg);
+}
+
+static void big_frames_in_green(void *arg)
+{
+	struct weft_builder b = { .name = "big" };
+	struct weft_green_handle h;
+
+	if (weft_green_spawn(&h, big_frames_forever, arg, &b) == 0)
+		weft_green_join(&h, NULL);
+	weft_dprintf(2, "joined: the overflow was not caught\n");
+}
+
+TEST(a_64k_or_1m_frame_in_a_spawned_thread_is_reported)
+{
+	for (long i = 0; i < (long)ARRAY_SIZE(big_frames); i++)
+		expect_overflow_report(_metadata, big_frames_in_thread, (void *)i, "big");
+}
+
+TEST_TIMEOUT(a_64k_or_1m_frame_in_main_is_reported, 60)
+{
+	for (long i = 0; i < (long)ARRAY_SIZE(big_frames); i++)
+		expect_overflow_report(_metadata, big_frames_in_main, (void *)i, "main");
+}
+
+TEST(a_64k_or_1m_frame_in_a_green_thread_is_reported)
+{
+	for (long i = 0; i < (long)ARRAY_SIZE(big_frames); i++) {
+		char err[1024];
+		int status = test_run_child(big_frames_in_green, (void *)i, err, sizeof(err));
+
+		ASSERT_TRUE(WIFSIGNALED(status));
+		ASSERT_EQ(WTERMSIG(status), SIGABRT);
+		ASSERT_NE_NULL(weft_strstr(err, "\ngreen thread 'big' has overflowed its stack\n"
+						OVERFLOW_TAIL));
+	}
+}
+
+static void *stack_info_of(void *arg)
+{
+	weft_stack_info(arg);
+	return NULL;
+}
+
+TEST(the_guard_size_is_rounded_up_to_whole_pages)
+{
+	size_t page = weft_startup_info()->page_size;
+	const size_t asked[][2] = { { 0, page }, { 1, page }, { page, page },
+				    { 3 * page + 1, 4 * page }, { 1 << 20, 1 << 20 } };
+
+	for (size_t i = 0; i < ARRAY_SIZE(asked); i++) {
+		struct weft_builder b = { .guard_size = asked[i][0] };
+		struct weft_join_handle h;
+		struct weft_green_handle gh;
+		struct weft_stack_info si, gsi;
+
+		ASSERT_EQ(weft_builder_spawn(&b, &h, stack_info_of, &si), 0);
+		ASSERT_EQ(weft_join(&h, NULL), 0);
+		ASSERT_EQ((uintptr_t)si.guard_hi - (uintptr_t)si.guard_lo, asked[i][1]);
+		ASSERT_EQ(si.guard_hi, si.stack_lo);
+		ASSERT_EQ(weft_green_spawn(&gh, stack_info_of, &gsi, &b), 0);
+		ASSERT_EQ(weft_green_join(&gh, NULL), 0);
+		ASSERT_EQ((uintptr_t)gsi.guard_hi - (uintptr_t)gsi.guard_lo, asked[i][1]);
+	}
+}
+
+TEST(a_guard_size_whose_rounding_overflows_is_einval)
+{
+	struct weft_builder b = { .guard_size = SIZE_MAX };
+	struct weft_join_handle h;
+	struct weft_green_handle gh;
+
+	ASSERT_EQ(weft_builder_spawn(&b, &h, stack_info_of, NULL), -EINVAL);
+	ASSERT_NULL(h.native);
+	ASSERT_EQ(weft_green_spawn(&gh, stack_info_of, NULL, &b), -EINVAL);
+}
+
+static void *touch_guard_bottom(void *arg)
+{
+	struct weft_stack_info si;
+
+	weft_stack_info(&si);
+	return (void *)(long)*(volatile char *)si.guard_lo;
+}
+
+static void touch_bottom_of_a_big_guard(void *arg)
+{
+	struct weft_builder b = { .name = "wide", .guard_size = 256 << 10 };
+	struct weft_join_handle h;
+
+	if (weft_builder_spawn(&b, &h, touch_guard_bottom, NULL) == 0)
+		weft_join(&h, NULL);
+}
+
+TEST(a_fault_anywhere_in_a_big_guard_is_reported)
+{
+	expect_overflow_report(_metadata, touch_bottom_of_a_big_guard, NULL, "wide");
 }
 
 /* ---- faults that are not overflows keep their signal ------------------------ */

@@ -34,14 +34,25 @@ struct weft_join_handle {
  *        first 15 bytes
  * @stack_size: bytes of stack; 0 means the default: $WEFT_MIN_STACK if set,
  *              else 2 MiB. Rounded up to pages, raised to WEFT_STACK_MIN
+ * @guard_size: bytes of PROT_NONE guard below the stack, as
+ *              pthread_attr_setguardsize(3): rounded up to whole pages; 0 means
+ *              the default, WEFT_GUARD_DEFAULT (one page, as glibc and Rust).
+ *              weft and what it builds probe every page of a big frame
+ *              (-fstack-clash-protection), so one page stops them; code built
+ *              without probes may need a guard as big as its biggest frame.
+ *              Unlike pthreads, 0 cannot ask for no guard (overflow detection
+ *              needs one). Green threads take it too
  */
 struct weft_builder {
 	const char *name;
 	size_t stack_size;
+	size_t guard_size;
 };
 
 #define WEFT_STACK_DEFAULT (2UL << 20)
 #define WEFT_STACK_MIN (16UL << 10)
+/* The default guard, in bytes: one page on every architecture weft supports. */
+#define WEFT_GUARD_DEFAULT 4096UL
 
 /* weft_join() result for a thread that panicked (see "weft/panic.h"). */
 #define WEFT_PANICKED 1
@@ -67,8 +78,8 @@ int weft_spawn(struct weft_join_handle *handle, weft_thread_fn fn, void *arg);
  * @fn: the thread's function
  * @arg: passed to @fn
  *
- * Return: as weft_spawn(); -EINVAL also for a stack size whose rounding
- * overflows, -ENOMEM for one larger than the address space allows.
+ * Return: as weft_spawn(); -EINVAL also for a stack or guard size whose
+ * rounding overflows, -ENOMEM for one larger than the address space allows.
  */
 int weft_builder_spawn(const struct weft_builder *builder, struct weft_join_handle *handle,
 		       weft_thread_fn fn, void *arg);
