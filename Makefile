@@ -57,7 +57,7 @@ LDFLAGS  += -no-pie
 endif
 
 # Code that runs before the main thread has TLS cannot read the canary at %fs:0x28.
-NO_SSP := lib/start.o lib/tls.o lib/string.o lib/printf.o kernel-abi/hooks.o
+NO_SSP := lib/start.o lib/tls.o lib/string.o lib/printf.o lib/trace.o kernel-abi/sys.o
 $(NO_SSP): CFLAGS += -fno-stack-protector
 ifneq ($(CC_IS_CLANG),1)
 # gcc turns a byte loop inside memset into a call to memset.
@@ -76,21 +76,19 @@ LIB_OBJS  := $(LIB_SRCS:.c=.o) $(ARCH_SRCS:.S=.o)
 $(LIB_OBJS): CFLAGS += -Wframe-larger-than=4096
 
 # Code that runs once (start-up, exit, fork), only on error or while tracing (the
-# syscall hooks, panics, the overflow handler, printf) is built for size, and makes
-# its system calls out of line (WEFT_SYS_COLD, see kernel-abi/sys.h); the hot paths
-# (thread, park, key, local, green, alloc, futex, scope) keep -O2 and the inline
-# `syscall`. A new file gets -O2 until it is listed here. bench/README.md ("Binary
-# size") has the bytes.
-COLD_OBJS := kernel-abi/hooks.o lib/exit.o lib/fork.o lib/panic.o lib/printf.o \
-	     lib/process.o lib/runtime.o lib/signal.o lib/stack-guard.o lib/start.o \
-	     lib/string.o lib/tls.o
+# syscall hook, panics, the overflow handler, printf) is built for size, and makes
+# its system calls out of line; the hot paths (thread, park, key, local, green,
+# alloc, futex, scope) keep -O2 and the inline `syscall`. Each cold file says so
+# itself, with `#define WEFT_SYS_COLD` before its includes (see kernel-abi/sys.h):
+# that line is what makes it cold here too. bench/README.md ("Binary size") has
+# the bytes.
+COLD_OBJS := $(patsubst %.c,%.o,$(shell grep -l '^\#define WEFT_SYS_COLD' $(LIB_SRCS)))
 # weft has no floating point: with -mgeneral-regs-only a variadic function (the printf
 # family, sys_why(), panics) does not save %xmm0-7 on entry, 50 to 70 bytes each.
 # -fplt: in a static non-PIE link a plain call is already direct; -fno-plt's call
 # through the GOT is relaxed to a 6-byte `addr32 call`, and a call to a weak function
 # that is not linked (lib/exit.c's) keeps a GOT entry, and with it .got and .got.plt.
 $(COLD_OBJS): CFLAGS += -Os -mgeneral-regs-only -fplt
-$(COLD_OBJS): CPPFLAGS += -DWEFT_SYS_COLD
 CRT0      := lib/crt0.o
 LIBWEFT   := lib/libweft.a
 HEADERS   := $(wildcard include/weft/*.h arch/$(ARCH)/*.h kernel-abi/*.h lib/*.h)

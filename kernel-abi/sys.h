@@ -11,11 +11,15 @@
  *      returns exactly what the kernel returned: a result, or -errno. Nothing
  *      here sets an errno or retries; the callers in lib/ decide.
  *
- * Each wrapper tests one flag, weft_sys_hooked, before the instruction. The
- * flag is non-zero only while tracing (WEFT_TRACE) or fault injection is on;
- * then the call goes through weft_sys_hooked_call() in kernel-abi/hooks.c,
- * which may fail it on purpose, and logs it. With both off the test is one
- * load and one never-taken branch in front of the `syscall` instruction.
+ * DOC: the system-call hook
+ *
+ * kernel-abi/ calls nothing above it. Tracing (WEFT_TRACE) and fault
+ * injection live in lib/trace.c; while either is on, it installs a function
+ * in weft_sys_hook, and each wrapper below calls that function instead of
+ * making the call itself. With both off the pointer is NULL, and the test is
+ * one load and one never-taken branch in front of the `syscall` instruction.
+ * The hook is the one registration point between kernel-abi/ and lib/
+ * (Documentation/layers.rst).
  */
 
 #include <stddef.h>
@@ -29,20 +33,48 @@
 #include "kernel-abi/signal_abi.h"
 #include "kernel-abi/wait_abi.h"
 
-extern int weft_sys_hooked;
+typedef long weft_sys_hook_fn(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 
-long weft_sys_hooked_call(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+/* Set by lib/trace.c while tracing or fault injection is on; NULL otherwise. */
+extern weft_sys_hook_fn *weft_sys_hook;
 
 #define weft_sys_unlikely(x) __builtin_expect(!!(x), 0)
 
 /*
- * Code that runs once or only on error paths (start-up, exit, the overflow
- * handler: the objects the Makefile lists in COLD_OBJS, built with
- * -DWEFT_SYS_COLD) sends every call through weft_sys_hooked_call(), which
- * works just as well with the hooks off. Each call site is then one call
- * instead of the test, the `syscall` and a hooked call inlined side by side
- * (about 30 bytes each); the return after the kernel costs these calls a few
- * ns they can spare. Hot code keeps the inline instruction.
+ * The hook may be switched off (to NULL) by another thread at any time;
+ * calling one that was just switched off is harmless (it then makes the
+ * plain call). What must not happen is a test that sees it set and a second
+ * load, for the call, that sees NULL: so it is read once, atomically. (A plain
+ * read would let the compiler share one load among several tests, 128 bytes
+ * less in a small program, but also load it twice.)
+ */
+static inline __attribute__((always_inline)) weft_sys_hook_fn *weft_sys_hook_now(void)
+{
+	return __atomic_load_n(&weft_sys_hook, __ATOMIC_RELAXED);
+}
+
+/**
+ * sys_is_error() - whether a raw system call result is an error
+ * @ret: what the kernel returned
+ *
+ * The kernel returns -errno in [-4095, -1] (MAX_ERRNO in include/linux/err.h);
+ * anything else is a result, even a negative one (a high mmap address).
+ *
+ * Return: true for -4095 ... -1.
+ */
+static inline __attribute__((always_inline)) int sys_is_error(long ret)
+{
+	return (unsigned long)ret > -4096UL;
+}
+
+/*
+ * Cold code: a file that runs once or only on error paths (start-up, exit,
+ * the overflow handler) says so with `#define WEFT_SYS_COLD` before its
+ * includes; the Makefile finds that line and builds the file for size. There
+ * every wrapper is one call to weft_sys_call() (kernel-abi/sys.c), which tests
+ * the hook itself, instead of the test, the `syscall` and a hooked call inlined
+ * side by side (about 30 bytes each); the return after the kernel costs these
+ * calls a few ns they can spare. Hot code keeps the inline instruction.
  */
 #ifdef WEFT_SYS_COLD
 #define WEFT_SYS_OUT_OF_LINE 1
@@ -50,70 +82,94 @@ long weft_sys_hooked_call(long nr, long a1, long a2, long a3, long a4, long a5, 
 #define WEFT_SYS_OUT_OF_LINE 0
 #endif
 
-#define WEFT_SYS_HOOK(nr, a1, a2, a3, a4, a5, a6)                                    \
-	do {                                                                          \
-		if (WEFT_SYS_OUT_OF_LINE || weft_sys_unlikely(weft_sys_hooked))       \
-			return weft_sys_hooked_call(nr, (long)(a1), (long)(a2), (long)(a3),   \
-						    (long)(a4), (long)(a5), (long)(a6));      \
-	} while (0)
+long weft_sys_call(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 
 static inline __attribute__((always_inline)) long weft_sys0(long nr)
 {
-	WEFT_SYS_HOOK(nr, 0, 0, 0, 0, 0, 0);
+	weft_sys_hook_fn *hook;
+
+	if (WEFT_SYS_OUT_OF_LINE)
+		return weft_sys_call(nr, 0, 0, 0, 0, 0, 0);
+	hook = weft_sys_hook_now();
+	if (weft_sys_unlikely(hook))
+		return hook(nr, 0, 0, 0, 0, 0, 0);
 	return weft_syscall0(nr);
 }
 
 static inline __attribute__((always_inline)) long weft_sys1(long nr, long a1)
 {
-	WEFT_SYS_HOOK(nr, a1, 0, 0, 0, 0, 0);
+	weft_sys_hook_fn *hook;
+
+	if (WEFT_SYS_OUT_OF_LINE)
+		return weft_sys_call(nr, a1, 0, 0, 0, 0, 0);
+	hook = weft_sys_hook_now();
+	if (weft_sys_unlikely(hook))
+		return hook(nr, a1, 0, 0, 0, 0, 0);
 	return weft_syscall1(nr, a1);
 }
 
 static inline __attribute__((always_inline)) long weft_sys2(long nr, long a1, long a2)
 {
-	WEFT_SYS_HOOK(nr, a1, a2, 0, 0, 0, 0);
+	weft_sys_hook_fn *hook;
+
+	if (WEFT_SYS_OUT_OF_LINE)
+		return weft_sys_call(nr, a1, a2, 0, 0, 0, 0);
+	hook = weft_sys_hook_now();
+	if (weft_sys_unlikely(hook))
+		return hook(nr, a1, a2, 0, 0, 0, 0);
 	return weft_syscall2(nr, a1, a2);
 }
 
 static inline __attribute__((always_inline)) long weft_sys3(long nr, long a1, long a2, long a3)
 {
-	WEFT_SYS_HOOK(nr, a1, a2, a3, 0, 0, 0);
+	weft_sys_hook_fn *hook;
+
+	if (WEFT_SYS_OUT_OF_LINE)
+		return weft_sys_call(nr, a1, a2, a3, 0, 0, 0);
+	hook = weft_sys_hook_now();
+	if (weft_sys_unlikely(hook))
+		return hook(nr, a1, a2, a3, 0, 0, 0);
 	return weft_syscall3(nr, a1, a2, a3);
 }
 
 static inline __attribute__((always_inline)) long weft_sys4(long nr, long a1, long a2, long a3,
 							     long a4)
 {
-	WEFT_SYS_HOOK(nr, a1, a2, a3, a4, 0, 0);
+	weft_sys_hook_fn *hook;
+
+	if (WEFT_SYS_OUT_OF_LINE)
+		return weft_sys_call(nr, a1, a2, a3, a4, 0, 0);
+	hook = weft_sys_hook_now();
+	if (weft_sys_unlikely(hook))
+		return hook(nr, a1, a2, a3, a4, 0, 0);
 	return weft_syscall4(nr, a1, a2, a3, a4);
 }
 
 static inline __attribute__((always_inline)) long weft_sys5(long nr, long a1, long a2, long a3,
 							     long a4, long a5)
 {
-	WEFT_SYS_HOOK(nr, a1, a2, a3, a4, a5, 0);
+	weft_sys_hook_fn *hook;
+
+	if (WEFT_SYS_OUT_OF_LINE)
+		return weft_sys_call(nr, a1, a2, a3, a4, a5, 0);
+	hook = weft_sys_hook_now();
+	if (weft_sys_unlikely(hook))
+		return hook(nr, a1, a2, a3, a4, a5, 0);
 	return weft_syscall5(nr, a1, a2, a3, a4, a5);
 }
 
 static inline __attribute__((always_inline)) long weft_sys6(long nr, long a1, long a2, long a3,
 							     long a4, long a5, long a6)
 {
-	WEFT_SYS_HOOK(nr, a1, a2, a3, a4, a5, a6);
+	weft_sys_hook_fn *hook;
+
+	if (WEFT_SYS_OUT_OF_LINE)
+		return weft_sys_call(nr, a1, a2, a3, a4, a5, a6);
+	hook = weft_sys_hook_now();
+	if (weft_sys_unlikely(hook))
+		return hook(nr, a1, a2, a3, a4, a5, a6);
 	return weft_syscall6(nr, a1, a2, a3, a4, a5, a6);
 }
-
-/*
- * The reason shown after a traced call: "(why: thread 'worker' stack)".
- * Formatting happens only while tracing, so callers may use it on hot paths.
- * It applies to the calling thread's next traced system call only. Cold code
- * calls weft_sys_set_why() unconditionally; it tests the flag itself.
- */
-void weft_sys_set_why(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#define sys_why(...)                                                                  \
-	do {                                                                          \
-		if (WEFT_SYS_OUT_OF_LINE || weft_sys_unlikely(weft_sys_hooked))       \
-			weft_sys_set_why(__VA_ARGS__);                                \
-	} while (0)
 
 /* Files and processes. */
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Thread-exit work: what a thread does after its function returned, before exit(2). */
+#define WEFT_SYS_COLD	/* cold code: built for size, system calls out of line (sys.h) */
 #include "lib/thread.h"
 
 /*

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* weft_fork(): a new process from raw clone(SIGCHLD). */
+#define WEFT_SYS_COLD	/* cold code: built for size, system calls out of line (sys.h) */
 #include "lib/thread.h"
 
 /* lib/key.c, linked only by programs that use OS keys. */

@@ -17,6 +17,7 @@
 
 #include "kernel-abi/sys.h"
 #include "lib/tcb.h"
+#include "lib/trace.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -34,15 +35,6 @@ struct weft_tcb *weft_tls_install(void *area, size_t len);
 /* lib/runtime.c: the hooks start-up and exit call, in order. */
 void weft_runtime_init(void);
 void weft_runtime_exit_work(void);
-
-/* kernel-abi/hooks.c */
-void weft_trace_init(const char *value, bool secure);
-void weft_fault_init(const char *value, bool secure);
-/* Fault check and trace for calls made outside sys_*() (the clone trampoline). */
-long weft_sys_pre(long nr);
-void weft_sys_post(long nr, const long args[6], long ret);
-/* Log a call that assembly will make where C cannot follow (result shown as "?"). */
-void weft_sys_trace_ahead(long nr, long a1, long a2, long a3, long a4);
 
 /*
  * Futex helpers. Inline on purpose: the `syscall` instruction then sits in its

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Panics: format, report through the hook, jump to the nearest catch boundary. */
+#define WEFT_SYS_COLD	/* cold code: built for size, system calls out of line (sys.h) */
 #include <stdarg.h>
 
 #include "weft/io.h"

@@ -126,7 +126,7 @@ void weft_unpark(struct weft_thread *t)
 	    PARKER_PARKED)
 		return;
 	/* Traced or fault-injected: through sys_futex(), which logs and may fail it. */
-	if (unlikely(weft_sys_hooked)) {
+	if (unlikely(weft_sys_hook_now())) {
 		weft_futex_wake(&t->parker, 1, false);
 		return;
 	}

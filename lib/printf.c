@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* A small printf: enough for the runtime's messages, the tour and the tests. */
+#define WEFT_SYS_COLD	/* cold code: built for size, system calls out of line (sys.h) */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Ending the process: weft_exit(), weft_abort(), fatal errors and the stack protector's report. */
+#define WEFT_SYS_COLD	/* cold code: built for size, system calls out of line (sys.h) */
 #include <stdarg.h>
 
 #include "weft/io.h"

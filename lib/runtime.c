@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* What runs around main(): runtime set-up after TLS, and the work done when the process ends. */
+#define WEFT_SYS_COLD	/* cold code: built for size, system calls out of line (sys.h) */
 #include "lib/thread.h"
 
 void weft_stack_guard_init(void);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* rt_sigaction with weft's restorer and a stack-realigning dispatcher. */
+#define WEFT_SYS_COLD	/* cold code: built for size, system calls out of line (sys.h) */
 #include "weft/signal.h"
 
 #include <linux/errno.h>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Stack-overflow detection: guard ranges, per-thread alternate signal stacks, the handler. */
+#define WEFT_SYS_COLD	/* cold code: built for size, system calls out of line (sys.h) */
 #include <linux/errno.h>
 #include <linux/fcntl.h>
 #include <linux/mman.h>

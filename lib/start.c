@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* From _start to main(): read what the kernel passed, build the main thread's TLS, run main. */
+#define WEFT_SYS_COLD	/* cold code: built for size, system calls out of line (sys.h) */
 #include <linux/auxvec.h>
 #include <linux/elf.h>
 #include <linux/mman.h>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Memory and string functions, plain C; built without the stack protector (used before TLS). */
+#define WEFT_SYS_COLD	/* cold code: built for size, system calls out of line (sys.h) */
 #include <stddef.h>
 #include <stdint.h>
 

@@ -344,7 +344,7 @@ static __attribute__((noreturn)) void thread_finish(struct weft_native *n)
 
 		weft_panic_free(n->panic);
 		weft_thread_put(n->thread);
-		if (unlikely(weft_sys_hooked)) {
+		if (unlikely(weft_sys_hook_now())) {
 			/* What the assembly below will do, logged while C still can. */
 			static const unsigned long all = ~0UL;
 
@@ -451,7 +451,7 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 	if (!ret)
 		ret = weft_arch_clone(WEFT_CLONE_FLAGS, (void *)tcb->stack_hi, &t->tid_word,
 				      &t->tid_word, tcb, thread_main, n);
-	if (unlikely(weft_sys_hooked)) {
+	if (unlikely(weft_sys_hook_now())) {
 		const long args[6] = { WEFT_CLONE_FLAGS, (long)tcb->stack_hi,
 				       (long)&t->tid_word, (long)&t->tid_word, (long)tcb, 0 };
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Build a thread's static TLS block and TCB from the PT_TLS image (variant II). */
+#define WEFT_SYS_COLD	/* cold code: built for size, system calls out of line (sys.h) */
 #include "lib/internal.h"
 
 /*

@@ -23,7 +23,7 @@
 #include "weft/process.h"
 
 #include "harness.h"
-#include "kernel-abi/sys.h"
+#include "lib/trace.h"
 
 #define PAGE 4096
 

@@ -29,7 +29,7 @@
  * FUTEX_WAKE reads only uaddr, op and val (futex_wake() in
  * kernel/futex/waitwake.c), so %r10, %r8 and %r9 need no value. `syscall`
  * clobbers %rcx and %r11, which the psABI lets a callee clobber anyway.
- * The caller has checked weft_sys_hooked: a traced or fault-injected call
+ * The caller has checked weft_sys_hook: a traced or fault-injected call
  * goes through sys_futex() in C instead.
  */
 	.text

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The slow path of every system call: fault injection, then the call, then a trace line. */
+/* The system-call hook: fault injection, then the call, then a trace line (WEFT_TRACE). */
+#define WEFT_SYS_COLD	/* cold code: built for size, system calls out of line (sys.h) */
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -22,9 +23,11 @@
 /*
  * Built with -fno-stack-protector: tracing is switched on before the main
  * thread's TLS exists, so that the trace shows how TLS was set up.
+ *
+ * While tracing or a fault rule is on, hooked_call() below sits in
+ * kernel-abi's weft_sys_hook, and every sys_*() wrapper calls it instead of
+ * making the system call (the DOC comment in kernel-abi/sys.h).
  */
-
-int weft_sys_hooked;
 
 static int trace_fd = -1;
 static bool tls_ready;		/* per-thread "why" lives in the TCB from then on */
@@ -42,10 +45,13 @@ static struct fault_rule rules[WEFT_FAULT_RULES];
 static _Atomic int rules_armed;
 static _Atomic unsigned long fired;
 
+static long hooked_call(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+
 static void update_hooked(void)
 {
-	__atomic_store_n(&weft_sys_hooked, trace_fd >= 0 || atomic_load(&rules_armed) > 0,
-			 __ATOMIC_RELAXED);
+	bool on = trace_fd >= 0 || atomic_load(&rules_armed) > 0;
+
+	__atomic_store_n(&weft_sys_hook, on ? hooked_call : NULL, __ATOMIC_RELAXED);
 }
 
 int weft_fault_inject(long nr, unsigned long nth, int err)
@@ -114,7 +120,7 @@ void weft_sys_set_why(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!weft_sys_hooked)
+	if (!weft_sys_hook_now())
 		return;
 	va_start(ap, fmt);
 	weft_vsnprintf(why_slot(), sizeof(early_why), fmt, ap);
@@ -469,7 +475,7 @@ static void trace(long nr, const long args[6], long ret, enum outcome how)
 
 long weft_sys_pre(long nr)
 {
-	if (likely(!weft_sys_hooked))
+	if (likely(!weft_sys_hook_now()))
 		return 0;
 	if (!tls_ready && weft_start.main_tp)
 		tls_ready = true;
@@ -495,7 +501,7 @@ void weft_sys_trace_ahead(long nr, long a1, long a2, long a3, long a4)
 		trace(nr, args, 0, PENDING);
 }
 
-long weft_sys_hooked_call(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+static long hooked_call(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 	const long args[6] = { a1, a2, a3, a4, a5, a6 };
 	long ret = weft_sys_pre(nr);
