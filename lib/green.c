@@ -702,20 +702,20 @@ void weft_green_park(void)
 	consume_token(self);
 }
 
-void weft_green_park_timeout(uint64_t ns)
+void weft_green_park_until(uint64_t deadline)
 {
 	struct weft_tcb *tcb = weft_tcb();
 	struct weft_green *self = tcb->green_current;
 	struct weft_green_runtime *rt = self->rt;
 
-	if (ns >= WEFT_DEADLINE_LIMIT) {	/* "forever", as weft_park_timeout() reads it */
+	if (deadline >= WEFT_DEADLINE_LIMIT) {	/* "forever", as weft_park_until() reads it */
 		weft_green_park();
 		return;
 	}
 	if (atomic_fetch_sub_explicit(&self->ctx.thread->parker, 1, memory_order_acquire) ==
 	    PARKER_NOTIFIED)
 		return;
-	self->deadline = weft_now() + ns;
+	self->deadline = deadline;
 	timer_insert(rt, self);
 	block(tcb, self);
 	if (self->timer_linked)	/* woken by an unpark before the deadline */

@@ -132,6 +132,17 @@ void weft_ns_to_timespec(uint64_t ns, struct __kernel_timespec *ts);
 const struct __kernel_timespec *weft_deadline_timespec(uint64_t deadline,
 						       struct __kernel_timespec *ts);
 
+/*
+ * weft_vdso_sym() - the address of the defined function @name in the ELF image
+ * at @vdso (the vDSO, as AT_SYSINFO_EHDR gives it), or NULL: not an ELF64
+ * image, no dynamic section or SysV hash table, no such function.
+ */
+void *weft_vdso_sym(const void *vdso, const char *name);
+/* Does weft_now() read the vDSO (true) or make the system call? */
+bool weft_clock_uses_vdso(void);
+/* Tests: make weft_now() use the system call (true) or look for the vDSO again (false). */
+void weft_clock_force_syscall(bool force);
+
 /* Fatal runtime error: message to stderr, then weft_abort(). */
 __attribute__((noreturn, format(printf, 1, 2))) void weft_fatal(const char *fmt, ...);
 

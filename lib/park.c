@@ -38,7 +38,7 @@
 _Static_assert((FUTEX_WAKE | FUTEX_PRIVATE_FLAG) == 0x81, "arch/x86_64/futex.S hard-codes it");
 
 #pragma weak weft_green_park
-#pragma weak weft_green_park_timeout
+#pragma weak weft_green_park_until
 #pragma weak weft_green_unpark
 
 static bool consume_token(struct weft_thread *t)
@@ -69,34 +69,23 @@ void weft_park(void)
 	}
 }
 
-/* Absolute CLOCK_MONOTONIC deadline @ns from now; false if it is "never". */
-static bool deadline_after(uint64_t ns, uint64_t *deadline)
-{
-	/* Beyond ~146 years is forever: no overflow, no kernel range error. */
-	if (ns >= WEFT_DEADLINE_LIMIT)
-		return false;
-	*deadline = weft_now() + ns;
-	return true;
-}
-
-void weft_park_timeout(uint64_t ns)
+void weft_park_until(uint64_t deadline)
 {
 	struct weft_tcb *tcb = weft_tcb();
 	struct weft_thread *t = tcb->current;
 	struct __kernel_timespec ts;
-	uint64_t deadline;
 
 	if (tcb->green_current) {
-		weft_green_park_timeout(ns);
+		weft_green_park_until(deadline);
 		return;
 	}
-	if (!deadline_after(ns, &deadline)) {
+	/* Beyond ~146 years is forever: no overflow, no kernel range error. */
+	if (!weft_deadline_timespec(deadline, &ts)) {
 		weft_park();
 		return;
 	}
 	if (atomic_fetch_sub_explicit(&t->parker, 1, memory_order_acquire) == PARKER_NOTIFIED)
 		return;
-	weft_ns_to_timespec(deadline, &ts);
 	for (;;) {
 		long r = weft_futex_wait(&t->parker, PARKER_PARKED, false, &ts);
 
@@ -112,6 +101,11 @@ void weft_park_timeout(uint64_t ns)
 			return;
 		}
 	}
+}
+
+void weft_park_timeout(uint64_t ns)
+{
+	weft_park_until(weft_deadline_in(ns));
 }
 
 void weft_unpark(struct weft_thread *t)
@@ -139,12 +133,15 @@ void weft_yield(void)
 	sys_sched_yield();
 }
 
-int weft_sleep(uint64_t ns)
+int weft_sleep_until(uint64_t deadline)
 {
 	struct __kernel_timespec ts;
-	uint64_t deadline;
+	long r;
 
-	if (!deadline_after(ns, &deadline))
+	/* Rust's sleep_until: a deadline already passed returns at once, no system call. */
+	if (deadline <= weft_now())
+		return 0;
+	if (deadline >= WEFT_DEADLINE_LIMIT)
 		deadline = WEFT_DEADLINE_LIMIT;	/* "forever": ~146 years of monotonic time */
 	weft_ns_to_timespec(deadline, &ts);
 	/*
@@ -152,11 +149,14 @@ int weft_sleep(uint64_t ns)
 	 * (man 2 clock_nanosleep); with TIMER_ABSTIME we simply call it again
 	 * with the same deadline, so interruptions do not add up.
 	 */
-	long r;
-
 	while ((r = sys_clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) == -EINTR)
 		;
 	return (int)r;
+}
+
+int weft_sleep(uint64_t ns)
+{
+	return weft_sleep_until(weft_deadline_in(ns));
 }
 
 int weft_available_parallelism(void)

@@ -88,7 +88,7 @@ void weft_thread_exit_work(void);
 
 /* lib/green.c: park and unpark for green threads. */
 void weft_green_park(void);
-void weft_green_park_timeout(uint64_t ns);
+void weft_green_park_until(uint64_t deadline);
 void weft_green_unpark(struct weft_thread *t);
 uintptr_t weft_green_stack_top(const struct weft_green *g);
 

@@ -876,6 +876,35 @@ TEST(park_timeout_in_a_green_thread_waits_at_least_that_long)
 	ASSERT_EQ(weft_green_join(&b, NULL), 0);
 }
 
+static void *park_until_deadline(void *arg)
+{
+	uint64_t deadline = weft_deadline_in(10 * 1000 * 1000);
+
+	(void)arg;
+	weft_park_until(deadline);
+	if (weft_now() < deadline)
+		return (void *)1;
+	weft_park_until(0);	/* passed: returns at once */
+	weft_unpark(weft_current());
+	weft_park_until(WEFT_FOREVER);	/* the token ends an untimed park */
+	return NULL;
+}
+
+TEST(park_until_in_a_green_thread_ends_at_its_deadline)
+{
+	struct weft_green_handle a, b;
+	void *r;
+
+	ASSERT_EQ(weft_green_sync(park_until_deadline, NULL, &r), 0);
+	ASSERT_NULL(r);
+	ASSERT_EQ(weft_green_spawn(&a, park_until_deadline, NULL, NULL), 0);
+	ASSERT_EQ(weft_green_spawn(&b, keep_yielding, NULL, NULL), 0);
+	ASSERT_EQ(weft_green_run(), 0);
+	ASSERT_EQ(weft_green_join(&a, &r), 0);
+	ASSERT_NULL(r);
+	ASSERT_EQ(weft_green_join(&b, NULL), 0);
+}
+
 static void *unparked_before_timeout(void *arg)
 {
 	int *flag = arg;

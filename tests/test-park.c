@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* The Parker under stress, park_timeout, sleep (also across signals), yield, parallelism. */
+/* The Parker under stress, park_timeout/until, sleep(_until) across signals, the clock. */
+#include <linux/auxvec.h>
+#include <linux/elf.h>
 #include <linux/errno.h>
 #include <linux/fcntl.h>
 
@@ -10,6 +12,7 @@
 
 #include "harness.h"
 #include "lib/thread.h"
+#include "syscall_arch.h"
 
 TEST(token_given_before_park_makes_park_return_at_once)
 {
@@ -345,13 +348,124 @@ TEST(yield_returns_and_parallelism_matches_the_affinity_mask)
 
 TEST(sleep_reports_a_failing_clock_and_retries_eintr)
 {
-	/* EINTR is what a signal gives: retried towards the same deadline. */
+	/*
+	 * EINTR is what a signal gives: retried towards the same deadline; the
+	 * retry's EFAULT ends the sleep. A second is long enough that the
+	 * deadline cannot pass before the first call: both calls are made.
+	 */
 	ASSERT_EQ(weft_fault_inject(__NR_clock_nanosleep, 1, EINTR), 0);
-	ASSERT_EQ(weft_sleep(1000), 0);
-	ASSERT_EQ(weft_fault_fired(), 1);
-	weft_fault_clear();
-	/* Anything else ends the sleep and is reported. */
 	ASSERT_EQ(weft_fault_inject(__NR_clock_nanosleep, 1, EFAULT), 0);
-	ASSERT_EQ(weft_sleep(1000), -EFAULT);
+	ASSERT_EQ(weft_sleep(1000ULL * 1000 * 1000), -EFAULT);
+	ASSERT_EQ(weft_fault_fired(), 2);
 	weft_fault_clear();
+	/* An EINTR alone is retried and the sleep ends normally. */
+	ASSERT_EQ(weft_fault_inject(__NR_clock_nanosleep, 1, EINTR), 0);
+	ASSERT_EQ(weft_sleep_until(weft_deadline_in(1000ULL * 1000)), 0);
+	weft_fault_clear();
+}
+
+/* ---- deadlines: sleep_until, park_until, the clock ------------------------------- */
+
+TEST(sleep_until_in_the_past_returns_at_once)
+{
+	/* "At once": without a system call; any clock_nanosleep would fail here. */
+	ASSERT_EQ(weft_fault_inject(__NR_clock_nanosleep, WEFT_FAULT_EVERY, EFAULT), 0);
+	ASSERT_EQ(weft_sleep_until(0), 0);
+	ASSERT_EQ(weft_sleep_until(weft_now()), 0);
+	ASSERT_EQ(weft_sleep(0), 0);
+	ASSERT_EQ(weft_fault_fired(), 0);
+	weft_fault_clear();
+}
+
+TEST(sleep_until_returns_at_or_after_its_deadline)
+{
+	uint64_t deadline = weft_deadline_in(2 * 1000 * 1000);
+
+	ASSERT_EQ(weft_sleep_until(deadline), 0);
+	ASSERT_GE(weft_now(), deadline);
+}
+
+TEST(park_until_ends_at_its_deadline_or_with_the_token)
+{
+	uint64_t deadline = weft_deadline_in(2 * 1000 * 1000);
+
+	weft_park_until(deadline);	/* no token: the deadline ends it */
+	ASSERT_GE(weft_now(), deadline);
+	/* A passed deadline still takes a token that is there, and returns. */
+	weft_unpark(weft_current());
+	weft_park_until(0);
+	ASSERT_EQ(atomic_load(&weft_current()->parker), PARKER_EMPTY);
+	/* And without one it returns at once, leaving the word EMPTY. */
+	weft_park_until(0);
+	ASSERT_EQ(atomic_load(&weft_current()->parker), PARKER_EMPTY);
+	/* WEFT_FOREVER is untimed: only the token ends it. */
+	weft_unpark(weft_current());
+	weft_park_until(WEFT_FOREVER);
+	ASSERT_EQ(atomic_load(&weft_current()->parker), PARKER_EMPTY);
+}
+
+TEST(the_clock_reads_the_vdso_when_the_kernel_maps_one)
+{
+	const void *vdso = (const void *)weft_getauxval(AT_SYSINFO_EHDR);
+	struct __kernel_timespec a, c;
+	uint64_t b, a_ns, c_ns;
+	Elf64_Ehdr fake = { 0 };
+
+	/* qemu-user (7.2) maps none: then weft_now() is the system call. */
+	ASSERT_EQ(weft_clock_uses_vdso(), vdso != NULL);
+	if (vdso) {
+		ASSERT_NE_NULL(weft_vdso_sym(vdso, WEFT_ARCH_VDSO_CLOCK_GETTIME));
+		ASSERT_NULL(weft_vdso_sym(vdso, "__vdso_no_such_function"));
+	}
+	ASSERT_NULL(weft_vdso_sym(NULL, WEFT_ARCH_VDSO_CLOCK_GETTIME));
+	/* Not ELF; then ELF64 with no program header, so no dynamic section: none. */
+	ASSERT_NULL(weft_vdso_sym(&fake, WEFT_ARCH_VDSO_CLOCK_GETTIME));
+	memcpy(fake.e_ident, ELFMAG, SELFMAG);
+	fake.e_ident[EI_CLASS] = ELFCLASS64;
+	fake.e_phentsize = sizeof(Elf64_Phdr);
+	ASSERT_NULL(weft_vdso_sym(&fake, WEFT_ARCH_VDSO_CLOCK_GETTIME));
+	/* The same clock either way: a syscall reading, weft_now(), a syscall reading. */
+	ASSERT_EQ(sys_clock_gettime(CLOCK_MONOTONIC, &a), 0);
+	b = weft_now();
+	ASSERT_EQ(sys_clock_gettime(CLOCK_MONOTONIC, &c), 0);
+	a_ns = (uint64_t)a.tv_sec * 1000000000ULL + (uint64_t)a.tv_nsec;
+	c_ns = (uint64_t)c.tv_sec * 1000000000ULL + (uint64_t)c.tv_nsec;
+	ASSERT_LE(a_ns, b);
+	ASSERT_LE(b, c_ns);
+}
+
+static void clock_fails(void *arg)
+{
+	(void)arg;
+	weft_clock_force_syscall(true);
+	weft_fault_inject(__NR_clock_gettime, 1, EINVAL);
+	weft_now();
+	weft_dprintf(2, "weft_now() returned\n");
+}
+
+TEST(a_failing_clock_is_a_fatal_runtime_error)
+{
+	char err[512];
+	int status = test_run_child(clock_fails, NULL, err, sizeof(err));
+
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(WTERMSIG(status), SIGABRT);
+	ASSERT_NE_NULL(weft_strstr(err, "fatal runtime error: clock_gettime(CLOCK_MONOTONIC) "
+				   "failed: -22\n"));
+	ASSERT_NULL(weft_strstr(err, "returned"));
+}
+
+TEST(the_system_call_clock_and_the_vdso_clock_agree)
+{
+	uint64_t a, b, c;
+
+	a = weft_now();
+	weft_clock_force_syscall(true);
+	ASSERT_FALSE(weft_clock_uses_vdso());
+	b = weft_now();
+	weft_clock_force_syscall(false);
+	c = weft_now();
+	ASSERT_LE(a, b);
+	ASSERT_LE(b, c);
+	ASSERT_EQ(weft_clock_uses_vdso(), weft_getauxval(AT_SYSINFO_EHDR) != 0);
 }

@@ -104,4 +104,7 @@ static inline __attribute__((always_inline)) long weft_syscall6(long nr, long a1
 	return x0;
 }
 
+/* The vDSO's clock_gettime on aarch64 (arch/arm64/kernel/vdso/vdso.lds.S); lib/time.c looks it up. */
+#define WEFT_ARCH_VDSO_CLOCK_GETTIME "__kernel_clock_gettime"
+
 #endif

@@ -104,4 +104,7 @@ static inline __attribute__((always_inline)) long weft_syscall6(long nr, long a1
 	return a0_;
 }
 
+/* The vDSO's clock_gettime on riscv64 (arch/riscv/kernel/vdso/vdso.lds.S); lib/time.c looks it up. */
+#define WEFT_ARCH_VDSO_CLOCK_GETTIME "__vdso_clock_gettime"
+
 #endif

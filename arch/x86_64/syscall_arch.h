@@ -102,4 +102,12 @@ static inline __attribute__((always_inline)) long weft_syscall6(long nr, long a1
 	return ret;
 }
 
+/*
+ * The vDSO's clock_gettime, by the name the kernel exports it under on x86_64
+ * (arch/x86/entry/vdso/vdso.lds.S); aarch64's is "__kernel_clock_gettime",
+ * riscv64's "__vdso_clock_gettime". lib/time.c looks it up; without this
+ * definition weft_now() always makes the system call.
+ */
+#define WEFT_ARCH_VDSO_CLOCK_GETTIME "__vdso_clock_gettime"
+
 #endif

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "weft/time.h"	/* deadlines: weft_now(), WEFT_FOREVER */
+
 /* A thread's unique, never reused, non-zero 64-bit id (Rust's ThreadId). */
 typedef uint64_t weft_thread_id_t;
 
@@ -213,9 +215,24 @@ void weft_park(void);
  * weft_park_timeout() - weft_park() that gives up after @ns nanoseconds
  * @ns: the longest to wait; huge values mean "forever" rather than overflow
  *
- * Returns after at least @ns unless the token came first.
+ * Returns after at least @ns unless the token came first. The same as
+ * weft_park_until(weft_deadline_in(@ns)).
  */
 void weft_park_timeout(uint64_t ns);
+
+/**
+ * weft_park_until() - weft_park() that gives up at an absolute deadline
+ * @deadline: a weft_now() instant (see "weft/time.h"); WEFT_FOREVER, or
+ *            anything from 2^62 ns on, waits untimed
+ *
+ * Returns when the token is consumed, or once weft_now() >= @deadline (a
+ * deadline already passed returns at once, with a token consumed if one
+ * was there), or spuriously. Spurious futex wake-ups and signals before
+ * the deadline are waited out with the same deadline, so retries in a loop
+ * do not drift. Works in native and green threads (a green thread leaves
+ * its run ring and its runtime's timer list wakes it).
+ */
+void weft_park_until(uint64_t deadline);
 
 /**
  * weft_unpark() - make @t's token available, waking @t if it is parked
@@ -238,6 +255,21 @@ void weft_yield(void);
  * fails for another reason than a signal (never in practice).
  */
 int weft_sleep(uint64_t ns);
+
+/**
+ * weft_sleep_until() - sleep until weft_now() reaches @deadline (Rust's sleep_until)
+ * @deadline: a weft_now() instant; WEFT_FOREVER sleeps "forever" (2^62 ns of
+ *            uptime, ~146 years)
+ *
+ * A deadline that has already passed returns at once, without a system
+ * call. Otherwise clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME), called
+ * again with the same deadline after each signal handler. In a green thread
+ * it blocks the whole OS thread, as weft_sleep() does.
+ *
+ * Return: 0 once the deadline has passed, or -errno if clock_nanosleep(2)
+ * fails for another reason than a signal (never in practice).
+ */
+int weft_sleep_until(uint64_t deadline);
 
 /**
  * weft_available_parallelism() - CPUs this thread may run on
