@@ -22,7 +22,10 @@ CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo 1)
 # -fno-ident: no .comment section naming the compiler in every binary (112 bytes of a
 # stripped one, header included); the code is the same.
 CPPFLAGS := -Iinclude -Iarch/$(ARCH) -I.
-CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+# -Wmissing-format-attribute: gcc fails the build when a function that hands its format
+# and arguments on to the printf family has no format(printf) attribute of its own, so that
+# every printf-like function's callers stay checked.
+CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-format-attribute \
 	    -ffreestanding -fno-pie -fno-asynchronous-unwind-tables -fno-unwind-tables \
 	    -fno-plt -fstack-protector-strong -ffunction-sections -fdata-sections -fno-ident
 # Stack clash protection (Documentation/stack-guard.rst): a function whose frame is bigger
@@ -83,12 +86,16 @@ $(LIB_OBJS): CFLAGS += -Wframe-larger-than=4096
 # that line is what makes it cold here too. bench/README.md ("Binary size") has
 # the bytes.
 COLD_OBJS := $(patsubst %.c,%.o,$(shell grep -l '^\#define WEFT_SYS_COLD' $(LIB_SRCS)))
-# weft has no floating point: with -mgeneral-regs-only a variadic function (the printf
-# family, sys_why(), panics) does not save %xmm0-7 on entry, 50 to 70 bytes each.
+# weft has no floating point: with -mgeneral-regs-only a variadic function (sys_why(),
+# weft_fatal()) does not save %xmm0-7 on entry, 50 to 70 bytes each. The two files whose
+# variadic functions take a user's format (the printf family, panics) keep the registers:
+# a %f there must be read to be skipped (lib/printf.c, "weft's printf").
 # -fplt: in a static non-PIE link a plain call is already direct; -fno-plt's call
 # through the GOT is relaxed to a 6-byte `addr32 call`, and a call to a weak function
 # that is not linked (lib/exit.c's) keeps a GOT entry, and with it .got and .got.plt.
-$(COLD_OBJS): CFLAGS += -Os -mgeneral-regs-only -fplt
+USER_FORMAT_OBJS := lib/printf.o lib/panic.o
+$(COLD_OBJS): CFLAGS += -Os -fplt
+$(filter-out $(USER_FORMAT_OBJS),$(COLD_OBJS)): CFLAGS += -mgeneral-regs-only
 CRT0      := lib/crt0.o
 LIBWEFT   := lib/libweft.a
 HEADERS   := $(wildcard include/weft/*.h arch/$(ARCH)/*.h kernel-abi/*.h lib/*.h)

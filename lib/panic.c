@@ -76,7 +76,8 @@ weft_panic_hook_t weft_set_panic_hook(weft_panic_hook_t hook)
 	return old ? old : weft_default_panic_hook;
 }
 
-static struct weft_panic *make_payload(const char *fmt, va_list ap)
+static __attribute__((format(printf, 1, 0))) struct weft_panic *make_payload(const char *fmt,
+									   va_list ap)
 {
 	struct weft_panic *p = weft_malloc(sizeof(*p));
 	va_list copy;

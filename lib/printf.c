@@ -13,10 +13,30 @@
 #include "lib/internal.h"
 
 /*
- * Supported: %s %c %d %i %u %x %X %p %% with the length modifiers l, ll, z
- * and h (ignored), a width, '0' padding, '-' left adjustment and a precision
- * for %s (also as '*'). Anything else is copied as written, so a bad format
- * is visible in the output rather than undefined.
+ * DOC: weft's printf
+ *
+ * Supported: %s %c %d %i %u %x %X %p %% with the length modifiers hh, h, l,
+ * ll, z, j and t, a width (also as '*'), '0' padding, '-' left adjustment
+ * and a precision for %s (also as '*').
+ *
+ * Every other conversion C defines is read, not guessed: its argument is
+ * consumed by its type and length modifier (an int, long or long long; a
+ * pointer for %n and %ls; a double, or a long double after L, for %f %e %g
+ * %a and their capitals), so that the conversions after it get their own
+ * arguments, and "%!" followed by the rest of the specification is printed
+ * where it stood: "%o" prints "%!o", "%+d" "%!+d", "%.2f" "%!.2f". The same
+ * holds for the flags '+', ' ', '#' and '\'' and for a precision on anything
+ * but %s. %n never writes. A character that is no conversion at all is
+ * copied as written and consumes nothing: there is no type to read.
+ *
+ * Consuming a double means reading the floating-point half of the va_list,
+ * which on x86_64 the variadic function's prologue fills from %xmm0-7. The
+ * other slow-path files are built with -mgeneral-regs-only, whose prologues
+ * skip that (gcc leaves the va_list's fp_offset unset); this file and
+ * lib/panic.c, whose variadic functions take users' formats, are not (see
+ * the Makefile). The runtime's internal variadic helpers (weft_fatal(), the
+ * trace's) never see a floating-point argument: their callers are built
+ * without the registers to pass one.
  */
 
 struct sink {
@@ -79,6 +99,35 @@ static __attribute__((noinline)) unsigned long long next_int(va_list *ap, int lo
 	return va_arg(*ap, unsigned int);
 }
 
+/* What an argument is, for reading it: see the DOC block above. */
+enum arg { ARG_NONE, ARG_INT, ARG_PTR, ARG_DOUBLE };
+
+static enum arg arg_of(char conv)
+{
+	switch (conv) {
+	case 'd': case 'i': case 'u': case 'x': case 'X': case 'o': case 'c':
+		return ARG_INT;
+	case 's': case 'p': case 'n':
+		return ARG_PTR;
+	case 'f': case 'F': case 'e': case 'E': case 'g': case 'G': case 'a': case 'A':
+		return ARG_DOUBLE;
+	}
+	return ARG_NONE;
+}
+
+/* Read and drop the argument of a conversion weft does not print. */
+static void skip_arg(va_list *ap, enum arg arg, int longs, bool big)
+{
+	if (arg == ARG_PTR)
+		(void)va_arg(*ap, void *);
+	else if (arg == ARG_DOUBLE && big)
+		(void)va_arg(*ap, long double);
+	else if (arg == ARG_DOUBLE)
+		(void)va_arg(*ap, double);
+	else
+		next_int(ap, big ? 2 : longs);	/* %Ld: glibc reads a long long */
+}
+
 int weft_vsnprintf(char *buf, size_t size, const char *fmt, va_list args)
 {
 	struct sink s = { .buf = buf, .size = size };
@@ -87,12 +136,13 @@ int weft_vsnprintf(char *buf, size_t size, const char *fmt, va_list args)
 
 	va_copy(ap, args);	/* an array of our own, so that next_int() can take its address */
 	for (; *fmt; fmt++) {
-		bool left = false;
-		int width = 0, precision = -1, longs = 0;
+		bool left = false, odd = false, big = false;
+		int width = 0, precision = -1, longs = 0, shorts = 0;
 		unsigned long long v;
 		unsigned int base = 16;
 		char pad = ' ';
 		const char *str, *start, *prefix = "";
+		enum arg arg;
 		size_t n;
 
 		if (*fmt != '%') {
@@ -105,6 +155,8 @@ int weft_vsnprintf(char *buf, size_t size, const char *fmt, va_list args)
 				left = true;
 			else if (*fmt == '0')
 				pad = '0';
+			else if (*fmt == '+' || *fmt == ' ' || *fmt == '#' || *fmt == '\'')
+				odd = true;	/* C's flags that weft does not implement */
 			else
 				break;
 		}
@@ -131,15 +183,38 @@ int weft_vsnprintf(char *buf, size_t size, const char *fmt, va_list args)
 		for (;; fmt++) {
 			if (*fmt == 'l')
 				longs++;
-			else if (*fmt == 'z')
-				longs = 1;	/* size_t is unsigned long on LP64 */
-			else if (*fmt != 'h')
+			else if (*fmt == 'z' || *fmt == 'j' || *fmt == 't')
+				longs = 1;	/* size_t, intmax_t, ptrdiff_t: long on LP64 */
+			else if (*fmt == 'h')
+				shorts++;
+			else if (*fmt == 'L')
+				big = true;
+			else
 				break;
 		}
-		switch (*fmt) {
-		case '%':
+		if (*fmt == '%') {
 			put(&s, '%');
 			continue;
+		}
+		arg = arg_of(*fmt);
+		if (arg == ARG_NONE) {
+			/* No conversion at all: print it literally, there is nothing to read. */
+			while (start <= fmt && *start)
+				put(&s, *start++);
+			if (!*fmt)
+				fmt--;
+			continue;
+		}
+		if (odd || big || arg == ARG_DOUBLE || *fmt == 'o' || *fmt == 'n' ||
+		    (precision >= 0 && *fmt != 's') || (longs && (*fmt == 'c' || *fmt == 's'))) {
+			skip_arg(&ap, arg, *fmt == 'c' ? 0 : longs, big);	/* %lc: a wint_t */
+			put(&s, '%');
+			put(&s, '!');
+			while (++start <= fmt)
+				put(&s, *start);
+			continue;
+		}
+		switch (*fmt) {
 		case 'c':
 			num[0] = (char)next_int(&ap, 0);
 			put_padded(&s, num, 1, width, left, ' ');
@@ -160,28 +235,23 @@ int weft_vsnprintf(char *buf, size_t size, const char *fmt, va_list args)
 		case 'd':
 		case 'i':
 			v = next_int(&ap, longs);
+			/* Sign-extend what was converted to int, short or signed char. */
 			if (!longs)
-				v = (unsigned long long)(long long)(int)v;	/* sign-extend */
+				v = (unsigned long long)(long long)(shorts >= 2 ? (signed char)v :
+								    shorts ? (short)v : (int)v);
 			if ((long long)v < 0) {
 				v = 0 - v;
 				prefix = "-";
 			}
 			base = 10;
 			break;
-		case 'u':
-			base = 10;
-			/* fall through */
-		case 'x':
-		case 'X':
+		default:	/* u x X */
+			if (*fmt == 'u')
+				base = 10;
 			v = next_int(&ap, longs);
+			if (!longs && shorts)
+				v &= shorts >= 2 ? 0xff : 0xffff;
 			break;
-		default:
-			/* Unknown conversion: print it literally. */
-			while (start <= fmt && *start)
-				put(&s, *start++);
-			if (!*fmt)
-				fmt--;
-			continue;
 		}
 		str = utoa(num + sizeof(num), v, base, *fmt == 'X');
 		for (n = weft_strlen(prefix); n;)

@@ -186,6 +186,23 @@ TEST(catch_panic_inside_a_thread_and_the_thread_goes_on)
 	ASSERT_EQ((long)r, 1);
 }
 
+/* A double in a panic's arguments is read and skipped, not mistaken for the next one. */
+static void *panic_with_a_double(void *arg)
+{
+	/* Three integers fill the last argument registers: the string is on the stack. */
+	weft_panic("ratio %.2f %d%d%d of %s", 0.5, 1, 2, 3, (const char *)arg);
+}
+
+TEST(panic_message_skips_a_float_conversion)
+{
+	void *r = NULL;
+
+	weft_set_panic_hook(silent_hook);
+	ASSERT_EQ(weft_catch_panic(panic_with_a_double, "the budget", &r), WEFT_PANICKED);
+	ASSERT_STREQ(weft_panic_message(r), "ratio %!.2f 123 of the budget");
+	weft_panic_free(r);
+}
+
 TEST(catch_panic_in_main_returns_0_or_1_and_the_result)
 {
 	void *r = NULL;

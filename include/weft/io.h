@@ -10,14 +10,21 @@
  * weft_vsnprintf() - format into a buffer, C99 snprintf semantics
  * @buf: destination, always NUL-terminated when @size > 0
  * @size: bytes available at @buf (may be 0, then @buf may be NULL)
- * @fmt: format: %s %c %d %i %u %x %X %p %%, length modifiers l, ll, z, h, a
- *       width (or '*'), '0' padding, '-' left adjustment, precision for %s
+ * @fmt: format: %s %c %d %i %u %x %X %p %%, length modifiers hh, h, l, ll, z, j, t,
+ *       a width (or '*'), '0' padding, '-' left adjustment, precision for %s
  * @ap: arguments
+ *
+ * Any other conversion of C's (%o, %f, %+d, %#x, %.3d, %n ...) consumes its
+ * argument, by its type and length modifier, and prints "%!" and the rest of
+ * its specification ("%!o", "%!+d"); %n writes nothing. glibc would format
+ * them; weft does not, and says so in the output rather than misreading the
+ * arguments that follow. lib/printf.c has the details.
  *
  * Return: the length the full output has, excluding the NUL, even if it was
  * truncated.
  */
-int weft_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int weft_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /**
  * weft_snprintf() - format into a buffer, see weft_vsnprintf()
@@ -40,7 +47,7 @@ int weft_snprintf(char *buf, size_t size, const char *fmt, ...)
  *
  * Return: the number of bytes written, or -errno from write(2).
  */
-int weft_vdprintf(int fd, const char *fmt, va_list ap);
+int weft_vdprintf(int fd, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /**
  * weft_dprintf() - format and write to a file descriptor, see weft_vdprintf()
