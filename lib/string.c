@@ -152,15 +152,27 @@ int weft_parse_u64(const char *s, unsigned long long *out)
 	unsigned long long v = 0;
 	unsigned int shift = 0;
 
+	unsigned int base = 10, digit;
+
 	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		unsigned int digit = (unsigned int)(*s - '0');
-
-		/* v * 10 + digit <= ~0ULL, exactly: ~0ULL itself must parse. */
-		if (v > (~0ULL - digit) / 10)
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (const char *first = s;; s++) {
+		if (*s >= '0' && *s <= '9')
+			digit = (unsigned int)(*s - '0');
+		else if (base == 16 && (*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+			digit = (unsigned int)((*s | 0x20) - 'a' + 10);
+		else if (s == first)
+			return -EINVAL;		/* "0x" alone */
+		else
+			break;
+		/* v * base + digit <= ~0ULL, exactly: ~0ULL itself must parse. */
+		if (v > (~0ULL - digit) / base)
 			return -ERANGE;
-		v = v * 10 + digit;
+		v = v * base + digit;
 	}
 	switch (*s) {
 	case 'k': case 'K': shift = 10; s++; break;

@@ -7,6 +7,7 @@
 #include <linux/prctl.h>
 #include <linux/sched.h>
 
+#include "weft/io.h"
 #include "weft/panic.h"
 
 #include "lib/thread.h"
@@ -157,13 +158,25 @@ static size_t default_stack_size(void)
 	size_t s = atomic_load_explicit(&cached, memory_order_relaxed);
 
 	if (!s) {
-		/* Like RUST_MIN_STACK; an unparsable value is ignored. */
+		/*
+		 * Like RUST_MIN_STACK, except that a value that is not a size is
+		 * said to be one, once, rather than silently ignored as Rust does.
+		 */
+		static _Atomic bool warned;
 		const char *env = weft_getenv("WEFT_MIN_STACK");
-		unsigned long long v;
+		unsigned long long v = 0;
+		int err;
 
+		if (env && !*env)
+			env = NULL;	/* set but empty: unset, as for WEFT_TRACE */
+		err = env ? weft_parse_u64(env, &v) : 0;
 		s = WEFT_STACK_DEFAULT;
-		if (env && weft_parse_u64(env, &v) == 0 && v > 0 && v < (1ULL << 40))
-			s = (size_t)v;
+		if (env && !err && v < (1ULL << 40))
+			s = v < WEFT_STACK_MIN ? WEFT_STACK_MIN : (size_t)v;
+		else if (env && !atomic_exchange(&warned, true))
+			weft_dprintf(2, "weft: WEFT_MIN_STACK=%s: %s; using the default, %lu KiB\n",
+				     env, err == -EINVAL ? "not a size (bytes, 0x..., suffix K, M "
+				     "or G)" : "too large (1 TiB or more)", WEFT_STACK_DEFAULT >> 10);
 		atomic_store_explicit(&cached, s, memory_order_relaxed);
 	}
 	return s;

@@ -469,7 +469,30 @@ TEST(parse_u64)
 	ASSERT_EQ(weft_parse_u64("12x", &v), -EINVAL);
 	ASSERT_EQ(weft_parse_u64("12kb", &v), -EINVAL);
 	ASSERT_EQ(weft_parse_u64("1 ", &v), -EINVAL);
+	ASSERT_EQ(weft_parse_u64("1T", &v), -EINVAL);	/* no T suffix */
+	ASSERT_EQ(weft_parse_u64("0x", &v), -EINVAL);
+	ASSERT_EQ(weft_parse_u64("0xg", &v), -EINVAL);
+	ASSERT_EQ(weft_parse_u64("x10", &v), -EINVAL);
+	ASSERT_EQ(weft_parse_u64("0x10000000000000000", &v), -ERANGE);
 	ASSERT_EQ(v, 7);	/* untouched on every error */
+}
+
+TEST(parse_u64_hexadecimal)
+{
+	unsigned long long v = 0;
+
+	ASSERT_EQ(weft_parse_u64("0x10000", &v), 0);
+	ASSERT_EQ(v, 0x10000);
+	ASSERT_EQ(weft_parse_u64("0XaBcDeF", &v), 0);
+	ASSERT_EQ(v, 0xabcdef);
+	ASSERT_EQ(weft_parse_u64("0x40k", &v), 0);	/* a suffix after hex digits too */
+	ASSERT_EQ(v, 64 << 10);
+	ASSERT_EQ(weft_parse_u64("0xffffffffffffffff", &v), 0);
+	ASSERT_TRUE(v == ULLONG_MAX);
+	ASSERT_EQ(weft_parse_u64("0x0", &v), 0);
+	ASSERT_EQ(v, 0);
+	ASSERT_EQ(weft_parse_u64("010", &v), 0);	/* a leading 0 is not octal */
+	ASSERT_EQ(v, 10);
 }
 
 /* ---- the allocator ------------------------------------------------------ */

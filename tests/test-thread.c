@@ -587,33 +587,67 @@ __attribute__((constructor)) static void maybe_report_stack(void)
 
 		weft_spawn(&h, stack_extent, &got);
 		weft_join(&h, NULL);
-		weft_dprintf(1, "%zu\n", got);
+		weft_dprintf(2, "%zu\n", got);
 		sys_exit_group(0);
 	}
 }
 
-static size_t stack_with_env(const char *value)
+/*
+ * The stack size a thread gets with WEFT_MIN_STACK=@value; what weft wrote to
+ * stderr before it, in @err. The number is the last line of that stream.
+ */
+static size_t stack_with_env(const char *value, char *err, size_t errsize)
 {
 	char env[64];
 	char *envp[] = { "WEFT_TEST_REPORT_STACK=1", env, NULL };
-	char out[64];
 	int status;
 	size_t v = 0;
+	char *last;
 
 	weft_snprintf(env, sizeof(env), "WEFT_MIN_STACK=%s", value);
-	test_exec_self(envp, 1, out, sizeof(out), &status);
-	for (char *p = out; *p >= '0' && *p <= '9'; p++)
+	if (test_exec_self(envp, 2, err, errsize, &status) <= 0)
+		return 0;
+	err[weft_strlen(err) - 1] = 0;		/* the number's newline */
+	last = err + weft_strlen(err);
+	while (last > err && last[-1] != '\n')
+		last--;
+	for (char *p = last; *p >= '0' && *p <= '9'; p++)
 		v = v * 10 + (size_t)(*p - '0');
+	*last = 0;
 	return v;
 }
 
 TEST(weft_min_stack_sets_the_default)
 {
+	char err[256];
+
 	/* Each within the page the TLS block shares with the stack's top. */
-	ASSERT_EQ(stack_with_env("1048576") >> 12, (1UL << 20) >> 12);
-	ASSERT_EQ(stack_with_env("256k") >> 12, (256UL << 10) >> 12);
-	ASSERT_EQ(stack_with_env("3") >> 12, WEFT_STACK_MIN >> 12);
-	ASSERT_EQ(stack_with_env("nonsense") >> 12, WEFT_STACK_DEFAULT >> 12);
+	ASSERT_EQ(stack_with_env("1048576", err, sizeof(err)) >> 12, (1UL << 20) >> 12);
+	ASSERT_STREQ(err, "");
+	ASSERT_EQ(stack_with_env("256k", err, sizeof(err)) >> 12, (256UL << 10) >> 12);
+	ASSERT_EQ(stack_with_env("0x40000", err, sizeof(err)) >> 12, (256UL << 10) >> 12);
+	ASSERT_EQ(stack_with_env("3", err, sizeof(err)) >> 12, WEFT_STACK_MIN >> 12);
+	ASSERT_EQ(stack_with_env("0", err, sizeof(err)) >> 12, WEFT_STACK_MIN >> 12);
+	ASSERT_STREQ(err, "");
+	ASSERT_EQ(stack_with_env("", err, sizeof(err)) >> 12, WEFT_STACK_DEFAULT >> 12);
+	ASSERT_STREQ(err, "");		/* set but empty is unset */
+}
+
+/* A value that is not a size is named in one message, and the default is used. */
+TEST(weft_min_stack_malformed_is_rejected_with_a_message)
+{
+	static const char *const bad[] = { "abc", "-1", "1T", "64 k", "0x", "12kb" };
+	char err[256], want[256];
+
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ASSERT_EQ(stack_with_env(bad[i], err, sizeof(err)) >> 12, WEFT_STACK_DEFAULT >> 12);
+		weft_snprintf(want, sizeof(want), "weft: WEFT_MIN_STACK=%s: not a size (bytes, "
+			      "0x..., suffix K, M or G); using the default, 2048 KiB\n", bad[i]);
+		ASSERT_STREQ(err, want);
+	}
+	ASSERT_EQ(stack_with_env("1024g", err, sizeof(err)) >> 12, WEFT_STACK_DEFAULT >> 12);
+	ASSERT_STREQ(err, "weft: WEFT_MIN_STACK=1024g: too large (1 TiB or more); using the "
+		     "default, 2048 KiB\n");
 }
 
 /* ---- failures: every syscall of spawn, failed on purpose --------------- */

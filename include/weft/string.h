@@ -38,12 +38,13 @@ char *weft_strchr(const char *s, int c);
  */
 size_t weft_strlcpy(char *dst, const char *src, size_t size);
 /**
- * weft_parse_u64() - parse a decimal unsigned number with an optional k/K, m/M
- *                    or g/G binary suffix
- * @s: the text
+ * weft_parse_u64() - parse an unsigned number, decimal or 0x hexadecimal, with an
+ *                    optional k/K, m/M or g/G binary suffix
+ * @s: the text: digits only, no sign, no spaces ("64k", "0x10000", "2M")
  * @out: the value
  *
- * Return: 0, or -EINVAL for an empty or malformed string, -ERANGE on overflow.
+ * Return: 0, or -EINVAL for an empty or malformed string (a sign, another
+ * suffix such as T, trailing text), -ERANGE on overflow.
  */
 int weft_parse_u64(const char *s, unsigned long long *out);
 

@@ -34,7 +34,7 @@ struct weft_join_handle {
  * @name: the thread's name, copied; NULL or "" for an unnamed thread. weft
  *        keeps it whole; the kernel (/proc/self/task/TID/comm) sees the
  *        first 15 bytes
- * @stack_size: bytes of stack; 0 means the default: $WEFT_MIN_STACK if set,
+ * @stack_size: bytes of stack; 0 means the default: $WEFT_MIN_STACK if it is a size,
  *              else 2 MiB. Rounded up to pages, raised to WEFT_STACK_MIN
  * @guard_size: bytes of PROT_NONE guard below the stack, as
  *              pthread_attr_setguardsize(3): rounded up to whole pages; 0 means
