@@ -1,12 +1,34 @@
 # SPDX-License-Identifier: MIT
-# weft: threads woven from raw Linux syscalls. `make help` lists the targets.
+# weft: threads woven from raw Linux syscalls. `make help` lists the targets and variables.
 
-ARCH      ?= x86_64
-QEMU_USER ?= qemu-x86_64
-V         ?= 0
-ifeq ($(origin CC),default)
-CC := gcc
+ARCH          ?= x86_64
+CROSS_COMPILE ?=
+V             ?= 0
+
+# --- architectures -------------------------------------------------------------------------
+# One block per architecture: ARCH_CFLAGS (target flags for C and assembly), ARCH_QEMU (the
+# qemu-user binary that runs its programs) and ARCH_NATIVE_ON (the `uname -m` of the hosts
+# that run them without qemu, where `make check` adds a native pass).
+ifeq ($(ARCH),x86_64)
+ARCH_CFLAGS    :=
+ARCH_QEMU      := qemu-x86_64
+ARCH_NATIVE_ON := x86_64
 endif
+ifeq ($(ARCH_QEMU),)
+$(error ARCH=$(ARCH) is not supported; arch/ has: $(notdir $(wildcard arch/*)))
+endif
+QEMU_USER ?= $(ARCH_QEMU)
+NATIVE    ?= $(if $(filter $(shell uname -m),$(ARCH_NATIVE_ON)),yes,no)
+
+# --- tools ---------------------------------------------------------------------------------
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+ifeq ($(origin AR),default)
+AR := $(CROSS_COMPILE)ar
+endif
+STRIP ?= $(CROSS_COMPILE)strip
+CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo 1)
 
 ifeq ($(V),1)
 Q :=
@@ -16,30 +38,62 @@ Q := @
 quiet = @printf '  %-7s %s\n'
 endif
 
-CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo 1)
+# --- the output directory ------------------------------------------------------------------
+# O=DIR puts everything the build makes (objects, libweft.a, crt0.o, tests, samples,
+# bench/out, the docs) under DIR, mirroring the source tree: O=build/x86_64 gives
+# build/x86_64/lib/libweft.a and build/x86_64/tests/test-thread. Without O=, a build for
+# another architecture goes to build/$(ARCH); the default one stays in the source tree.
+ifeq ($(O),)
+ifneq ($(ARCH),x86_64)
+O := build/$(ARCH)
+endif
+endif
+B := $(if $(O),$(patsubst %/,%,$(O))/)
 
+# --- flags ---------------------------------------------------------------------------------
+# weft's own flags are WEFT_*; the user's CPPFLAGS, CFLAGS, ASFLAGS and LDFLAGS from the
+# command line, and EXTRA_CFLAGS and EXTRA_LDFLAGS from anywhere, come after them, so that
+# `make CFLAGS=-O0` adds -O0 and keeps -ffreestanding and the rest. CFLAGS and friends
+# from the environment are for programs built on libc (dpkg-buildflags' -D_FORTIFY_SOURCE,
+# -fPIE ...) and are ignored.
+ifeq ($(origin CPPFLAGS),environment)
+CPPFLAGS :=
+endif
+ifeq ($(origin CFLAGS),environment)
+CFLAGS :=
+endif
+ifeq ($(origin ASFLAGS),environment)
+ASFLAGS :=
+endif
+ifeq ($(origin LDFLAGS),environment)
+LDFLAGS :=
+endif
+
+WEFT_CPPFLAGS := -Iinclude -Iarch/$(ARCH) -I.
 # Flags in the spirit of tools/include/nolibc: no libc, no start files, static, no PIE.
 # -fno-ident: no .comment section naming the compiler in every binary (112 bytes of a
 # stripped one, header included); the code is the same.
-CPPFLAGS := -Iinclude -Iarch/$(ARCH) -I.
 # -Wmissing-format-attribute: gcc fails the build when a function that hands its format
 # and arguments on to the printf family has no format(printf) attribute of its own, so that
 # every printf-like function's callers stay checked.
-CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-format-attribute \
-	    -ffreestanding -fno-pie -fno-asynchronous-unwind-tables -fno-unwind-tables \
-	    -fno-plt -fstack-protector-strong -ffunction-sections -fdata-sections -fno-ident
+WEFT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	       -Wmissing-format-attribute \
+	       -ffreestanding -fno-pie -fno-asynchronous-unwind-tables -fno-unwind-tables \
+	       -fno-plt -fstack-protector-strong -ffunction-sections -fdata-sections -fno-ident \
+	       $(ARCH_CFLAGS)
 # Stack clash protection (Documentation/stack-guard.rst): a function whose frame is bigger
 # than a page touches every page of it on the way down, so it cannot step over a thread's
 # guard into the mapping below. gcc probes every 2^guard-size bytes: 4 KiB on x86_64, but
 # 64 KiB by default on aarch64, hence the explicit 12. clang 14 implements the flag on
 # x86_64 only (elsewhere it is an unused argument, an error under -Werror), so it is kept
 # only where the compiler accepts it.
-cc-option = $(shell $(CC) $(1) -Werror -c -x c /dev/null -o /dev/null 2>/dev/null && echo $(1))
-CFLAGS   += $(call cc-option,-fstack-clash-protection)
+cc-option = $(shell $(CC) $(ARCH_CFLAGS) $(1) -Werror -c -x c /dev/null -o /dev/null \
+		2>/dev/null && echo $(1))
+WEFT_CFLAGS += $(call cc-option,-fstack-clash-protection)
 ifneq ($(CC_IS_CLANG),1)
-CFLAGS   += --param=stack-clash-protection-guard-size=12
+WEFT_CFLAGS += --param=stack-clash-protection-guard-size=12
 endif
-ASFLAGS  := -fno-pie -Wa,--noexecstack
+WEFT_ASFLAGS := -fno-pie -Wa,--noexecstack $(ARCH_CFLAGS)
 # --gc-sections drops every function and table a program does not reach.
 # -z noseparate-code: no page of padding between the read-only and code segments.
 # -z norelro: PT_GNU_RELRO asks a dynamic loader to mprotect the GOT read-only after
@@ -51,32 +105,40 @@ ASFLAGS  := -fno-pie -Wa,--noexecstack
 # common page fewer. That page is mostly .bss, which costs nothing until touched; with
 # a 64-byte "common page" the padding is at most 63 bytes. Segments stay congruent to
 # their file offsets modulo the real page size (max-page-size, 4 KiB).
-LDFLAGS  := -nostdlib -static -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--gc-sections \
-	    -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,-z,common-page-size=64
+WEFT_LDFLAGS := -nostdlib -static -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--gc-sections \
+		-Wl,-z,noseparate-code -Wl,-z,norelro -Wl,-z,common-page-size=64 $(ARCH_CFLAGS)
 # gcc needs -no-pie to link a position-dependent executable; clang 14 links one
 # anyway after -fno-pie and warns that -no-pie is unused, so it only gets it from gcc.
 ifneq ($(CC_IS_CLANG),1)
-LDFLAGS  += -no-pie
+WEFT_LDFLAGS += -no-pie
 endif
 
-# Code that runs before the main thread has TLS cannot read the canary at %fs:0x28.
-NO_SSP := lib/start.o lib/tls.o lib/string.o lib/printf.o lib/trace.o kernel-abi/sys.o
-$(NO_SSP): CFLAGS += -fno-stack-protector
-ifneq ($(CC_IS_CLANG),1)
-# gcc turns a byte loop inside memset into a call to memset.
-lib/string.o: CFLAGS += -fno-tree-loop-distribute-patterns
-endif
+# What the rules below run. OBJ_CFLAGS are an object's own must-haves (set per target
+# below), last so that no user flag undoes them.
+c_flags  = $(WEFT_CPPFLAGS) $(CPPFLAGS) $(WEFT_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(OBJ_CFLAGS)
+as_flags = $(WEFT_CPPFLAGS) $(CPPFLAGS) $(WEFT_ASFLAGS) $(ASFLAGS) $(EXTRA_CFLAGS)
+ld_flags = $(WEFT_LDFLAGS) $(LDFLAGS) $(EXTRA_LDFLAGS)
 
-# Rebuild everything when the compiler or its flags change (make CC=clang after gcc).
-BUILD_FLAGS := $(CC) $(CPPFLAGS) $(CFLAGS) $(ASFLAGS) $(LDFLAGS)
-$(shell echo '$(BUILD_FLAGS)' | cmp -s - .build-flags 2>/dev/null || echo '$(BUILD_FLAGS)' > .build-flags)
-
+# --- what is built -------------------------------------------------------------------------
 LIB_SRCS  := $(sort $(wildcard lib/*.c kernel-abi/*.c))
 ARCH_SRCS := $(filter-out arch/$(ARCH)/crt0.S,$(sort $(wildcard arch/$(ARCH)/*.S)))
-LIB_OBJS  := $(LIB_SRCS:.c=.o) $(ARCH_SRCS:.S=.o)
+LIB_OBJS  := $(addprefix $(B),$(LIB_SRCS:.c=.o) $(ARCH_SRCS:.S=.o))
 # No frame of the library's own is as big as the smallest guard (one page), so weft's code
 # cannot step over a guard even where the compiler does not probe (clang off x86_64).
-$(LIB_OBJS): CFLAGS += -Wframe-larger-than=4096
+$(LIB_OBJS): WEFT_CFLAGS += -Wframe-larger-than=4096
+CRT0      := $(B)lib/crt0.o
+LIBWEFT   := $(B)lib/libweft.a
+HEADERS   := $(wildcard include/weft/*.h arch/$(ARCH)/*.h kernel-abi/*.h lib/*.h tests/*.h \
+			samples/*.h samples/tour/*.h)
+
+# Code that runs before the main thread has TLS cannot read the canary at %fs:0x28.
+NO_SSP := $(addprefix $(B),lib/start.o lib/tls.o lib/string.o lib/printf.o lib/trace.o \
+	  kernel-abi/sys.o)
+$(NO_SSP): OBJ_CFLAGS += -fno-stack-protector
+ifneq ($(CC_IS_CLANG),1)
+# gcc turns a byte loop inside memset into a call to memset.
+$(B)lib/string.o: OBJ_CFLAGS += -fno-tree-loop-distribute-patterns
+endif
 
 # Code that runs once (start-up, exit, fork), only on error or while tracing (the
 # syscall hook, panics, the overflow handler, printf) is built for size, and makes
@@ -85,7 +147,8 @@ $(LIB_OBJS): CFLAGS += -Wframe-larger-than=4096
 # itself, with `#define WEFT_SYS_COLD` before its includes (see kernel-abi/sys.h):
 # that line is what makes it cold here too. bench/README.md ("Binary size") has
 # the bytes.
-COLD_OBJS := $(patsubst %.c,%.o,$(shell grep -l '^\#define WEFT_SYS_COLD' $(LIB_SRCS)))
+COLD_OBJS := $(addprefix $(B),$(patsubst %.c,%.o,$(shell grep -l '^\#define WEFT_SYS_COLD' \
+	     $(LIB_SRCS))))
 # weft has no floating point: with -mgeneral-regs-only a variadic function (sys_why(),
 # weft_fatal()) does not save %xmm0-7 on entry, 50 to 70 bytes each. The two files whose
 # variadic functions take a user's format (the printf family, panics) keep the registers:
@@ -93,18 +156,24 @@ COLD_OBJS := $(patsubst %.c,%.o,$(shell grep -l '^\#define WEFT_SYS_COLD' $(LIB_
 # -fplt: in a static non-PIE link a plain call is already direct; -fno-plt's call
 # through the GOT is relaxed to a 6-byte `addr32 call`, and a call to a weak function
 # that is not linked (lib/exit.c's) keeps a GOT entry, and with it .got and .got.plt.
-USER_FORMAT_OBJS := lib/printf.o lib/panic.o
-$(COLD_OBJS): CFLAGS += -Os -fplt
-$(filter-out $(USER_FORMAT_OBJS),$(COLD_OBJS)): CFLAGS += -mgeneral-regs-only
-CRT0      := lib/crt0.o
-LIBWEFT   := lib/libweft.a
-HEADERS   := $(wildcard include/weft/*.h arch/$(ARCH)/*.h kernel-abi/*.h lib/*.h)
+USER_FORMAT_OBJS := $(addprefix $(B),lib/printf.o lib/panic.o)
+$(COLD_OBJS): WEFT_CFLAGS += -Os -fplt
+$(filter-out $(USER_FORMAT_OBJS),$(COLD_OBJS)): WEFT_CFLAGS += -mgeneral-regs-only
 
+# Every tests/test-*.c is a test program, every samples/*.c a sample, every
+# samples/tour/*.c a chapter of the tour: a new one needs no edit here.
 TEST_SRCS := $(sort $(wildcard tests/test-*.c))
-TESTS     := $(TEST_SRCS:.c=) tests/harness-selftest
-SAMPLES   := $(patsubst %.c,%,$(sort $(wildcard samples/*.c))) samples/tour/tour
-TOUR_OBJS := $(patsubst %.c,%.o,$(sort $(wildcard samples/tour/*.c)))
+TESTS     := $(addprefix $(B),$(TEST_SRCS:.c=) tests/harness-selftest)
+TOUR      := $(B)samples/tour/tour
+SAMPLES   := $(addprefix $(B),$(patsubst %.c,%,$(sort $(wildcard samples/*.c)))) $(TOUR)
+TOUR_OBJS := $(addprefix $(B),$(patsubst %.c,%.o,$(sort $(wildcard samples/tour/*.c))))
 PROGS     := $(TESTS) $(SAMPLES)
+
+# Rebuild everything when the compiler or its flags change (make CC=clang after gcc).
+FLAGS_FILE  := $(B).build-flags
+BUILD_FLAGS := $(CC) $(c_flags) $(as_flags) $(ld_flags)
+$(shell mkdir -p $(or $(O),.) && { echo '$(BUILD_FLAGS)' | cmp -s - $(FLAGS_FILE) 2>/dev/null || \
+	echo '$(BUILD_FLAGS)' > $(FLAGS_FILE); })
 
 .PHONY: all lib tests samples check check-includes check-elf run run-native run-user \
 	deps bench clean help model-check
@@ -116,65 +185,70 @@ lib: $(LIBWEFT) $(CRT0)
 tests: $(TESTS)
 samples: $(SAMPLES)
 
-%.o: %.c $(HEADERS) Makefile .build-flags
+# --- rules ---------------------------------------------------------------------------------
+$(B)%.o: %.c $(HEADERS) Makefile $(FLAGS_FILE)
 	$(quiet) CC $@
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(c_flags) -c -o $@ $<
 
-%.o: %.S Makefile .build-flags
+$(B)%.o: %.S Makefile $(FLAGS_FILE)
 	$(quiet) AS $@
-	$(Q)$(CC) $(CPPFLAGS) $(ASFLAGS) -c -o $@ $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(as_flags) -c -o $@ $<
 
-$(CRT0): arch/$(ARCH)/crt0.S Makefile .build-flags
+$(CRT0): arch/$(ARCH)/crt0.S Makefile $(FLAGS_FILE)
 	$(quiet) AS $@
-	$(Q)$(CC) $(CPPFLAGS) $(ASFLAGS) -c -o $@ $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(as_flags) -c -o $@ $<
 
 $(LIBWEFT): $(LIB_OBJS)
 	$(quiet) AR $@
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-# A test or sample: its own object, the harness for tests, then the library.
-tests/harness.o: tests/harness.c tests/harness.h $(HEADERS) Makefile
-tests/test-%: tests/test-%.o tests/harness.o $(LIBWEFT) $(CRT0)
-	$(quiet) LD $@
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(CRT0) $< tests/harness.o $(LIBWEFT)
+# A program: the start file first, then its objects, then the library (an archive only
+# supplies what the objects before it need).
+link = $(CC) $(ld_flags) -o $@ $(CRT0) $(filter-out $(CRT0),$(filter %.o,$^)) $(LIBWEFT)
 
-tests/harness-selftest: tests/harness-selftest.o tests/harness.o $(LIBWEFT) $(CRT0)
+$(B)tests/test-%: $(B)tests/test-%.o $(B)tests/harness.o $(LIBWEFT) $(CRT0)
 	$(quiet) LD $@
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(CRT0) $< tests/harness.o $(LIBWEFT)
+	$(Q)$(link)
+
+$(B)tests/harness-selftest: $(B)tests/harness-selftest.o $(B)tests/harness.o $(LIBWEFT) $(CRT0)
+	$(quiet) LD $@
+	$(Q)$(link)
 
 # The stack-smash test must have a canary in every function.
-tests/test-stack-protector.o: CFLAGS += -fstack-protector-all
-
-tests/%.o: tests/%.c tests/harness.h $(HEADERS) Makefile .build-flags
-	$(quiet) CC $@
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+$(B)tests/test-stack-protector.o: OBJ_CFLAGS += -fstack-protector-all
 
 # The tour: one chapter per file, see samples/tour/tour.h.
-samples/tour/tour: $(TOUR_OBJS) $(LIBWEFT) $(CRT0)
+$(TOUR): $(TOUR_OBJS) $(LIBWEFT) $(CRT0)
 	$(quiet) LD $@
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(CRT0) $(TOUR_OBJS) $(LIBWEFT)
+	$(Q)$(link)
 
-samples/%: samples/%.o $(LIBWEFT) $(CRT0)
+$(B)samples/%: $(B)samples/%.o $(LIBWEFT) $(CRT0)
 	$(quiet) LD $@
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(CRT0) $< $(LIBWEFT)
+	$(Q)$(link)
 
-# --- running -------------------------------------------------------------
-
-run: samples/tour/tour
-	$(Q)./samples/tour/tour
+# --- running -------------------------------------------------------------------------------
+run: $(TOUR)
+	$(Q)$(TOUR)
 
 # Install what the tests need on a Debian machine, when it is missing and we are root.
 deps:
-	$(Q)tests/deps.sh
+	$(Q)QEMU_USER=$(QEMU_USER) tests/deps.sh
+
+# The passes of `make check`: natively where this machine runs $(ARCH), and under qemu-user.
+CHECK_MODE := $(if $(filter yes,$(NATIVE)),all,qemu)
+run_tests  = QEMU_USER=$(QEMU_USER) ELF_FILES='$(PROGS)' tests/run-tests.sh
 
 check: all
-	$(Q)QEMU_USER=$(QEMU_USER) tests/run-tests.sh all $(TESTS)
+	$(Q)$(run_tests) $(CHECK_MODE) $(TESTS)
 
 run-native: all
-	$(Q)tests/run-tests.sh native $(TESTS)
+	$(Q)$(run_tests) native $(TESTS)
 
 run-user: all
-	$(Q)QEMU_USER=$(QEMU_USER) tests/run-tests.sh qemu $(TESTS)
+	$(Q)$(run_tests) qemu $(TESTS)
 
 check-includes:
 	$(Q)tests/check-includes.sh
@@ -190,18 +264,22 @@ model-check:
 
 # Both sides of every comparison are built, then run alternately in one go.
 bench: bench-glibc bench-weft
-	$(Q)bash bench/run.sh
+	$(Q)BENCH_OUT=$(BENCH_OUT) bash bench/run.sh
 
 clean:
-	$(quiet) CLEAN .
-	$(Q)rm -f $(LIB_OBJS) $(CRT0) $(LIBWEFT) tests/*.o samples/*.o samples/tour/*.o $(PROGS) bench/*.o
-	$(Q)rm -rf bench/out .build-flags
+	$(quiet) CLEAN $(or $(O),.)
+	$(Q)rm -f $(LIB_OBJS) $(CRT0) $(LIBWEFT) $(PROGS) $(FLAGS_FILE) \
+		$(addprefix $(B),tests/*.o samples/*.o samples/tour/*.o)
+	$(Q)rm -rf $(BENCH_OUT)
 
 help:
 	@echo 'weft: threads from raw Linux syscalls'
 	@echo
 	@echo 'Targets:'
 	@echo '  all (default)  build lib/libweft.a, lib/crt0.o, the tests and the samples'
+	@echo '  lib            only lib/libweft.a and lib/crt0.o'
+	@echo '  tests          only the test programs, tests/test-* and tests/harness-selftest'
+	@echo '  samples        only the samples, samples/* and samples/tour/tour'
 	@echo '  run            build and run samples/tour, the guided tour (WEFT_TRACE=1 shows syscalls)'
 	@echo '  check          every test natively, then under $$(QEMU_USER); ends "N passed, N failed, N skipped"'
 	@echo '  deps           install qemu-user and spin with apt-get when missing (needs root)'
@@ -211,10 +289,20 @@ help:
 	@echo '  check-elf      every binary is static, has no PT_INTERP, no libc symbol, no exec stack'
 	@echo '  model-check    check the Parker model with spin'
 	@echo '  bench          benchmarks against glibc, as a table of medians and ratios'
-	@echo '  clean          remove what the build made'
+	@echo '  bench-glibc    build only the glibc side of the benchmarks'
+	@echo '  bench-weft     build only the weft side of the benchmarks'
+	@echo '  clean          remove what the build made (in $$(O) with O=)'
+	@echo '  help           this list'
 	@echo
 	@echo 'Variables:'
-	@echo '  CC=gcc|clang   compiler (default gcc)'
-	@echo '  V=1            show full commands'
-	@echo '  QEMU_USER=...  the qemu-user binary for the foreign run (default qemu-x86_64)'
-	@echo '  ARCH=x86_64    target architecture (only x86_64 so far)'
+	@echo '  CC=gcc|clang     compiler (default $$(CROSS_COMPILE)gcc)'
+	@echo '  ARCH=x86_64      target architecture: $(notdir $(wildcard arch/*))'
+	@echo '  CROSS_COMPILE=   prefix of the cross tools, e.g. aarch64-linux-gnu-'
+	@echo '  O=DIR            build everything under DIR (default: in the tree for x86_64,'
+	@echo '                   build/$$(ARCH) for another architecture)'
+	@echo '  CFLAGS=, LDFLAGS=, EXTRA_CFLAGS=, EXTRA_LDFLAGS='
+	@echo '                   added after weft'"'"'s own flags (WEFT_CFLAGS, WEFT_LDFLAGS), never'
+	@echo '                   instead of them; CFLAGS and LDFLAGS from the environment are ignored'
+	@echo '  V=1              show full commands'
+	@echo '  QEMU_USER=...    the qemu-user binary for the foreign run (default $(ARCH_QEMU))'
+	@echo '  NATIVE=yes|no    whether `make check` has a native pass (default: yes on $(ARCH_NATIVE_ON))'

@@ -4,17 +4,20 @@
 # These are the only programs in the tree built against glibc and pthreads: they are the
 # yardstick weft is measured with. Each is built twice, because a static and a dynamic
 # glibc program differ in start-up, TLS layout and per-thread memory. Paths are relative
-# to the top of the tree, where make runs.
+# to the top of the tree, where make runs; the programs go to $(BENCH_OUT) (bench/out, or
+# $(O)/bench/out with O=).
 
 # Always the host compiler with its glibc, whatever CC the weft build uses.
 BENCH_CC ?= gcc
 BENCH_STRIP ?= strip
 BENCH_CFLAGS ?= -O2 -Wall -Wextra -pthread
 
+BENCH_OUT ?= $(B)bench/out
+
 BENCH_GLIBC_PROGRAMS := spawn_join pingpong many_threads tls tls_exit swapcontext
-BENCH_GLIBC_STATIC := $(BENCH_GLIBC_PROGRAMS:%=bench/out/%-static)
-BENCH_GLIBC_DYNAMIC := $(BENCH_GLIBC_PROGRAMS:%=bench/out/%-dynamic)
-BENCH_GLIBC_HELLO := bench/out/hello_thread-glibc-static
+BENCH_GLIBC_STATIC := $(BENCH_GLIBC_PROGRAMS:%=$(BENCH_OUT)/%-static)
+BENCH_GLIBC_DYNAMIC := $(BENCH_GLIBC_PROGRAMS:%=$(BENCH_OUT)/%-dynamic)
+BENCH_GLIBC_HELLO := $(BENCH_OUT)/hello_thread-glibc-static
 BENCH_GLIBC_BINARIES := $(BENCH_GLIBC_STATIC) $(BENCH_GLIBC_DYNAMIC) \
 			$(BENCH_GLIBC_HELLO) $(BENCH_GLIBC_HELLO).stripped
 
@@ -25,12 +28,12 @@ bench_quiet = $(if $(Q),@printf '  %-8s%s\n' '$(1)' '$@')
 .PHONY: bench-glibc
 bench-glibc: $(BENCH_GLIBC_BINARIES)
 
-$(BENCH_GLIBC_STATIC): bench/out/%-static: bench/glibc/%.c bench/glibc/bench.h
+$(BENCH_GLIBC_STATIC): $(BENCH_OUT)/%-static: bench/glibc/%.c bench/glibc/bench.h
 	$(call bench_quiet,CC)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(BENCH_CC) $(BENCH_CFLAGS) -static -DVARIANT='"glibc_static"' -o $@ $<
 
-$(BENCH_GLIBC_DYNAMIC): bench/out/%-dynamic: bench/glibc/%.c bench/glibc/bench.h
+$(BENCH_GLIBC_DYNAMIC): $(BENCH_OUT)/%-dynamic: bench/glibc/%.c bench/glibc/bench.h
 	$(call bench_quiet,CC)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(BENCH_CC) $(BENCH_CFLAGS) -DVARIANT='"glibc_dynamic"' -o $@ $<

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Runs the benchmark programs round-robin and prints the table declared in bench/rows.txt.
 #
-# Usage: bench/run.sh [program...]   (default: every executable in bench/out/)
+# Usage: bench/run.sh [program...]   (default: every executable in $BENCH_OUT, bench/out/)
 #
 # Environment: BENCH_ROUNDS (default 3) runs of every program; BENCH_PIN=1 runs each
 # program under `taskset -c $BENCH_CPU` (default CPU 0), so both sides of a wake-up share
@@ -14,7 +14,7 @@
 set -euo pipefail
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-out_dir=$bench_dir/out
+out_dir=${BENCH_OUT:-$bench_dir/out}
 rows_file=$bench_dir/rows.txt
 results_file=$out_dir/results.txt
 rounds=${BENCH_ROUNDS:-3}

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Golden test of the harness: runs tests/harness-selftest, compares its output with the .expected.
 #
-# Usage: tests/check-harness.sh [RUNNER...]
+# Usage: tests/check-harness.sh [BINARY [RUNNER...]]
+#   BINARY  the harness-selftest program (default tests/harness-selftest; another with O=)
 #   RUNNER  a command to run the binary under, e.g. qemu-x86_64; none runs it natively.
 #
 # Prints one TAP line, and the diff when the output differs. To accept a deliberate
@@ -12,7 +13,8 @@
 set -u
 
 here=$(dirname "$0")
-binary=$here/harness-selftest
+binary=${1:-$here/harness-selftest}
+[ $# -gt 0 ] && shift
 expected=$here/harness-selftest.expected
 name=harness-selftest.golden
 
