@@ -8,7 +8,13 @@
 /*
  * Every block is preceded by a 16-byte header saying how to free it:
  *
- *     | header: size class or mapping length | user data (16-byte aligned) ...
+ *     | size class or mapping length | cookie | user data (16-byte aligned) ...
+ *
+ * The cookie is the block's address mixed with a constant, and a different
+ * constant once the block is free: weft_free() of a pointer it never handed
+ * out, or handed out and already took back, finds no live cookie and aborts
+ * with a message, as glibc's "free(): invalid pointer" and "free(): double
+ * free detected" do, instead of threading a stranger into a free list.
  *
  * Small blocks (<= 2 KiB) come from per-class free lists refilled a chunk at
  * a time; chunks are never returned (the steady state of a runtime that keeps
@@ -28,9 +34,45 @@ struct free_block {
 	struct free_block *next;
 };
 
+#define COOKIE_LIVE 0x7765667461316c76UL	/* "weft" "a1lv" */
+#define COOKIE_FREE 0x7765667466726565UL	/* "weft" "free" */
+#define COOKIE_STABLE 0x7765667473746162UL	/* weft_alloc_stable(): never freed */
+
+static uintptr_t *header(void *p)
+{
+	return (uintptr_t *)(void *)((char *)p - HEADER);
+}
+
+static uintptr_t cookie(void *p, uintptr_t kind)
+{
+	return (uintptr_t)p ^ kind;
+}
+
+/* Abort unless @p is a live block of ours. Return: its first header word. */
+static size_t checked_header(void *p, const char *who)
+{
+	uintptr_t *h;
+
+	/* Aligned first: a misaligned pointer's "header" might straddle a page edge. */
+	if ((uintptr_t)p & (HEADER - 1))
+		weft_fatal("%s(): invalid pointer\n", who);
+	h = header(p);
+	if (h[1] == cookie(p, COOKIE_FREE))
+		weft_fatal("%s(): double free detected\n", who);
+	if (h[1] != cookie(p, COOKIE_LIVE))
+		weft_fatal("%s(): invalid pointer\n", who);
+	return h[0];
+}
+
 static struct weft_lock lock = WEFT_LOCK_INIT;
 static struct free_block *free_lists[NCLASSES];
 static struct weft_alloc_stats stats;
+
+/* What the counters hold for a block whose first header word is @h. */
+static size_t block_size_of(size_t h)
+{
+	return (h & LARGE_FLAG) ? (h & ~LARGE_FLAG) : (size_t)1 << ((h >> 1) + MIN_SHIFT);
+}
 
 static int size_class(size_t size)
 {
@@ -61,6 +103,7 @@ static int refill(int c)
 		struct free_block *b = (void *)(chunk + off + HEADER);
 
 		*(size_t *)(void *)(chunk + off) = (size_t)c << 1;
+		header(b)[1] = cookie(b, COOKIE_FREE);
 		b->next = free_lists[c];
 		free_lists[c] = b;
 	}
@@ -82,6 +125,7 @@ void *weft_malloc(size_t size)
 		if (!m)
 			return NULL;
 		*(size_t *)(void *)m = len | LARGE_FLAG;
+		header(m + HEADER)[1] = cookie(m + HEADER, COOKIE_LIVE);
 		weft_lock(&lock);
 		stats.chunks++;
 		stats.blocks++;
@@ -99,9 +143,25 @@ void *weft_malloc(size_t size)
 		free_lists[c] = b->next;
 		stats.blocks++;
 		stats.bytes += (size_t)1 << (c + MIN_SHIFT);
+		header(b)[1] = cookie(b, COOKIE_LIVE);
 		p = b;
 	}
 	weft_unlock(&lock);
+	return p;
+}
+
+void *weft_alloc_stable(size_t size)
+{
+	void *p = weft_malloc(size);
+
+	if (p) {
+		/* Not a live block for the leak counters: it is never given back. */
+		header(p)[1] = cookie(p, COOKIE_STABLE);
+		weft_lock(&lock);
+		stats.blocks--;
+		stats.bytes -= block_size_of(*header(p));
+		weft_unlock(&lock);
+	}
 	return p;
 }
 
@@ -118,12 +178,6 @@ void *weft_calloc(size_t n, size_t size)
 	return p;
 }
 
-static size_t block_size(void *p)
-{
-	size_t h = *(size_t *)(void *)((char *)p - HEADER);
-
-	return (h & LARGE_FLAG) ? (h & ~LARGE_FLAG) - HEADER : (size_t)1 << ((h >> 1) + MIN_SHIFT);
-}
 
 void weft_free(void *p)
 {
@@ -131,7 +185,8 @@ void weft_free(void *p)
 
 	if (!p)
 		return;
-	h = *(size_t *)(void *)((char *)p - HEADER);
+	h = checked_header(p, "weft_free");
+	header(p)[1] = cookie(p, COOKIE_FREE);
 	if (h & LARGE_FLAG) {
 		size_t len = h & ~LARGE_FLAG;
 
@@ -159,11 +214,12 @@ void weft_free(void *p)
 void *weft_realloc(void *p, size_t size)
 {
 	void *n;
-	size_t old;
+	size_t old, h;
 
 	if (!p)
 		return weft_malloc(size);
-	old = block_size(p);
+	h = checked_header(p, "weft_realloc");
+	old = block_size_of(h) - ((h & LARGE_FLAG) ? HEADER : 0);
 	if (size <= old && size > old / 2)
 		return p;
 	n = weft_malloc(size);

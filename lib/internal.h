@@ -144,6 +144,11 @@ bool weft_clock_uses_vdso(void);
 void weft_clock_force_syscall(bool force);
 
 /* Fatal runtime error: message to stderr, then weft_abort(). */
+/*
+ * lib/alloc.c: a block that is never freed and not counted as live by
+ * weft_alloc_stats(): type-stable memory (the join states of lib/thread.c).
+ */
+void *weft_alloc_stable(size_t size);
 __attribute__((noreturn, format(printf, 1, 2))) void weft_fatal(const char *fmt, ...);
 
 #endif

@@ -31,7 +31,15 @@ void *weft_calloc(size_t n, size_t size);
  */
 void *weft_realloc(void *p, size_t size);
 
-/** weft_free() - release a block from weft_malloc(); NULL is ignored. @p: the block. */
+/**
+ * weft_free() - release a block from weft_malloc(); NULL is ignored
+ * @p: the block
+ *
+ * A pointer weft_malloc() never returned, or one already freed, is a fatal
+ * error: "weft_free(): invalid pointer" or "weft_free(): double free
+ * detected" on stderr, then SIGABRT, as glibc's free() does. (A large block
+ * is unmapped when freed: freeing it again faults on its header.)
+ */
 void weft_free(void *p);
 
 /**
