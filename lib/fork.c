@@ -8,6 +8,8 @@ void weft_key_fork_prepare(void) __attribute__((weak));
 void weft_key_fork_parent(void) __attribute__((weak));
 void weft_key_after_fork(void) __attribute__((weak));
 
+unsigned long weft_forks;
+
 long weft_fork(void)
 {
 	/*
@@ -33,6 +35,7 @@ long weft_fork(void)
 	if (pid == 0) {
 		struct weft_tcb *tcb = weft_tcb();
 
+		weft_forks++;	/* the parent's threads are not ours: lib/thread.c */
 		tcb->tid = (int)sys_gettid();
 		if (tcb->current)
 			__atomic_store_n(&tcb->current->tid, tcb->tid, __ATOMIC_RELAXED);

@@ -120,6 +120,8 @@ void weft_alloc_fork_prepare(void);
 void weft_alloc_fork_done(void);
 void weft_thread_fork_prepare(void);
 void weft_thread_fork_done(void);
+/* How many weft_fork()s made this process: +1 in each child (lib/fork.c). */
+extern unsigned long weft_forks;
 
 /*
  * lib/time.c. Deadlines at or past WEFT_DEADLINE_LIMIT (2^62 ns, ~146 years of

@@ -65,7 +65,7 @@ struct scoped_thread {
 	struct weft_scope *scope;
 	weft_scope_fn fn;
 	void *arg;
-	struct weft_native *native;		/* set by the spawner once clone returned */
+	struct weft_join_handle h;		/* set by the spawner once clone returned */
 	struct scoped_thread *next;		/* scope->unjoined, under scope->lock */
 };
 
@@ -147,13 +147,14 @@ int weft_builder_spawn_scoped(const struct weft_builder *builder, struct weft_sc
 		weft_free(st);
 		return err;
 	}
-	st->native = h.native;
+	st->h = h;
 	weft_lock(&scope->lock);
 	st->next = scope->unjoined;
 	scope->unjoined = st;
 	weft_unlock(&scope->lock);
 	if (handle) {
 		handle->native = h.native;
+		handle->gen = h.gen;
 		handle->scope = scope;
 		handle->scope_id = scope->id;
 	}
@@ -183,7 +184,7 @@ static struct scoped_thread **find_locked(const struct weft_scoped_join_handle *
 		return NULL;
 	weft_lock(&handle->scope->lock);
 	for (link = &handle->scope->unjoined; *link; link = &(*link)->next)
-		if ((*link)->native == handle->native)
+		if ((*link)->h.native == handle->native && (*link)->h.gen == handle->gen)
 			return link;
 	weft_unlock(&handle->scope->lock);
 	*err = -EINVAL;	/* joined already, through a copy of this handle */
@@ -192,7 +193,6 @@ static struct scoped_thread **find_locked(const struct weft_scoped_join_handle *
 
 int weft_scoped_join(struct weft_scoped_join_handle *handle, void **result)
 {
-	struct weft_join_handle h;
 	struct scoped_thread **link, *st;
 	int err;
 
@@ -200,14 +200,13 @@ int weft_scoped_join(struct weft_scoped_join_handle *handle, void **result)
 	if (!link)
 		return err;
 	st = *link;
-	if (st->native->thread == weft_current()) {
+	if (weft_join_handle_thread(&st->h) == weft_current()) {
 		weft_unlock(&handle->scope->lock);
 		return -EDEADLK;
 	}
 	*link = st->next;	/* ours now: no other join can find it */
 	weft_unlock(&handle->scope->lock);
-	h.native = st->native;
-	err = weft_join(&h, result);
+	err = weft_join(&st->h, result);
 	weft_free(st);
 	handle->native = NULL;
 	return err;
@@ -215,15 +214,13 @@ int weft_scoped_join(struct weft_scoped_join_handle *handle, void **result)
 
 int weft_scoped_is_finished(const struct weft_scoped_join_handle *handle)
 {
-	struct weft_join_handle h;
 	struct scoped_thread **link;
 	int err;
 
 	link = find_locked(handle, &err);
 	if (!link)
 		return err;
-	h.native = (*link)->native;
-	err = weft_is_finished(&h);
+	err = weft_is_finished(&(*link)->h);
 	weft_unlock(&handle->scope->lock);
 	return err;
 }
@@ -237,7 +234,7 @@ struct weft_thread *weft_scoped_join_handle_thread(const struct weft_scoped_join
 	link = find_locked(handle, &err);
 	if (!link)
 		return NULL;
-	t = (*link)->native->thread;
+	t = weft_join_handle_thread(&(*link)->h);
 	weft_unlock(&handle->scope->lock);
 	return t;
 }
@@ -265,11 +262,9 @@ static bool reap_unjoined(struct weft_scope *scope)
 	struct scoped_thread *st;
 
 	while ((st = scope->unjoined)) {
-		struct weft_join_handle h = { .native = st->native };
-
 		scope->unjoined = st->next;
 		/* NULL result: a payload nobody collected is freed. */
-		if (weft_join(&h, NULL) == WEFT_PANICKED)
+		if (weft_join(&st->h, NULL) == WEFT_PANICKED)
 			panicked = true;
 		weft_free(st);
 	}

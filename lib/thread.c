@@ -17,21 +17,21 @@
  *
  * One mmap(PROT_NONE) per thread, then two mprotect(PROT_READ|PROT_WRITE):
  *
- *   low                                                                    high
- *   +-------+----------+-------+---------------------+------+-----------+-----+
- *   | guard | altstack | guard |  stack  (grows <-)  | join | TLS block | TCB |
- *   | NONE  | RW       | NONE  |  RW                 | RW   | RW        | RW  |
- *   +-------+----------+-------+---------------------+------+-----------+-----+
- *   ^ map                      ^ guard_hi  initial %rsp ^                ^ tp
+ *   low                                                              high
+ *   +-------+----------+-------+---------------------------+-----------+-----+
+ *   | guard | altstack | guard |  stack  (grows <-)        | TLS block | TCB |
+ *   | NONE  | RW       | NONE  |  RW                       | RW        | RW  |
+ *   +-------+----------+-------+---------------------------+-----------+-----+
+ *   ^ map                      ^ guard_hi    initial sp ^               ^ tp
  *
  * Overflowing the stack touches the guard right below it (SIGSEGV, caught
  * on the altstack: lib/stack-guard.c); overflowing the altstack touches the
- * one below that. The join state (struct weft_native), the TLS block and the
- * TCB sit right above the initial stack pointer, so a thread that parks soon
- * after starting has touched one page, not two, and costs the heap only its
- * struct weft_thread. PROT_NONE first means the kernel commits nothing until
- * pages are touched. The clear-tid word is *not* in the mapping: it is in
- * the struct weft_thread (thread.h says why).
+ * one below that. The TLS block and the TCB sit right above the initial
+ * stack pointer, so a thread that parks soon after starting has touched one
+ * page, not two. PROT_NONE first means the kernel commits nothing until
+ * pages are touched. The join state and the clear-tid word are *not* in the
+ * mapping: they must outlive it ("handles and generations" below, and
+ * thread.h).
  */
 
 /* Exactly these flags: qemu-user rejects any other set with CLONE_VM (abi-facts §1). */
@@ -303,17 +303,6 @@ void weft_thread_cache_trim(void)
 	}
 }
 
-/* weft_fork() holds the cache lock across the fork, as it does the allocator's. */
-void weft_thread_fork_prepare(void)
-{
-	weft_lock(&cache.lock);
-}
-
-void weft_thread_fork_done(void)
-{
-	weft_unlock(&cache.lock);
-}
-
 static long map_thread(const struct layout *l, const char *name)
 {
 	char *map;
@@ -340,6 +329,118 @@ static long map_thread(const struct layout *l, const char *name)
 	return p;
 }
 
+/* ---- join states: type-stable, with a generation ------------------------ */
+
+/*
+ * DOC: handles and generations
+ *
+ * A struct weft_join_handle is a plain C value: it can be copied, and a copy
+ * can outlive the thread. So the join state it points at must stay readable
+ * memory, and must say whether it still belongs to that handle:
+ *
+ * - Join states are type-stable: they come from weft_alloc_stable() and are
+ *   never freed, only put back on a free list (the kernel's
+ *   SLAB_TYPESAFE_BY_RCU idea, without RCU: nothing but @gen is trusted
+ *   before the claim). Neither the thread's mapping, which the stack cache
+ *   hands to the next thread or unmaps, nor the heap would do.
+ * - @gen is even while the handle it was given to is live; joining or
+ *   detaching *claims* it with one compare-exchange, gen -> gen + 1; putting
+ *   the join state back on the free list makes it gen + 2, the value the
+ *   next thread's handle gets. Any other copy then fails its compare-exchange
+ *   (-EINVAL): after a join, after a detach, while another thread is joining,
+ *   and after the state was reused for a new thread.
+ * - @forks records weft_forks at spawn. In a child of weft_fork() only the
+ *   forking thread exists; a handle of any thread spawned before the fork
+ *   gets -ESRCH instead of a wait for a clear-tid write that never comes.
+ *
+ * The cost is a compare-exchange on a line the joiner touches anyway, and a
+ * lock-protected pop and push on the free list; spawn+join is ~10 us.
+ */
+static struct {
+	struct weft_lock lock;
+	struct weft_native *free;
+} natives = { .lock = WEFT_LOCK_INIT };
+
+static struct weft_native *native_get(void)
+{
+	struct weft_native *n;
+
+	weft_lock(&natives.lock);
+	n = natives.free;
+	if (n)
+		natives.free = n->pool_next;
+	weft_unlock(&natives.lock);
+	if (!n) {
+		n = weft_alloc_stable(sizeof(*n));
+		if (n)
+			atomic_init(&n->gen, 0);
+	}
+	return n;
+}
+
+/* Called by whoever claimed @n (gen is odd): the next owner gets gen + 1. */
+static void native_put(struct weft_native *n)
+{
+	atomic_fetch_add_explicit(&n->gen, 1, memory_order_release);
+	weft_lock(&natives.lock);
+	n->pool_next = natives.free;
+	natives.free = n;
+	weft_unlock(&natives.lock);
+}
+
+/*
+ * Check @handle against its join state; @join: for a join (refuse a self-join).
+ * Return: the state, or NULL with *err = -EINVAL (consumed, or a stale copy),
+ * -ESRCH (a parent's thread) or -EDEADLK.
+ */
+static struct weft_native *native_of(const struct weft_join_handle *handle, bool join, int *err)
+{
+	struct weft_native *n = handle ? handle->native : NULL;
+	uint64_t gen;
+
+	*err = -EINVAL;
+	if (!n)
+		return NULL;
+	gen = atomic_load_explicit(&n->gen, memory_order_acquire);
+	/*
+	 * A thread joining itself is -EDEADLK even if another copy of its handle
+	 * has claimed it meanwhile (gen + 1): a running thread is never reaped,
+	 * so in both cases n->thread is still the caller.
+	 */
+	if (join && (gen == handle->gen || gen == handle->gen + 1) &&
+	    n->thread == weft_current()) {
+		*err = -EDEADLK;
+		return NULL;
+	}
+	if (gen != handle->gen)
+		return NULL;
+	if (unlikely(n->forks != weft_forks)) {
+		*err = -ESRCH;
+		return NULL;
+	}
+	return n;
+}
+
+/* The atomic claim: only one of all the copies of a handle gets past it. */
+static bool native_claim(struct weft_native *n, uint64_t gen)
+{
+	return atomic_compare_exchange_strong_explicit(&n->gen, &gen, gen + 1,
+						       memory_order_acq_rel, memory_order_relaxed);
+}
+
+/* weft_fork() holds the join-state and cache locks across the fork, as it does the allocator's. */
+void weft_thread_fork_prepare(void)
+{
+	weft_lock(&natives.lock);
+	weft_lock(&cache.lock);
+}
+
+void weft_thread_fork_done(void)
+{
+	weft_unlock(&cache.lock);
+	weft_unlock(&natives.lock);
+}
+
 /* ---- the thread's side ------------------------------------------------- */
 
 static __attribute__((noreturn)) void thread_finish(struct weft_native *n)
@@ -357,6 +458,7 @@ static __attribute__((noreturn)) void thread_finish(struct weft_native *n)
 
 		weft_panic_free(n->panic);
 		weft_thread_put(n->thread);
+		native_put(n);
 		if (unlikely(weft_sys_hook_now())) {
 			/* What the assembly below will do, logged while C still can. */
 			static const unsigned long all = ~0UL;
@@ -443,20 +545,34 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 		map = (char *)ret;
 	}
 
-	/* TLS + TCB at the very top, the join state below them, then the stack. */
+	n = native_get();
+	if (!n) {
+		unmap_or_cache(map, l.total, own_guard);
+		weft_thread_put(t);
+		return -ENOMEM;
+	}
+	n->forks = weft_forks;
+	atomic_init(&n->state, NATIVE_RUNNING);
+	n->thread = t;
+	n->fn = fn;
+	n->arg = arg;
+	n->result = NULL;
+	n->panic = NULL;
+	n->map = map;
+	n->map_len = l.total;
+	n->own_guard = own_guard;
+	n->exit_hook = NULL;
+	n->hook_data = NULL;
+
+	/* TLS + TCB at the very top, then the stack, 16-byte aligned. */
 	char *tls_area = map + l.total - l.tls;
 
-	n = (struct weft_native *)(((uintptr_t)tls_area - sizeof(*n)) & ~15UL);
-	*n = (struct weft_native){
-		.thread = t, .fn = fn, .arg = arg, .map = map, .map_len = l.total,
-		.own_guard = own_guard,
-	};
 	tcb = weft_tls_install(tls_area, l.tls);
 	tcb->current = t;
 	tcb->native = n;
 	tcb->guard_lo = (uintptr_t)map + l.alt_guard + l.alt;
 	tcb->guard_hi = tcb->guard_lo + l.guard;
-	tcb->stack_hi = (uintptr_t)n;
+	tcb->stack_hi = (uintptr_t)tls_area & ~15UL;
 	tcb->altstack = map + l.alt_guard;
 	tcb->altstack_len = l.alt;
 
@@ -471,12 +587,15 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 		weft_sys_post(__NR_clone, args, ret);
 	}
 	if (ret < 0) {
+		atomic_fetch_add_explicit(&n->gen, 1, memory_order_relaxed);	/* "claimed" */
+		native_put(n);
 		unmap_or_cache(map, l.total, own_guard);
 		weft_thread_put(t);
 		return (int)ret;
 	}
 	/* The kernel wrote the tid through CLONE_PARENT_SETTID before clone returned. */
 	__atomic_store_n(&t->tid, (int)ret, __ATOMIC_RELAXED);
+	handle->gen = atomic_load_explicit(&n->gen, memory_order_relaxed);
 	handle->native = n;
 	return 0;
 }
@@ -502,28 +621,25 @@ void weft_native_wait_exit(struct weft_native *n)
 		weft_futex_wait(word, tid, true, NULL);
 }
 
-/*
- * After the thread has exited: give back its mapping, and with it the join
- * state @n, which lives there. Read what we need first: the cache may hand
- * the mapping to a new thread as soon as it is released.
- */
+/* After the thread has exited: give back its mapping, its Thread and @n. */
 static void native_reap(struct weft_native *n)
 {
-	struct weft_thread *t = n->thread;
-
 	unmap_or_cache(n->map, n->map_len, n->own_guard);
-	weft_thread_put(t);
+	weft_thread_put(n->thread);
+	native_put(n);
 }
 
 int weft_join(struct weft_join_handle *handle, void **result)
 {
-	struct weft_native *n = handle ? handle->native : NULL;
+	struct weft_native *n;
 	int ret = 0;
 
+	n = native_of(handle, true, &ret);
 	if (!n)
+		return ret;
+	ret = 0;
+	if (!native_claim(n, handle->gen))
 		return -EINVAL;
-	if (n->thread == weft_current())
-		return -EDEADLK;
 	weft_native_wait_exit(n);
 	handle->native = NULL;
 	if (n->panic) {
@@ -541,9 +657,13 @@ int weft_join(struct weft_join_handle *handle, void **result)
 
 int weft_detach(struct weft_join_handle *handle)
 {
-	struct weft_native *n = handle ? handle->native : NULL;
+	struct weft_native *n;
+	int err;
 
+	n = native_of(handle, false, &err);
 	if (!n)
+		return err;
+	if (!native_claim(n, handle->gen))
 		return -EINVAL;
 	handle->native = NULL;
 	if (atomic_exchange_explicit(&n->state, NATIVE_DETACHED, memory_order_acq_rel) ==
@@ -558,12 +678,19 @@ int weft_detach(struct weft_join_handle *handle)
 
 int weft_is_finished(const struct weft_join_handle *handle)
 {
-	if (!handle || !handle->native)
-		return -EINVAL;
-	return atomic_load_explicit(&handle->native->thread->tid_word, memory_order_acquire) == 0;
+	struct weft_native *n;
+	int err;
+
+	n = native_of(handle, false, &err);
+	if (!n)
+		return err;
+	return atomic_load_explicit(&n->thread->tid_word, memory_order_acquire) == 0;
 }
 
 struct weft_thread *weft_join_handle_thread(const struct weft_join_handle *handle)
 {
-	return handle && handle->native ? handle->native->thread : NULL;
+	int err;
+	struct weft_native *n = native_of(handle, false, &err);
+
+	return n ? n->thread : NULL;
 }

@@ -44,14 +44,14 @@ enum native_state { NATIVE_RUNNING, NATIVE_FINISHED, NATIVE_DETACHED };
 
 /*
  * The join side of a native thread (Rust's Packet plus the native handle).
- * It sits in the thread's own mapping, right below the TLS block (the DOC
- * comment at the top of lib/thread.c draws it), so a thread costs the heap
- * nothing but its struct weft_thread. That is safe because whoever reads it
- * last frees the mapping: the joiner, the detacher that came second, or the
- * detached thread itself. Only the clear-tid word must be elsewhere; it is
- * in the struct weft_thread.
+ * Type-stable memory (the DOC comment "handles and generations" in
+ * lib/thread.c): once allocated it is only ever a struct weft_native, so a
+ * stale copy of a handle can always read @gen and learn that it is stale.
  */
 struct weft_native {
+	_Atomic uint64_t gen;		/* even: a handle's; odd: claimed. Kept on reuse */
+	struct weft_native *pool_next;	/* while free: the pool's list */
+	unsigned long forks;		/* weft_forks when spawned: a parent's thread? */
 	_Atomic int state;		/* enum native_state: decides who frees */
 	struct weft_thread *thread;	/* our reference */
 	weft_thread_fn fn;

@@ -671,6 +671,42 @@ TEST(null_arguments_and_double_joins_are_einval)
 	ASSERT_EQ(step, 6);
 }
 
+struct reuse_probe {
+	struct weft_scoped_join_handle copy, next;
+	int copy_ret, next_ret;
+	void *next_result;
+	struct weft_native *next_state;
+};
+
+static void *join_then_reuse(struct weft_scope *s, void *arg)
+{
+	struct reuse_probe *p = arg;
+	struct weft_scoped_join_handle h;
+
+	if (weft_scope_spawn(s, &h, return_arg, (void *)1))
+		return NULL;
+	p->copy = h;
+	weft_scoped_join(&h, NULL);
+	/* The next thread gets the same join state; the stale copy must not reach it. */
+	if (weft_scope_spawn(s, &p->next, return_arg, (void *)2))
+		return NULL;
+	p->next_state = p->next.native;
+	p->copy_ret = weft_scoped_join(&p->copy, NULL);
+	p->next_ret = weft_scoped_join(&p->next, &p->next_result);
+	return NULL;
+}
+
+TEST(a_stale_copy_never_joins_the_thread_that_reused_its_join_state)
+{
+	struct reuse_probe p = { .copy_ret = 99, .next_ret = 99 };
+
+	weft_scope(join_then_reuse, &p);
+	ASSERT_EQ(p.next_state, p.copy.native);	/* the state was reused */
+	ASSERT_EQ(p.copy_ret, -EINVAL);
+	ASSERT_EQ(p.next_ret, 0);
+	ASSERT_EQ(p.next_result, (void *)2);
+}
+
 struct self_join {
 	struct weft_scoped_join_handle h;
 	_Atomic int ready, tried;

@@ -328,9 +328,10 @@ TEST(is_finished_false_while_blocked_true_after)
 }
 
 /*
- * The join state is in the thread's mapping, right below the TLS area; the word the
- * kernel clears at exit is not, since the mapping may be gone (a detached thread
- * unmaps its own) or reused (the stack cache) by the time the kernel writes it.
+ * Neither the join state nor the word the kernel clears at exit is in the thread's
+ * mapping, since the mapping may be gone (a detached thread unmaps its own) or reused
+ * (the stack cache) by the time the kernel writes the word or a stale handle reads
+ * the state.
  */
 TEST(the_clear_tid_word_lives_outside_the_mapping)
 {
@@ -343,7 +344,8 @@ TEST(the_clear_tid_word_lives_outside_the_mapping)
 	map = (uintptr_t)n->map;
 	end = map + n->map_len;
 	word = (uintptr_t)&weft_join_handle_thread(&h)->tid_word;
-	ASSERT_TRUE((uintptr_t)n >= map && (uintptr_t)(n + 1) <= end);
+	/* The join state is outside too: it must outlive the mapping (threads.rst, "Handles"). */
+	ASSERT_TRUE((uintptr_t)(n + 1) <= map || (uintptr_t)n >= end);
 	ASSERT_TRUE(word + sizeof(uint32_t) <= map || word >= end);
 	/* Until the thread is gone the word holds its tid, as CLONE_PARENT_SETTID wrote it. */
 	ASSERT_EQ((int)atomic_load(&weft_join_handle_thread(&h)->tid_word),
@@ -868,4 +870,114 @@ TEST(join_retries_its_futex_wait_after_eintr_and_eagain)
 		weft_fault_clear();
 		ASSERT_EQ(r, (void *)7);
 	}
+}
+
+/* ---- handles that cannot join the wrong thread ------------------------------ */
+
+TEST(a_copy_joined_after_the_original_is_einval_even_when_its_state_was_reused)
+{
+	struct weft_join_handle h, copy, next;
+	void *r = NULL;
+
+	ASSERT_EQ(weft_spawn(&h, return_arg_plus_one, (void *)1), 0);
+	copy = h;
+	ASSERT_EQ(weft_join(&h, &r), 0);
+	ASSERT_EQ(r, (void *)2);
+	/* The next spawn gets the same join state (and, from the cache, the same stack). */
+	ASSERT_EQ(weft_spawn(&next, block_on_gate, NULL), 0);
+	ASSERT_EQ(next.native, copy.native);
+	ASSERT_EQ(weft_join(&copy, &r), -EINVAL);
+	ASSERT_EQ(weft_detach(&copy), -EINVAL);
+	ASSERT_EQ(weft_is_finished(&copy), -EINVAL);
+	ASSERT_NULL(weft_join_handle_thread(&copy));
+	ASSERT_EQ(weft_is_finished(&next), 0);	/* the copy did not touch it */
+	atomic_store(&gate, 1);
+	weft_futex_wake(&gate, 1, false);
+	r = (void *)1;
+	ASSERT_EQ(weft_join(&next, &r), 0);
+	ASSERT_NULL(r);
+	atomic_store(&gate, 0);
+}
+
+TEST(a_copy_of_a_detached_handle_is_einval_before_and_after_the_thread_ends)
+{
+	struct weft_join_handle h, copy;
+
+	ASSERT_EQ(weft_spawn(&h, block_on_gate, NULL), 0);
+	copy = h;
+	ASSERT_EQ(weft_detach(&h), 0);
+	ASSERT_EQ(weft_join(&copy, NULL), -EINVAL);	/* still running */
+	ASSERT_EQ(weft_detach(&copy), -EINVAL);
+	atomic_store(&gate, 1);
+	weft_futex_wake(&gate, 1, false);
+	/* Once it has freed itself, its join state goes to the next spawn. */
+	ASSERT_EQ(weft_spawn(&h, return_arg_plus_one, NULL), 0);
+	ASSERT_EQ(weft_join(&copy, NULL), -EINVAL);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	atomic_store(&gate, 0);
+}
+
+struct racing_join {
+	struct weft_join_handle copy;
+	int ret;
+	void *result;
+};
+
+static void *join_a_copy(void *arg)
+{
+	struct racing_join *j = arg;
+
+	j->ret = weft_join(&j->copy, &j->result);
+	return NULL;
+}
+
+TEST(two_threads_joining_one_handle_at_once_one_wins_one_gets_einval)
+{
+	int rounds = test_under_qemu() ? 20 : 100;
+
+	for (int i = 0; i < rounds; i++) {
+		struct racing_join j[2];
+		struct weft_join_handle target, joiner[2];
+
+		ASSERT_EQ(weft_spawn(&target, return_arg_plus_one, (void *)(long)i), 0);
+		for (int k = 0; k < 2; k++) {
+			j[k].copy = target;
+			j[k].ret = 99;
+			ASSERT_EQ(weft_spawn(&joiner[k], join_a_copy, &j[k]), 0);
+		}
+		for (int k = 0; k < 2; k++)
+			ASSERT_EQ(weft_join(&joiner[k], NULL), 0);
+		/* Exactly one joined and got the result; the other was refused, never hung. */
+		ASSERT_EQ(j[0].ret + j[1].ret, -EINVAL);
+		ASSERT_TRUE(j[0].ret == 0 || j[1].ret == 0);
+		ASSERT_EQ(j[j[0].ret == 0 ? 0 : 1].result, (void *)(long)(i + 1));
+		ASSERT_EQ(weft_join(&target, NULL), -EINVAL);
+	}
+}
+
+static void join_a_parent_thread(void *arg)
+{
+	struct weft_join_handle *h = arg, copy = *h;
+
+	/* Only the forking thread was copied: the handle's thread is not in this process. */
+	if (weft_join(h, NULL) != -ESRCH || weft_is_finished(h) != -ESRCH ||
+	    weft_detach(&copy) != -ESRCH || !h->native)
+		sys_exit_group(1);
+	sys_exit_group(0);
+}
+
+TEST(joining_in_a_forked_child_a_thread_of_the_parent_is_esrch)
+{
+	struct weft_join_handle h;
+	char err[128];
+	int status;
+
+	ASSERT_EQ(weft_spawn(&h, block_on_gate, NULL), 0);
+	status = test_run_child(join_a_parent_thread, &h, err, sizeof(err));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	atomic_store(&gate, 1);
+	weft_futex_wake(&gate, 1, false);
+	ASSERT_EQ(weft_join(&h, NULL), 0);	/* the parent's handle is unharmed */
+	atomic_store(&gate, 0);
 }

@@ -58,6 +58,8 @@ typedef void *(*weft_scope_fn)(struct weft_scope *scope, void *arg);
 /**
  * struct weft_scoped_join_handle - the right to join one scoped thread (ScopedJoinHandle)
  * @native: the thread; NULL once joined
+ * @gen: @native's generation (struct weft_join_handle): a copy made before a
+ *       join never matches a later thread that reuses the same join state
  * @scope: the scope the thread was spawned in
  * @scope_id: that scope's unique id: a handle outliving its scope is detected
  *            even when a new scope reuses the same stack address
@@ -67,6 +69,7 @@ typedef void *(*weft_scope_fn)(struct weft_scope *scope, void *arg);
  */
 struct weft_scoped_join_handle {
 	struct weft_native *native;
+	uint64_t gen;
 	struct weft_scope *scope;
 	uint64_t scope_id;
 };

@@ -20,13 +20,18 @@ struct weft_native;
 /**
  * struct weft_join_handle - owns the right to join or detach one thread
  * @native: the thread's join state; NULL once joined or detached
+ * @gen: the generation of @native this handle was made for
  *
  * A value the caller owns, like Rust's JoinHandle: weft_join() and
- * weft_detach() consume it (set @native to NULL), so a second join of the
- * same handle is -EINVAL rather than a use-after-free.
+ * weft_detach() consume it (set @native to NULL). Unlike a JoinHandle it
+ * can be copied; only the first join or detach of any copy is served, and
+ * every other gets -EINVAL, even when the join state has since been reused
+ * for another thread (@gen tells them apart). Documentation/threads.rst,
+ * "Handles".
  */
 struct weft_join_handle {
 	struct weft_native *native;
+	uint64_t gen;
 };
 
 /**
@@ -97,8 +102,11 @@ int weft_builder_spawn(const struct weft_builder *builder, struct weft_join_hand
  * be reused.
  *
  * Return: 0; WEFT_PANICKED if the thread panicked (the caller owns the
- * payload and frees it with weft_panic_free()); -EINVAL if @handle was
- * already joined or detached; -EDEADLK if the caller is that thread.
+ * payload and frees it with weft_panic_free()); -EINVAL if @handle (or a
+ * copy of it) was already joined or detached, or is being joined by another
+ * thread right now; -EDEADLK if the caller is that thread; -ESRCH in a child
+ * of weft_fork() for a thread of the parent (only the forking thread is
+ * copied: the handle is left as it was, its memory is the parent's).
  */
 int weft_join(struct weft_join_handle *handle, void **result);
 
@@ -110,7 +118,9 @@ int weft_join(struct weft_join_handle *handle, void **result);
  * detached thread that finishes unmaps its own stack (see Documentation/
  * threads.rst). A panic payload of a detached thread is freed.
  *
- * Return: 0, or -EINVAL if @handle was already joined or detached.
+ * Return: 0, or -EINVAL if @handle (or a copy) was already joined or
+ * detached or is being joined, -ESRCH for a thread of the parent in a child
+ * of weft_fork().
  */
 int weft_detach(struct weft_join_handle *handle);
 
@@ -119,7 +129,8 @@ int weft_detach(struct weft_join_handle *handle);
  * @handle: a live handle
  *
  * Return: 1 if the kernel has reported the thread's exit (a join would not
- * block), 0 if not, -EINVAL for a consumed handle.
+ * block), 0 if not, -EINVAL for a consumed handle (or a copy of one),
+ * -ESRCH for a thread of the parent in a child of weft_fork().
  */
 int weft_is_finished(const struct weft_join_handle *handle);
 
@@ -128,7 +139,8 @@ int weft_is_finished(const struct weft_join_handle *handle);
  * @handle: a live handle
  *
  * Return: the thread, borrowed while the handle lives (take a reference with
- * weft_thread_get() to keep it longer), or NULL for a consumed handle.
+ * weft_thread_get() to keep it longer), or NULL for a consumed handle (or a
+ * copy of one).
  */
 struct weft_thread *weft_join_handle_thread(const struct weft_join_handle *handle);
 
