@@ -261,9 +261,10 @@ model-check:
 
 -include bench/bench.mk
 -include bench/weft.mk
+-include bench/peers.mk
 
 # Both sides of every comparison are built, then run alternately in one go.
-bench: bench-glibc bench-weft
+bench: bench-glibc bench-weft bench-musl bench-rust
 	$(Q)BENCH_OUT=$(BENCH_OUT) bash bench/run.sh
 
 clean:
@@ -288,9 +289,11 @@ help:
 	@echo '  check-includes fail if a file includes anything but freestanding or UAPI headers'
 	@echo '  check-elf      every binary is static, has no PT_INTERP, no libc symbol, no exec stack'
 	@echo '  model-check    check the Parker model with spin'
-	@echo '  bench          benchmarks against glibc, as a table of medians and ratios'
+	@echo '  bench          benchmarks against glibc, musl and Rust, as a table of medians and ratios'
 	@echo '  bench-glibc    build only the glibc side of the benchmarks'
 	@echo '  bench-weft     build only the weft side of the benchmarks'
+	@echo '  bench-musl     build only the musl side (needs musl-gcc)'
+	@echo '  bench-rust     build only the Rust side (needs rustc)'
 	@echo '  clean          remove what the build made (in $$(O) with O=)'
 	@echo '  help           this list'
 	@echo

@@ -96,6 +96,7 @@ record_size() {
 }
 record_size size_hello.weft "$out_dir/hello_thread-weft.stripped"
 record_size size_hello.glibc_static "$out_dir/hello_thread-glibc-static.stripped"
+record_size size_hello.musl_static "$out_dir/hello_thread-musl-static.stripped"
 
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 header() {

@@ -16,6 +16,8 @@ command -v "$qemu" >/dev/null 2>&1 || packages+=(qemu-user)
 command -v spin >/dev/null 2>&1 || packages+=(spin)
 # <linux/futex.h> and <asm/unistd.h> come from linux-libc-dev (usually there with gcc).
 [ -e /usr/include/linux/futex.h ] || packages+=(linux-libc-dev)
+# musl-gcc (Debian's musl-tools) builds the musl side of `make bench`.
+command -v musl-gcc >/dev/null 2>&1 || packages+=(musl-tools)
 for extra in "$@"; do
 	command -v "$extra" >/dev/null 2>&1 || packages+=("$extra")
 done
