@@ -4,8 +4,9 @@
 # musl: the same plain pthread programs as the glibc side (bench/glibc/*.c), built with
 # musl-gcc -static (Debian's musl-tools; `make deps` installs it). swapcontext.c is left
 # out: musl has no ucontext functions. Rust: bench/rust/<name>.rs, each one file that
-# uses bench/rust/bench.rs, built with rustc -O. Both go to $(BENCH_OUT), as the rest. Either yardstick is skipped, with a note,
-# where its compiler is missing; the table then shows "-" in its lines.
+# uses bench/rust/bench.rs, built with rustc -O. Both go to $(BENCH_OUT), as the rest.
+# Either yardstick is skipped, with a note, where its compiler is missing; the table
+# then shows "-" in its lines.
 
 BENCH_OUT ?= $(B)bench/out
 BENCH_MUSL_CC ?= $(shell command -v musl-gcc 2>/dev/null)
