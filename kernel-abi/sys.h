@@ -30,6 +30,7 @@
 #include <linux/time_types.h>
 
 #include "syscall_arch.h"
+#include "tp_arch.h"
 #include "kernel-abi/signal_abi.h"
 #include "kernel-abi/wait_abi.h"
 
@@ -198,10 +199,22 @@ static inline long sys_pipe2(int fds[2], int flags)
 	return weft_sys2(__NR_pipe2, (long)fds, flags);
 }
 
+/*
+ * dup3 exists everywhere; dup2 only on the older tables (x86_64), not on
+ * asm-generic ones (aarch64, riscv64). Unlike dup2, dup3(fd, fd, 0) is
+ * -EINVAL rather than a no-op: weft never asks for that.
+ */
+static inline long sys_dup3(int oldfd, int newfd, int flags)
+{
+	return weft_sys3(__NR_dup3, oldfd, newfd, flags);
+}
+
+#ifdef __NR_dup2
 static inline long sys_dup2(int oldfd, int newfd)
 {
 	return weft_sys2(__NR_dup2, oldfd, newfd);
 }
+#endif
 
 static inline long sys_getpid(void)
 {
@@ -252,17 +265,31 @@ static inline long sys_tgkill(int tgid, int tid, int sig)
 }
 
 /*
- * Fork-style clone: a new process, not a thread. The x86_64 argument order is
- * clone(flags, stack, parent_tid, child_tid, tls) (man 2 clone, NOTES). With a
- * NULL stack the child continues on a copy of the caller's stack, so it is
- * safe to call from C; the thread-creating clone needs assembly and lives in
- * arch/<arch>/clone.S.
+ * The kernel's order of clone's last two arguments: x86_64 takes
+ * (flags, stack, parent_tid, child_tid, tls); arches whose Kconfig selects
+ * CLONE_BACKWARDS (aarch64, riscv64; WEFT_ARCH_CLONE_BACKWARDS) take tls 4th
+ * and child_tid 5th (man 2 clone, NOTES; kernel/fork.c). weft's C functions
+ * keep the x86_64 order; these pick the kernel's.
+ */
+#ifdef WEFT_ARCH_CLONE_BACKWARDS
+#define WEFT_CLONE_ARG4(child_tid, tls) (tls)
+#define WEFT_CLONE_ARG5(child_tid, tls) (child_tid)
+#else
+#define WEFT_CLONE_ARG4(child_tid, tls) (child_tid)
+#define WEFT_CLONE_ARG5(child_tid, tls) (tls)
+#endif
+
+/*
+ * Fork-style clone: a new process, not a thread. With a NULL stack the child
+ * continues on a copy of the caller's stack, so it is safe to call from C;
+ * the thread-creating clone needs assembly and lives in arch/<arch>/clone.S.
  */
 static inline long sys_clone(unsigned long flags, void *stack, int *parent_tid, int *child_tid,
 			     unsigned long tls)
 {
-	return weft_sys5(__NR_clone, (long)flags, (long)stack, (long)parent_tid, (long)child_tid,
-			 (long)tls);
+	return weft_sys5(__NR_clone, (long)flags, (long)stack, (long)parent_tid,
+			 WEFT_CLONE_ARG4((long)child_tid, (long)tls),
+			 WEFT_CLONE_ARG5((long)child_tid, (long)tls));
 }
 
 static inline long sys_prlimit64(int pid, unsigned int resource, const void *new_limit,
@@ -277,10 +304,19 @@ static inline long sys_prctl(int option, unsigned long a2, unsigned long a3, uns
 	return weft_sys5(__NR_prctl, option, (long)a2, (long)a3, (long)a4, (long)a5);
 }
 
+/* setitimer exists everywhere; alarm only on the older tables (x86_64). */
+static inline long sys_setitimer(int which, const struct __kernel_old_itimerval *new_value,
+				 struct __kernel_old_itimerval *old_value)
+{
+	return weft_sys3(__NR_setitimer, which, (long)new_value, (long)old_value);
+}
+
+#ifdef __NR_alarm
 static inline long sys_alarm(unsigned int seconds)
 {
 	return weft_sys1(__NR_alarm, seconds);
 }
+#endif
 
 /* Memory. */
 
@@ -310,6 +346,28 @@ static inline long sys_arch_prctl(int code, unsigned long addr)
 	return weft_sys2(__NR_arch_prctl, code, (long)addr);
 }
 #endif
+
+/*
+ * sys_set_thread_pointer() - make @tp the calling thread's thread pointer.
+ * x86_64 needs a system call, arch_prctl(ARCH_SET_FS), which goes through the
+ * hooks like any other (traced, fault-injectable); aarch64 and riscv64 write
+ * a register (weft_arch_set_tp_raw() in arch/<arch>/tp_arch.h) and cannot
+ * fail. The caller must touch no TLS in the same function.
+ */
+#ifdef __NR_arch_prctl
+#define WEFT_SET_TP_IS_SYSCALL 1
+#else
+#define WEFT_SET_TP_IS_SYSCALL 0
+#endif
+
+static inline long sys_set_thread_pointer(void *tp)
+{
+#ifdef __NR_arch_prctl
+	return sys_arch_prctl(ARCH_SET_FS, (unsigned long)tp);
+#else
+	return weft_arch_set_tp_raw(tp);
+#endif
+}
 
 /* Signals. sigsetsize is the kernel's sigset: 8 bytes (signal_abi.h). */
 

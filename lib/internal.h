@@ -31,6 +31,7 @@ extern struct weft_startup weft_start;
 /* lib/tls.c */
 size_t weft_tls_area_size(void);
 struct weft_tcb *weft_tls_install(void *area, size_t len);
+void *weft_tls_block(struct weft_tcb *tcb);
 
 /* lib/runtime.c: the hooks start-up and exit call, in order. */
 void weft_runtime_init(void);

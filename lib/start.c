@@ -10,11 +10,22 @@
 #include "lib/internal.h"
 
 /*
- * Built with -fno-stack-protector: until weft_tls_install() has run, %fs is 0
- * and a protected function's canary load from %fs:0x28 would fault.
+ * Built with -fno-stack-protector: on x86_64 the canary is read from the TCB
+ * through the thread pointer, which is 0 until weft_tls_install() has run, so
+ * a protected function's canary load would fault.
  */
 
 struct weft_startup weft_start;
+
+#ifndef WEFT_ARCH_CANARY_OFFSET
+/*
+ * aarch64 and riscv64: gcc and clang compare against this global instead of
+ * a per-thread TCB slot (Documentation/porting.rst, "The canary"). It is set
+ * in weft_start_c() before any protected function runs, so no frame ever saw
+ * another value.
+ */
+uintptr_t __stack_chk_guard;
+#endif
 
 int main(int argc, char **argv, char **envp);
 
@@ -110,15 +121,16 @@ static void setup_main_tls(void)
 		sys_exit_group(127);
 	}
 	tcb = weft_tls_install((void *)area, len);
-	sys_why("install the main thread's thread pointer");
-	err = sys_arch_prctl(ARCH_SET_FS, (unsigned long)tcb);
+	if (WEFT_SET_TP_IS_SYSCALL)
+		sys_why("install the main thread's thread pointer");
+	err = sys_set_thread_pointer(weft_tcb_tp(tcb));
 	if (err) {
-		static const char msg[] = "weft: arch_prctl(ARCH_SET_FS) failed\n";
+		static const char msg[] = "weft: cannot set the main thread's thread pointer\n";
 
 		sys_write(2, msg, sizeof(msg) - 1);
 		sys_exit_group(127);
 	}
-	weft_start.main_tp = tcb;
+	weft_start.main_tp = weft_tcb_tp(tcb);
 }
 
 /* Kept out of line so that its stack frame, protected or not, starts after TLS is live. */
@@ -167,6 +179,9 @@ __attribute__((noreturn, used)) void weft_start_c(long *sp)
 	weft_start.secure = weft_getauxval(AT_SECURE) != 0;
 	weft_start.random = (const unsigned char *)weft_getauxval(AT_RANDOM);
 	weft_start.canary = make_canary();
+#ifndef WEFT_ARCH_CANARY_OFFSET
+	__stack_chk_guard = weft_start.canary;
+#endif
 
 	weft_trace_init(weft_getenv("WEFT_TRACE"), weft_start.secure);
 	weft_fault_init(weft_getenv("WEFT_FAULT"), weft_start.secure);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The thread control block: what %fs points at, one per thread. */
+/* The thread control block: weft's per-thread record, next to the thread pointer. */
 #ifndef WEFT_LIB_TCB_H
 #define WEFT_LIB_TCB_H
 
@@ -18,26 +18,39 @@ struct weft_green;
 /*
  * DOC: struct weft_tcb
  *
- * On x86_64 (TLS variant II) the thread pointer points here, and the
- * thread's static TLS block ends right below:
+ * Where it sits depends on the architecture's TLS variant
+ * (arch/<arch>/tp_arch.h; Documentation/porting.rst draws all three):
+ *
+ * x86_64, variant II: the thread pointer points here, and the thread's
+ * static TLS block ends right below:
  *
  *     lower addresses                                      higher addresses
  *     +--------------------------------------+-----------------------------+
  *     | TLS block: .tdata copy | .tbss zeros | struct weft_tcb             |
  *     +--------------------------------------+-----------------------------+
- *     ^ tp - tls_size                        ^ tp = %fs base = tcb->self
+ *     ^ tp - tls_size                        ^ tp = tcb = tcb->self
  *
- * The first words are ABI, read by compiled code at fixed offsets:
+ * aarch64 and riscv64, variant I: the TLS block is above tp, so weft's TCB
+ * goes right below it, as musl puts its struct pthread:
+ *
+ *     +-----------------------------+-----+--------------------------------+
+ *     | struct weft_tcb             | gap | TLS block: .tdata | .tbss      |
+ *     +-----------------------------+-----+--------------------------------+
+ *     ^ tcb = tp - sizeof(*tcb)     ^ tp  ^ tp + 16 (aarch64) or tp (riscv64)
+ *
+ * The first words are ABI on x86_64, read by compiled code at fixed offsets:
  *   0x00 self:   compilers load %fs:0 to form the address of a TLS variable;
  *   0x28 canary: -fstack-protector code compares against %fs:0x28.
+ * The other arches read neither (the canary is the global __stack_chk_guard),
+ * but keep the same layout so that every offset is the same everywhere.
  * Everything after that is weft's own, grouped by who may touch it.
  */
 struct weft_tcb {
 	/* ABI: fixed offsets. */
-	struct weft_tcb *self;		/* 0x00: the thread pointer itself */
+	struct weft_tcb *self;		/* 0x00: this TCB (the thread pointer on x86_64) */
 	void *dtv;			/* 0x08: no dynamic TLS: always NULL */
 	void *abi_reserved[3];		/* 0x10: glibc's slots, unused */
-	uintptr_t canary;		/* 0x28: stack-protector canary */
+	uintptr_t canary;		/* 0x28: stack-protector canary (x86_64 reads it) */
 	uintptr_t pointer_guard;	/* 0x30: glibc's, unused */
 
 	/* Set once when the thread starts; read by other code in this thread. */
@@ -75,13 +88,27 @@ struct weft_tcb {
 	uintptr_t stack_hi;
 } __attribute__((aligned(64)));
 
+#ifdef WEFT_ARCH_CANARY_OFFSET
 _Static_assert(offsetof(struct weft_tcb, canary) == WEFT_ARCH_CANARY_OFFSET,
 	       "the stack protector reads the canary at a fixed offset");
+#endif
+
+/** weft_tcb_tp() - the thread pointer that makes @tcb the current thread's TCB. */
+static inline void *weft_tcb_tp(struct weft_tcb *tcb)
+{
+	return WEFT_ARCH_TLS_ABOVE_TP ? (void *)(tcb + 1) : (void *)tcb;
+}
+
+/** weft_tp_tcb() - the TCB that belongs with the thread pointer @tp. */
+static inline struct weft_tcb *weft_tp_tcb(void *tp)
+{
+	return WEFT_ARCH_TLS_ABOVE_TP ? (struct weft_tcb *)tp - 1 : (struct weft_tcb *)tp;
+}
 
 /** weft_tcb() - the calling thread's control block. */
 static inline struct weft_tcb *weft_tcb(void)
 {
-	return (struct weft_tcb *)weft_arch_tp();
+	return weft_tp_tcb(weft_arch_tp());
 }
 
 #endif

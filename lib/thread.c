@@ -146,8 +146,8 @@ void weft_stack_info(struct weft_stack_info *info)
 						      : tcb->stack_hi);
 	info->guard_lo = (void *)tcb->guard_lo;
 	info->guard_hi = (void *)tcb->guard_hi;
-	info->tp = tcb;
-	info->tls_block = (char *)tcb - weft_start.tls_size;
+	info->tp = weft_tcb_tp(tcb);
+	info->tls_block = weft_tls_block(tcb);
 }
 
 /* ---- stack size and mapping layout -------------------------------------- */
@@ -579,10 +579,12 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 	ret = weft_sys_pre(__NR_clone);
 	if (!ret)
 		ret = weft_arch_clone(WEFT_CLONE_FLAGS, (void *)tcb->stack_hi, &t->tid_word,
-				      &t->tid_word, tcb, thread_main, n);
+				      &t->tid_word, weft_tcb_tp(tcb), thread_main, n);
 	if (unlikely(weft_sys_hook_now())) {
-		const long args[6] = { WEFT_CLONE_FLAGS, (long)tcb->stack_hi,
-				       (long)&t->tid_word, (long)&t->tid_word, (long)tcb, 0 };
+		/* tls and child_tid in the kernel's order (kernel-abi/sys.h, sys_clone()). */
+		const long args[6] = { WEFT_CLONE_FLAGS, (long)tcb->stack_hi, (long)&t->tid_word,
+				       WEFT_CLONE_ARG4((long)&t->tid_word, (long)weft_tcb_tp(tcb)),
+				       WEFT_CLONE_ARG5((long)&t->tid_word, (long)weft_tcb_tp(tcb)), 0 };
 
 		weft_sys_post(__NR_clone, args, ret);
 	}

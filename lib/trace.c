@@ -176,6 +176,29 @@ enum arg_kind {
 };
 
 /*
+ * Calls that only the older system call tables have (x86_64), absent from
+ * asm-generic ones (aarch64, riscv64): their entries exist where the number
+ * does. weft itself uses dup3 and setitimer; tests call these on x86_64.
+ */
+#ifdef __NR_dup2
+#define SYSCALLS_DUP2(X) X(dup2, A_FD, A_FD)
+#else
+#define SYSCALLS_DUP2(X)
+#endif
+#ifdef __NR_alarm
+#define SYSCALLS_ALARM(X) X(alarm, A_UINT)
+#else
+#define SYSCALLS_ALARM(X)
+#endif
+#ifdef __NR_arch_prctl
+#define SYSCALLS_ARCH_PRCTL(X) X(arch_prctl, A_ARCHPRCTL, A_PTR)
+#define NAMED_ARCH_PRCTL(X) X(A_ARCHPRCTL, ARCH, ARCH_SET_FS) X(A_ARCHPRCTL, ARCH, ARCH_GET_FS)
+#else
+#define SYSCALLS_ARCH_PRCTL(X)
+#define NAMED_ARCH_PRCTL(X)
+#endif
+
+/*
  * One entry per system call weft makes, with the kinds of its arguments,
  * searched linearly: a table indexed by number would be mostly holes.
  * mmap's result is shown as an address, every other one as a number.
@@ -186,7 +209,8 @@ enum arg_kind {
 	X(openat, A_FD, A_STR, A_OFLAGS, A_HEX)                                       \
 	X(close, A_FD)                                                                \
 	X(pipe2, A_PTR, A_OFLAGS)                                                     \
-	X(dup2, A_FD, A_FD)                                                           \
+	X(dup3, A_FD, A_FD, A_OFLAGS)                                                 \
+	SYSCALLS_DUP2(X)                                                              \
 	X(getpid, A_NONE)                                                             \
 	X(gettid, A_NONE)                                                             \
 	X(exit, A_INT)                                                                \
@@ -199,12 +223,13 @@ enum arg_kind {
 	X(clone, A_CLONEF, A_PTR, A_PTR, A_PTR, A_PTR)                                \
 	X(prlimit64, A_INT, A_RLIMIT, A_PTR, A_PTR)                                   \
 	X(prctl, A_PRCTL, A_HEX, A_HEX, A_HEX, A_HEX)                                 \
-	X(alarm, A_UINT)                                                              \
+	X(setitimer, A_INT, A_PTR, A_PTR)                                             \
+	SYSCALLS_ALARM(X)                                                             \
 	X(mmap, A_PTR, A_UINT, A_PROT, A_MAPF, A_FD, A_HEX)                           \
 	X(munmap, A_PTR, A_UINT)                                                      \
 	X(mprotect, A_PTR, A_UINT, A_PROT)                                            \
 	X(madvise, A_PTR, A_UINT, A_INT)                                              \
-	X(arch_prctl, A_ARCHPRCTL, A_PTR)                                             \
+	SYSCALLS_ARCH_PRCTL(X)                                                        \
 	X(rt_sigaction, A_SIG, A_PTR, A_PTR, A_UINT)                                  \
 	X(rt_sigprocmask, A_SIGHOW, A_PTR, A_PTR, A_UINT)                             \
 	X(sigaltstack, A_PTR, A_PTR)                                                  \
@@ -253,7 +278,7 @@ static const unsigned char syscall_args[][6] = { SYSCALLS(SYSCALL_ARGS) };
 	X(A_PRCTL, VAL, PR_SET_NAME) X(A_PRCTL, VAL, PR_GET_NAME)                        \
 	X(A_CLOCK, VAL, CLOCK_MONOTONIC) X(A_CLOCK, VAL, CLOCK_REALTIME)                 \
 	X(A_TIMERF, VAL, TIMER_ABSTIME)                                                 \
-	X(A_ARCHPRCTL, ARCH, ARCH_SET_FS) X(A_ARCHPRCTL, ARCH, ARCH_GET_FS)              \
+	NAMED_ARCH_PRCTL(X)                                                             \
 	X(A_WAITOPT, VAL, WNOHANG)                                                      \
 	X(A_RLIMIT, VAL, RLIMIT_STACK) X(A_RLIMIT, VAL, RLIMIT_NPROC)                    \
 	X(A_SIG, VAL, SIGHUP) X(A_SIG, VAL, SIGINT) X(A_SIG, VAL, SIGQUIT)               \

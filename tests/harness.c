@@ -7,6 +7,7 @@
 #include <linux/errno.h>
 #include <linux/fcntl.h>
 #include <linux/mman.h>
+#include <linux/time.h>
 #include <linux/wait.h>
 
 #include "weft/process.h"
@@ -85,6 +86,25 @@ static void on_alarm(int sig, void *info, void *uc)
 
 enum result { PASS, FAIL, SKIPPED };
 
+/* alarm(2) without alarm, which asm-generic arches lack: a one-shot ITIMER_REAL. */
+static void set_alarm(unsigned int seconds)
+{
+	struct __kernel_old_itimerval t = { .it_value = { .tv_sec = seconds } };
+
+	sys_setitimer(ITIMER_REAL, &t, NULL);
+}
+
+/*
+ * dup2(2) without dup2, which asm-generic arches lack. dup3 refuses
+ * from == to with -EINVAL where dup2 returns the fd unchanged, O_CLOEXEC
+ * and all; skipping the call does exactly what dup2 would.
+ */
+static void redirect_fd(int from, int to)
+{
+	if (from != to)
+		sys_dup3(from, to, 0);
+}
+
 static enum result run_one(struct __test_metadata *t)
 {
 	int status = 0;
@@ -107,11 +127,11 @@ static enum result run_one(struct __test_metadata *t)
 	/* Also here, so the group exists even if the alarm beats the child's own call. */
 	sys_setpgid((int)pid, (int)pid);
 	child_pid = (int)pid;
-	sys_alarm(t->timeout);
+	set_alarm(t->timeout);
 	do
 		r = sys_wait4((int)pid, &status, 0, NULL);
 	while (r == -EINTR);
-	sys_alarm(0);
+	set_alarm(0);
 	child_pid = 0;
 
 	if (timed_out) {
@@ -274,7 +294,7 @@ int test_run_child(void (*fn)(void *), void *arg, char *err, size_t errsize)
 		return -1;
 	pid = weft_fork();
 	if (pid == 0) {
-		sys_dup2(fds[1], 2);
+		redirect_fd(fds[1], 2);
 		sys_close(fds[0]);
 		fn(arg);
 		sys_exit_group(0);
@@ -325,7 +345,7 @@ long test_exec_self(char *const envp[], int fd, char *out, size_t size, int *sta
 		char *const qemu_argv[] = { (char *)qemu, (char *)self_argv0,
 					    "no-test-has-this-name", NULL };
 
-		sys_dup2(fds[1], fd);	/* dup2 clears O_CLOEXEC on the copy */
+		redirect_fd(fds[1], fd);	/* the copy has no O_CLOEXEC */
 		if (qemu && *qemu && test_under_qemu())
 			sys_execve(qemu, qemu_argv, envp);
 		else

@@ -10,7 +10,9 @@
 
 #include "harness.h"
 #include "kernel-abi/sys.h"
+#include "lib/tcb.h"
 #include "tp_arch.h"
+#include "weft/thread.h"
 
 TEST(argv_matches_proc_cmdline)
 {
@@ -141,38 +143,83 @@ TEST(tls_initialised_zeroed_and_aligned)
 	ASSERT_GE(weft_startup_info()->tls_align, 4096);
 }
 
-TEST(tls_block_sits_below_thread_pointer)
+/*
+ * Where the block is depends on the TLS variant (arch/<arch>/tp_arch.h):
+ * below tp on x86_64, above it (after a 16-byte gap on aarch64, none on
+ * riscv64) with weft's TCB below tp on the others.
+ */
+TEST(tls_block_sits_where_the_arch_puts_it)
 {
 	const struct weft_startup *st = weft_startup_info();
 	char *tp = weft_arch_tp();
+	struct weft_stack_info info;
 
-	/* Variant II: every TLS variable is in [tp - tls_size, tp). */
+	weft_stack_info(&info);
 	ASSERT_EQ((void *)tp, st->main_tp);
+	ASSERT_EQ(info.tp, st->main_tp);
 	ASSERT_EQ((uintptr_t)tp % st->tls_align, 0);
 	ASSERT_GE(st->tls_size, st->tls_memsz);
-	ASSERT_LT(st->tls_size, st->tls_memsz + st->tls_align);
-	ASSERT_GE((char *)&tls_init, tp - st->tls_size);
-	ASSERT_LT((char *)&tls_init, tp);
-	ASSERT_GE((char *)&tls_al4096, tp - st->tls_size);
-	ASSERT_LT((char *)&tls_zero_after_big[9], tp);
+	ASSERT_LT(st->tls_size, st->tls_memsz + st->tls_align + WEFT_ARCH_TLS_GAP);
+	/* Every TLS variable lies in [tls_block, tls_block + p_memsz). */
+	ASSERT_GE((char *)&tls_init, (char *)info.tls_block);
+	ASSERT_GE((char *)&tls_al4096, (char *)info.tls_block);
+	ASSERT_LT((char *)&tls_zero_after_big[9], (char *)info.tls_block + st->tls_memsz);
+	if (WEFT_ARCH_TLS_ABOVE_TP) {
+		/* Variant I: the block starts at or after tp + gap; the TCB ends at tp. */
+		ASSERT_GE((char *)info.tls_block, tp + WEFT_ARCH_TLS_GAP);
+		ASSERT_EQ((char *)info.tls_block + st->tls_memsz, tp + st->tls_size);
+		ASSERT_EQ((char *)weft_tcb() + sizeof(struct weft_tcb), tp);
+	} else {
+		/* Variant II: every TLS variable is in [tp - tls_size, tp); the TCB at tp. */
+		ASSERT_EQ((char *)info.tls_block, tp - st->tls_size);
+		ASSERT_LT((char *)&tls_zero_after_big[9], tp);
+		ASSERT_EQ((char *)weft_tcb(), tp);
+	}
 }
 
-TEST(fs0_holds_the_thread_pointer)
+/*
+ * The compiler forms &tls_init from the thread pointer and a link-time
+ * offset; weft must have put the .tdata copy exactly there.
+ */
+TEST(compiler_tls_addresses_match_the_image)
 {
-	void *self, *via_tls;
+	const struct weft_startup *st = weft_startup_info();
+	struct weft_stack_info info;
+	size_t off;
 
-	__asm__("mov %%fs:0, %0" : "=r"(self));
-	/* What compilers do for &x: load %fs:0, add the link-time offset. */
-	__asm__("mov %%fs:0, %0; lea tls_init@tpoff(%0), %0" : "=r"(via_tls));
-	ASSERT_EQ(self, weft_startup_info()->main_tp);
-	ASSERT_EQ(via_tls, (void *)&tls_init);
+	weft_stack_info(&info);
+	off = (size_t)((char *)&tls_init - (char *)info.tls_block);
+	ASSERT_LT(off, st->tls_filesz);
+	ASSERT_EQ(memcmp((const char *)st->tls_image + off, &tls_init, sizeof(tls_init)), 0);
+	ASSERT_EQ(tls_init, 42);
+	ASSERT_EQ(weft_arch_tp(), st->main_tp);
+#ifdef __x86_64__
+	{
+		void *self, *via_tls;
+
+		/* x86_64 only: compilers load the self pointer at %fs:0, add the offset. */
+		__asm__("mov %%fs:0, %0" : "=r"(self));
+		__asm__("mov %%fs:0, %0; lea tls_init@tpoff(%0), %0" : "=r"(via_tls));
+		ASSERT_EQ(self, st->main_tp);
+		ASSERT_EQ(via_tls, (void *)&tls_init);
+	}
+#endif
 }
 
-TEST(canary_is_set_at_fs_0x28)
+#ifndef WEFT_ARCH_CANARY_OFFSET
+extern uintptr_t __stack_chk_guard;
+#endif
+
+/* Per thread at %fs:0x28 on x86_64; the global __stack_chk_guard on aarch64 and riscv64. */
+TEST(canary_is_where_the_compiler_reads_it)
 {
 	unsigned long c;
 
-	__asm__("mov %%fs:0x28, %0" : "=r"(c));
+#ifdef WEFT_ARCH_CANARY_OFFSET
+	c = *(const unsigned long *)((char *)weft_arch_tp() + WEFT_ARCH_CANARY_OFFSET);
+#else
+	c = __stack_chk_guard;
+#endif
 	ASSERT_NE(c, 0);
 	ASSERT_EQ(c, weft_startup_info()->canary);
 	ASSERT_EQ(c & 0xff, 0);		/* terminator byte, as glibc */

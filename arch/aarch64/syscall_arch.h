@@ -17,6 +17,12 @@
  * with riscv64: no dup2, alarm, fork or arch_prctl (Documentation/abi-notes.rst).
  */
 
+/*
+ * clone(2) takes (flags, stack, parent_tid, tls, child_tid) here: arch/arm64/Kconfig
+ * selects CLONE_BACKWARDS (kernel/fork.c, SYSCALL_DEFINE5(clone)).
+ */
+#define WEFT_ARCH_CLONE_BACKWARDS 1
+
 static inline __attribute__((always_inline)) long weft_syscall0(long nr)
 {
 	register long x8 __asm__("x8") = nr;

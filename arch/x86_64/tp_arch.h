@@ -17,9 +17,14 @@
  * (`mov %fs:0,%rax; lea x@tpoff(%rax),%rax`): there is no instruction that
  * reads the %fs base directly without FSGSBASE.
  */
-#define WEFT_TLS_VARIANT_II 1
+#define WEFT_ARCH_TLS_ABOVE_TP 0
+/* Bytes between tp and the TLS block on variant I arches; unused here. */
+#define WEFT_ARCH_TLS_GAP 0
 
-/* Offset of the stack-protector canary gcc and clang read: %fs:0x28. */
+/*
+ * Offset of the stack-protector canary gcc and clang read: %fs:0x28, one copy
+ * per thread in its TCB. (aarch64 and riscv64 read a global instead.)
+ */
 #define WEFT_ARCH_CANARY_OFFSET 0x28
 
 /** weft_arch_tp() - the calling thread's thread pointer, read from %fs:0. */
@@ -32,9 +37,11 @@ static inline __attribute__((always_inline)) void *weft_arch_tp(void)
 }
 
 /*
- * Set the %fs base of the calling thread. The kernel side is do_arch_prctl_64()
- * in arch/x86/kernel/process_64.c. New threads get theirs from CLONE_SETTLS
- * instead. Returns 0 or -errno.
+ * Set the %fs base of the calling thread, untraced. lib/ uses
+ * sys_set_thread_pointer() (kernel-abi/sys.h), which makes the same
+ * arch_prctl(ARCH_SET_FS) visible to WEFT_TRACE and WEFT_FAULT. The kernel
+ * side is do_arch_prctl_64() in arch/x86/kernel/process_64.c. New threads get
+ * theirs from CLONE_SETTLS instead. Returns 0 or -errno.
  */
 static inline long weft_arch_set_tp_raw(void *tp)
 {

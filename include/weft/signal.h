@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Installing signal handlers without libc: rt_sigaction with weft's restorer. */
+/* Installing signal handlers without libc: rt_sigaction through weft's dispatcher. */
 #ifndef WEFT_SIGNAL_H
 #define WEFT_SIGNAL_H
 
@@ -14,7 +14,8 @@ typedef void (*weft_sighandler_t)(int sig, void *info, void *ucontext);
  * @sig: the signal number
  * @handler: a function, WEFT_SIG_DFL or WEFT_SIG_IGN
  * @flags: extra SA_* flags (SA_ONSTACK, SA_RESTART, SA_NODEFER, SA_RESETHAND);
- *         SA_SIGINFO and SA_RESTORER are always added for a function
+ *         SA_SIGINFO is always added for a function, and SA_RESTORER with
+ *         weft's restorer where the architecture has one (x86_64, aarch64)
  * @old: if non-NULL, receives the previous handler
  *
  * The handler runs with no other signal blocked beyond @sig itself.

@@ -93,7 +93,7 @@ static void overflow_in_child(void)
 	}
 	if (pid == 0) {
 		weft_trace_set_fd(-1);	/* only the report in the pipe, no WEFT_TRACE=1 */
-		sys_dup2(fds[1], 2);	/* the child's stderr goes into the pipe */
+		sys_dup3(fds[1], 2, 0);	/* the child's stderr goes into the pipe */
 		if (weft_builder_spawn(&b, &h, diver, NULL) == 0)
 			weft_join(&h, NULL);
 		sys_exit_group(0);

@@ -16,12 +16,26 @@
 static __thread unsigned long chapter_visits = 1;
 static __thread unsigned long chapter_scratch;
 
+#ifdef __x86_64__
 /*
  * The x86_64 ABI puts the stack-protector canary at %fs:0x28, that is at
- * tp + 0x28; gcc and clang emit `mov %fs:0x28, %reg` in every protected
- * function. (aarch64 and riscv64 use a global, __stack_chk_guard, instead.)
+ * tp + 0x28, one per thread; gcc and clang emit `mov %fs:0x28, %reg` in
+ * every protected function.
  */
-#define CANARY_OFFSET_FROM_TP 0x28
+#define CANARY_WHERE "per thread, at tp + 0x28 (%%fs:0x28)"
+static const uintptr_t *canary_slot(const struct weft_startup *st)
+{
+	return (const uintptr_t *)((char *)st->main_tp + 0x28);
+}
+#else
+/* aarch64 and riscv64: protected functions compare against one global. */
+extern uintptr_t __stack_chk_guard;
+#define CANARY_WHERE "in the global __stack_chk_guard"
+static const uintptr_t *canary_slot(const struct weft_startup *st)
+{
+	return &__stack_chk_guard;
+}
+#endif
 
 static void say_aux(const char *name, unsigned long type, const char *why)
 {
@@ -70,19 +84,31 @@ static void show_auxv(const struct weft_startup *st)
 static void show_tls(const struct weft_startup *st)
 {
 	char *tp = st->main_tp;
+	struct weft_stack_info info;
+	char *block;
 
+	weft_stack_info(&info);
+	block = info.tls_block;
 	tour_say("PT_TLS, the image every thread's TLS block is copied from:\n"
 		 "  filesz %zu (.tdata), memsz %zu (+ .tbss), align %zu -> tls_size %zu\n",
 		 st->tls_filesz, st->tls_memsz, st->tls_align, st->tls_size);
-	tour_say("The main thread's block and control block (variant II: the block ends at tp):\n"
-		 "  TLS block        %p  = tp - %zu\n"
-		 "  tp = TCB         %p  (the %%fs base; tp %% align = %lu)\n",
-		 tp - st->tls_size, st->tls_size, (void *)tp,
-		 (unsigned long)((uintptr_t)tp % st->tls_align));
+	if (block < tp)
+		tour_say("The main thread's block and control block (variant II, x86_64: "
+			 "the block ends at tp, the TCB starts there):\n"
+			 "  TLS block        %p  = tp - %zu\n",
+			 (void *)block, (size_t)(tp - block));
+	else
+		tour_say("The main thread's block and control block (variant I: the block "
+			 "starts above tp, weft's TCB ends at tp):\n"
+			 "  TLS block        %p  = tp + %zu\n",
+			 (void *)block, (size_t)(block - tp));
+	tour_say("  tp               %p  (the thread pointer register; tp %% align = %lu)\n",
+		 (void *)tp, (unsigned long)((uintptr_t)tp % st->tls_align));
 	/*
 	 * Taking the address of a thread-local makes the compiler read the
-	 * TCB's first word (its pointer to itself) and add a link-time offset:
-	 * these two addresses come out right only because that word holds tp.
+	 * thread pointer (on x86_64 through the TCB's first word, its pointer
+	 * to itself) and add a link-time offset: these two addresses come out
+	 * right only because weft put the block where the linker assumed.
 	 */
 	tour_say("  &chapter_visits  %p  offset %ld from tp  (.tdata, value %lu)\n"
 		 "  &chapter_scratch %p  offset %ld from tp  (.tbss, value %lu)\n",
@@ -92,16 +118,16 @@ static void show_tls(const struct weft_startup *st)
 
 static void show_canary(const struct weft_startup *st)
 {
-	const uintptr_t *slot = (const uintptr_t *)((char *)st->main_tp + CANARY_OFFSET_FROM_TP);
+	const uintptr_t *slot = canary_slot(st);
 	uintptr_t canary = *slot;
 	int from_random = st->random != NULL;
 
 	/* Bytes 1..7 are AT_RANDOM's bytes 1..7 (little-endian); byte 0 is zeroed. */
 	for (int i = 1; i < 8 && st->random; i++)
 		from_random &= ((canary >> (8 * i)) & 0xff) == st->random[i];
-	tour_say("The stack-protector canary, at tp + 0x%x (%p); its value stays secret:\n"
+	tour_say("The stack-protector canary, " CANARY_WHERE " (%p); its value stays secret:\n"
 		 "  non-zero: %s, low byte 0x00: %s, bytes 1-7 from AT_RANDOM: %s\n",
-		 CANARY_OFFSET_FROM_TP, (const void *)slot, canary ? "yes" : "NO",
+		 (const void *)slot, canary ? "yes" : "NO",
 		 (canary & 0xff) == 0 ? "yes" : "NO", from_random ? "yes" : "NO");
 }
 
