@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/* weft_condvar: Rust's sequence-counter condvar, with a count that spares notify its syscall. */
+#include <linux/errno.h>
+
+#include "lib/sync-internal.h"
+
+/*
+ * DOC: the condition variable
+ *
+ * seq counts notifications; it is the futex word. A waiter reads it while
+ * it still holds the mutex, unlocks, and sleeps while seq is unchanged
+ * (Rust's library/std/src/sys/sync/condvar/futex.rs). A notify between the
+ * unlock and the sleep changed seq, so FUTEX_WAIT returns at once instead
+ * of missing it. The price is the ABA of a 32-bit counter: exactly 2^32
+ * notifies between a waiter's read and its sleep would make it sleep
+ * through them. Rust accepts that, and so does weft.
+ *
+ * waiters is what Rust does not have: a count of the waiters registered
+ * since the last notify_all, so that a notify that finds it 0 returns after
+ * one load. Its rules keep every woken waiter's hands off the condvar, so
+ * that it may be freed right after a notify_all (sync.h):
+ *
+ *  - a waiter reads seq, then increments waiters, both under the mutex;
+ *  - notify_one decrements waiters (not below 0), then increments seq;
+ *    notify_all sets waiters to 0, then increments seq; then they wake;
+ *  - a waiter never decrements it: not when woken, not when it times out.
+ *
+ * So waiters may count too many (a waiter that timed out, or that a
+ * notify_one woke along with another), never too few: a notify then makes
+ * a useless FUTEX_WAKE and takes the surplus down by one, and notify_all
+ * clears it. The spin model (tests/model/condvar.pml) checks that no
+ * notify is lost. A count past 2^31 stops moving (sticky): then every
+ * notify_one wakes, which is Rust's behaviour.
+ */
+
+#define WAITERS_STICKY (1u << 31)
+
+static void register_waiter(struct weft_condvar *cv)
+{
+	uint32_t w = atomic_load_explicit(&cv->waiters, memory_order_relaxed);
+
+	if (w < WAITERS_STICKY)
+		atomic_fetch_add_explicit(&cv->waiters, 1, memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
+}
+
+static int wait(struct weft_condvar *cv, struct weft_mutex *m, uint64_t deadline)
+{
+	uint32_t seq;
+	int r;
+
+	if (!cv || !m)
+		return -EINVAL;
+	seq = atomic_load_explicit(&cv->seq, memory_order_relaxed);
+	register_waiter(cv);
+	weft_mutex_unlock(m);
+	r = weft_wait(&cv->seq, seq, deadline);
+	/*
+	 * 0: woken, or spuriously. -EAGAIN: seq moved before we slept, a
+	 * notify. -EINTR: a signal, reported as a spurious wake-up, as Rust
+	 * does, unless the deadline has passed. A timeout is one the clock
+	 * confirms.
+	 */
+	if ((r == -ETIMEDOUT || r == -EINTR) && deadline != WEFT_FOREVER &&
+	    weft_now() >= deadline) {
+		weft_mutex_lock(m);
+		return -ETIMEDOUT;
+	}
+	return weft_mutex_lock(m);
+}
+
+int weft_condvar_wait(struct weft_condvar *cv, struct weft_mutex *m)
+{
+	return wait(cv, m, WEFT_FOREVER);
+}
+
+int weft_condvar_wait_until(struct weft_condvar *cv, struct weft_mutex *m, uint64_t deadline)
+{
+	return wait(cv, m, deadline);
+}
+
+int weft_condvar_wait_while(struct weft_condvar *cv, struct weft_mutex *m,
+			    bool (*condition)(void *arg), void *arg, uint64_t deadline)
+{
+	if (!cv || !m || !condition)
+		return -EINVAL;
+	while (condition(arg)) {
+		if (wait(cv, m, deadline) == -ETIMEDOUT && condition(arg))
+			return -ETIMEDOUT;
+	}
+	return weft_mutex_is_poisoned(m) ? WEFT_POISONED : 0;
+}
+
+void weft_condvar_notify_one(struct weft_condvar *cv)
+{
+	uint32_t w = atomic_load_explicit(&cv->waiters, memory_order_seq_cst);
+
+	if (w == 0)
+		return;
+	while (w != 0 && w < WAITERS_STICKY &&
+	       !atomic_compare_exchange_weak_explicit(&cv->waiters, &w, w - 1, memory_order_seq_cst,
+						      memory_order_seq_cst))
+		;
+	atomic_fetch_add_explicit(&cv->seq, 1, memory_order_seq_cst);
+	weft_wake(&cv->seq, 1);
+}
+
+void weft_condvar_notify_all(struct weft_condvar *cv)
+{
+	if (atomic_load_explicit(&cv->waiters, memory_order_seq_cst) == 0)
+		return;
+	atomic_store_explicit(&cv->waiters, 0, memory_order_seq_cst);
+	atomic_fetch_add_explicit(&cv->seq, 1, memory_order_seq_cst);
+	weft_wake(&cv->seq, INT32_MAX);
+}

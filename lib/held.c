@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+/* The held-lock record: which locks each thread holds, for poisoning and deadlock checks. */
+#include "weft/panic.h"
+
+#include "lib/sync-internal.h"
+
+/*
+ * DOC: the held-lock record
+ *
+ * A weft panic is a jump (Documentation/panic.rst): the frames between the
+ * panic and its catch boundary are abandoned, and no code in them runs. A
+ * lock one of them held would stay locked forever, and the next locker
+ * would sleep forever. Rust releases (and poisons) the lock in the guard's
+ * destructor during unwinding; weft has no destructors, so every thread
+ * keeps a small record of the locks it holds:
+ *
+ *	weft_held (a __thread)
+ *	+---+-----------+------------------------------------------------+
+ *	| n | untracked | e[0] { lock, owner, frame, kind, panicking }    |
+ *	+---+-----------+ e[1] ...                        e[n-1]: newest  |
+ *	                  ...                             e[31]           |
+ *	                  +------------------------------------------------+
+ *
+ * Lock pushes an entry, unlock pops it (usually the newest: a compare and
+ * a decrement). When a panic jumps to boundary c, every entry of the
+ * running context whose frame lies below c (was taken by code that c's
+ * call contains) is released: a mutex or write lock is marked poisoned,
+ * unless it was taken while already panicking, then unlocked; a read lock
+ * is only unlocked. The green threads of an OS thread share its record;
+ * each entry's owner says whose it is.
+ *
+ * Locks taken while 32 are held are not recorded (untracked counts them):
+ * a panic leaves them locked, and their unlock is not checked.
+ */
+
+__thread struct weft_held weft_held;
+
+static void remove_at(struct weft_held *h, uint32_t i)
+{
+	for (; i + 1 < h->n; i++)
+		h->e[i] = h->e[i + 1];
+	h->n--;
+}
+
+void weft_held_pop_slow(void *lock, enum weft_held_kind kind)
+{
+	struct weft_held *h = &weft_held;
+	struct weft_thread *me = weft_tcb()->current;
+
+	for (uint32_t i = h->n; i-- > 0;) {
+		if (h->e[i].lock == lock && h->e[i].owner == me) {
+			remove_at(h, i);
+			return;
+		}
+	}
+	if (h->untracked) {
+		h->untracked--;
+		return;
+	}
+	weft_panic("%s of a lock this thread does not hold (%p)",
+		   kind == HELD_MUTEX  ? "weft_mutex_unlock()"
+		   : kind == HELD_READ ? "weft_rwlock_read_unlock()"
+				       : "weft_rwlock_write_unlock()",
+		   lock);
+}
+
+bool weft_held_by_me(const void *lock)
+{
+	struct weft_held *h = &weft_held;
+	struct weft_thread *me = weft_tcb()->current;
+
+	for (uint32_t i = 0; i < h->n; i++)
+		if (h->e[i].lock == lock && h->e[i].owner == me)
+			return true;
+	return false;
+}
+
+void weft_held_deadlock(const char *what, const void *lock)
+{
+	weft_panic("deadlock: %s %p, which this thread already holds", what, lock);
+}

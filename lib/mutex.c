@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/* weft_mutex: Drepper's three-state futex mutex, with poisoning. */
+#include <linux/errno.h>
+
+#include "lib/sync-internal.h"
+
+/*
+ * DOC: the mutex
+ *
+ * One futex word, three states (Ulrich Drepper, "Futexes Are Tricky",
+ * mutex 3; Rust's library/std/src/sys/sync/mutex/futex.rs):
+ *
+ *	0 unlocked    1 locked    2 locked, and a thread may be asleep
+ *
+ * Lock: compare-exchange 0 -> 1; that is the whole uncontended path. If it
+ * fails, spin a little while the holder might be about to leave, then
+ * exchange in 2 and sleep while the word is 2. A thread that wakes up
+ * relocks with the exchange to 2, not 1: it cannot know whether others
+ * still sleep, and 2 makes the next unlock wake one of them.
+ *
+ * Unlock: exchange in 0; only if the old value was 2 is there a wake-up to
+ * make (one FUTEX_WAKE, no other access: the mutex may be freed by then).
+ */
+
+/* Rust spins 100 times; Documentation/sync.rst has the measurement. */
+#define MUTEX_SPIN 100
+
+static uint32_t spin(struct weft_mutex *m)
+{
+	uint32_t state;
+
+	/* A green holder runs on our own OS thread: spinning cannot help it. */
+	if (weft_tcb()->green_current)
+		return atomic_load_explicit(&m->state, memory_order_relaxed);
+	for (int i = 0;; i++) {
+		state = atomic_load_explicit(&m->state, memory_order_relaxed);
+		if (state != 1 || i == MUTEX_SPIN)
+			return state;
+		weft_spin_hint();
+	}
+}
+
+static int lock_contended(struct weft_mutex *m, uint64_t deadline)
+{
+	uint32_t state = spin(m);
+	bool checked = false;
+
+	if (state == 0) {
+		uint32_t zero = 0;
+
+		if (atomic_compare_exchange_strong_explicit(&m->state, &zero, 1,
+							    memory_order_acquire,
+							    memory_order_relaxed))
+			return 0;
+		state = zero;
+	}
+	for (;;) {
+		if (state != 2 &&
+		    atomic_exchange_explicit(&m->state, 2, memory_order_acquire) == 0)
+			return 0;
+		if (!checked) {
+			/* Before the first sleep only: the check walks the record. */
+			if (weft_held_by_me(m))
+				weft_held_deadlock("weft_mutex_lock() of mutex", m);
+			checked = true;
+		}
+		/* A timeout, or EINTR or EAGAIN at the deadline: the clock decides. */
+		if (weft_wait(&m->state, 2, deadline) != 0 && deadline != WEFT_FOREVER &&
+		    weft_now() >= deadline)
+			return -ETIMEDOUT;
+		state = spin(m);
+	}
+}
+
+static inline int acquired(struct weft_mutex *m, uintptr_t frame)
+{
+	weft_held_push(m, HELD_MUTEX, frame);
+	return unlikely(atomic_load_explicit(&m->poisoned, memory_order_relaxed)) ? WEFT_POISONED
+										  : 0;
+}
+
+int weft_mutex_lock(struct weft_mutex *m)
+{
+	uint32_t zero = 0;
+
+	if (unlikely(!m))
+		return -EINVAL;
+	if (unlikely(!atomic_compare_exchange_strong_explicit(&m->state, &zero, 1,
+							      memory_order_acquire,
+							      memory_order_relaxed)))
+		lock_contended(m, WEFT_FOREVER);
+	return acquired(m, (uintptr_t)__builtin_frame_address(0));
+}
+
+int weft_mutex_trylock(struct weft_mutex *m)
+{
+	uint32_t zero = 0;
+
+	if (unlikely(!m))
+		return -EINVAL;
+	if (!atomic_compare_exchange_strong_explicit(&m->state, &zero, 1, memory_order_acquire,
+						     memory_order_relaxed))
+		return -EBUSY;
+	return acquired(m, (uintptr_t)__builtin_frame_address(0));
+}
+
+int weft_mutex_lock_until(struct weft_mutex *m, uint64_t deadline)
+{
+	uint32_t zero = 0;
+
+	if (unlikely(!m))
+		return -EINVAL;
+	if (!atomic_compare_exchange_strong_explicit(&m->state, &zero, 1, memory_order_acquire,
+						     memory_order_relaxed) &&
+	    lock_contended(m, deadline))
+		return -ETIMEDOUT;
+	return acquired(m, (uintptr_t)__builtin_frame_address(0));
+}
+
+void weft_mutex_release(struct weft_mutex *m)
+{
+	if (atomic_exchange_explicit(&m->state, 0, memory_order_release) == 2)
+		weft_wake(&m->state, 1);
+}
+
+void weft_mutex_unlock(struct weft_mutex *m)
+{
+	weft_held_pop(m, HELD_MUTEX);
+	weft_mutex_release(m);
+}
+
+bool weft_mutex_is_poisoned(const struct weft_mutex *m)
+{
+	return m && atomic_load_explicit(&m->poisoned, memory_order_relaxed);
+}
+
+void weft_mutex_clear_poison(struct weft_mutex *m)
+{
+	if (m)
+		atomic_store_explicit(&m->poisoned, 0, memory_order_relaxed);
+}
