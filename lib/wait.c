@@ -19,7 +19,7 @@
  *    queues the thread atomically, under the hash bucket's lock);
  *  - a green thread must not block its OS thread, so the kernel cannot
  *    queue it. It does in user space what the kernel does: a table of 64
- *    buckets hashed by address, each a spinlock-free weft_lock and a list
+ *    buckets hashed by address, each a weft_lock and a list
  *    of waiter nodes that live on the sleepers' own stacks. Under the
  *    bucket's lock it checks the value and links its node, then parks in
  *    its runtime (weft_park() makes a green thread leave the run ring).
@@ -108,24 +108,14 @@ static int green_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t deadli
 	weft_unlock(&b->lock);
 
 	for (;;) {
-		uint64_t now = deadline == WEFT_FOREVER ? 0 : weft_now();
-		bool timed_out = deadline != WEFT_FOREVER && now >= deadline;
-
-		if (!timed_out) {
-			if (deadline == WEFT_FOREVER)
-				weft_park();
-			else
-				weft_park_timeout(deadline - now);
-			/* A park may return spuriously: the node says whether we were woken. */
-			if (deadline != WEFT_FOREVER)
-				timed_out = weft_now() >= deadline;
-		}
+		/* A park may return spuriously: the node says whether we were woken. */
+		weft_park_until(deadline);
 		weft_lock(&b->lock);
 		if (!w.queued) {
 			weft_unlock(&b->lock);
 			return 0;
 		}
-		if (timed_out) {
+		if (deadline != WEFT_FOREVER && weft_now() >= deadline) {
 			node_unlink(b, &w);
 			weft_unlock(&b->lock);
 			return -ETIMEDOUT;
