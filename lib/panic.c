@@ -3,6 +3,8 @@
 #define WEFT_SYS_COLD	/* cold code: built for size, system calls out of line (sys.h) */
 #include <stdarg.h>
 
+#include <linux/errno.h>
+
 #include "weft/io.h"
 #include "weft/panic.h"
 
@@ -32,29 +34,107 @@ struct weft_catch {
 	struct weft_panic *payload;	/* set by the panic, read after the jump */
 };
 
+/*
+ * DOC: typed payloads
+ *
+ * A payload is a box: a pointer to the value and the address of its type,
+ * a struct weft_panic_type with a name and a destructor. The address is the
+ * type's identity, as Rust's TypeId is: two descriptors with the same name
+ * are still different types. A boundary hands the box on (weft_join(),
+ * weft_catch_panic()); its owner asks weft_panic_is(), then either takes the
+ * value (weft_panic_downcast(): the box is freed, the value is now the
+ * caller's) or drops the whole box (weft_panic_free(): the type's destructor
+ * runs on the value, then the box is freed). Every path frees a box once,
+ * so a value nobody takes is destroyed exactly once.
+ *
+ *	struct weft_panic                  const struct weft_panic_type
+ *	+----------------+                 +--------------------------+
+ *	| type  ---------+---------------->| name     "struct juju"   |
+ *	| value ---+     |                 | destroy  juju_free       |
+ *	+----------|-----+                 +--------------------------+
+ *	           v
+ *	        the value (owned by the box until taken)
+ */
 struct weft_panic {
-	char *message;
-	bool static_message;	/* out of memory: message is not ours to free */
+	const struct weft_panic_type *type;
+	void *value;
 };
+
+static void free_string(void *value)
+{
+	weft_free(value);
+}
+
+static void free_payload(void *value)
+{
+	weft_panic_free(value);
+}
+
+const struct weft_panic_type weft_panic_string = { .name = "String", .destroy = free_string };
+const struct weft_panic_type weft_panic_static_str = { .name = "&'static str" };
+const struct weft_panic_type weft_panic_boxed = { .name = "Box<dyn Any + Send>",
+						  .destroy = free_payload };
 
 static _Atomic weft_panic_hook_t panic_hook;
 
 static struct weft_panic oom_payload = {
-	.message = "(out of memory while formatting the panic message)",
-	.static_message = true,
+	.type = &weft_panic_static_str,
+	.value = "(out of memory while making the panic payload)",
 };
 
 const char *weft_panic_message(const struct weft_panic *p)
 {
-	return p ? p->message : NULL;
+	if (p && (p->type == &weft_panic_string || p->type == &weft_panic_static_str))
+		return p->value;
+	return NULL;
+}
+
+bool weft_panic_is(const struct weft_panic *p, const struct weft_panic_type *type)
+{
+	return p && p->type == type;
+}
+
+const struct weft_panic_type *weft_panic_type_of(const struct weft_panic *p)
+{
+	return p ? p->type : NULL;
+}
+
+void *weft_panic_value(const struct weft_panic *p)
+{
+	return p ? p->value : NULL;
+}
+
+struct weft_panic *weft_panic_new(const struct weft_panic_type *type, void *value)
+{
+	struct weft_panic *p;
+
+	if (!type)
+		return NULL;
+	p = weft_malloc(sizeof(*p));
+	if (p) {
+		p->type = type;
+		p->value = value;
+	}
+	return p;
+}
+
+int weft_panic_downcast(struct weft_panic *p, const struct weft_panic_type *type, void **value)
+{
+	if (!p || !type || p->type != type)
+		return -EINVAL;
+	if (value)
+		*value = p->value;
+	if (p != &oom_payload)
+		weft_free(p);
+	return 0;
 }
 
 void weft_panic_free(struct weft_panic *p)
 {
 	if (!p || p == &oom_payload)
 		return;
-	if (!p->static_message)
-		weft_free(p->message);
+	if (p->type->destroy)
+		p->type->destroy(p->value);
 	weft_free(p);
 }
 
@@ -79,22 +159,23 @@ weft_panic_hook_t weft_set_panic_hook(weft_panic_hook_t hook)
 static __attribute__((format(printf, 1, 0))) struct weft_panic *make_payload(const char *fmt,
 									   va_list ap)
 {
-	struct weft_panic *p = weft_malloc(sizeof(*p));
+	struct weft_panic *p;
+	char *message;
 	va_list copy;
 	int len;
 
-	if (!p)
-		return &oom_payload;
 	va_copy(copy, ap);
 	len = weft_vsnprintf(NULL, 0, fmt, copy);
 	va_end(copy);
-	p->static_message = false;
-	p->message = weft_malloc((size_t)len + 1);
-	if (!p->message) {
-		weft_free(p);
+	message = weft_malloc((size_t)len + 1);
+	if (!message)
+		return &oom_payload;
+	weft_vsnprintf(message, (size_t)len + 1, fmt, ap);
+	p = weft_panic_new(&weft_panic_string, message);
+	if (!p) {
+		weft_free(message);
 		return &oom_payload;
 	}
-	weft_vsnprintf(p->message, (size_t)len + 1, fmt, ap);
 	return p;
 }
 
@@ -115,24 +196,23 @@ static __attribute__((noreturn)) void unwind(struct weft_tcb *tcb, struct weft_p
 	weft_arch_unwind(&c->jmp);
 }
 
-void weft_panic_at(const char *file, int line, const char *fmt, ...)
+/* Report @p through the hook, then unwind with it. */
+static __attribute__((noreturn)) void begin_panic(const char *file, int line, struct weft_panic *p)
 {
 	struct weft_tcb *tcb = weft_tcb();
 	struct weft_thread *self = tcb->current;
+	const char *message = weft_panic_message(p);
 	struct weft_panic_info info = {
 		.thread_name = self && self->name ? self->name : "<unnamed>",
 		.file = file,
 		.line = line,
+		/* What Rust's default hook prints for a payload that is not a string. */
+		.message = message ? message : "Box<dyn Any>",
 		.green = tcb->green_current != NULL,
+		.payload = p,
 	};
 	weft_panic_hook_t hook = atomic_load(&panic_hook);
-	struct weft_panic *p;
-	va_list ap;
 
-	va_start(ap, fmt);
-	p = make_payload(fmt, ap);
-	va_end(ap);
-	info.message = p->message;
 	if (tcb->panicking) {
 		/* A second panic while the first one unwinds: there is no sane place to go. */
 		weft_default_panic_hook(&info);
@@ -142,6 +222,34 @@ void weft_panic_at(const char *file, int line, const char *fmt, ...)
 	tcb->panicking = 1;	/* a panic inside the hook is a double panic */
 	(hook ? hook : weft_default_panic_hook)(&info);
 	unwind(tcb, p);
+}
+
+void weft_panic_at(const char *file, int line, const char *fmt, ...)
+{
+	struct weft_panic *p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	p = make_payload(fmt, ap);
+	va_end(ap);
+	begin_panic(file, line, p);
+}
+
+void weft_panic_any_at(const char *file, int line, const struct weft_panic_type *type,
+		       void *value)
+{
+	struct weft_panic *p;
+
+	if (!type)
+		weft_panic_at(file, line, "weft_panic_any() called with a NULL type");
+	p = weft_panic_new(type, value);
+	if (!p) {
+		/* The value cannot travel: destroy it here rather than leak it. */
+		if (type->destroy)
+			type->destroy(value);
+		p = &oom_payload;
+	}
+	begin_panic(file, line, p);
 }
 
 void weft_resume_panic(struct weft_panic *payload)

@@ -7,6 +7,7 @@
 #include "weft/fault.h"
 #include "weft/local.h"
 #include "weft/panic.h"
+#include "weft/scope.h"
 #include "weft/thread.h"
 
 #include "harness.h"
@@ -439,6 +440,216 @@ TEST(a_panic_inside_a_panic_aborts)
 	ASSERT_NULL(weft_strstr(err, "not reached"));
 }
 
+/* ---- typed payloads: Rust's panic_any and downcast ------------------------- */
+
+/* Rust's test_try_panic_message_string_literal: a &'static str. */
+enum { STATIC_STR_LINE = __LINE__ + 3 };
+static void *panic_static_str(void *arg)
+{
+	weft_panic_any(&weft_panic_static_str, "static string");
+}
+
+/* In a child: join the thread, take the &'static str; exit 3 if anything is off. */
+static void join_static_str(void *arg)
+{
+	struct weft_join_handle h;
+	void *r = NULL, *value = NULL;
+
+	if (weft_spawn(&h, panic_static_str, NULL) || weft_join(&h, &r) != WEFT_PANICKED ||
+	    !weft_panic_is(r, &weft_panic_static_str) || weft_panic_is(r, &weft_panic_string) ||
+	    weft_strcmp(weft_panic_message(r), "static string") ||
+	    weft_panic_downcast(r, &weft_panic_static_str, &value) ||
+	    weft_strcmp(value, "static string"))
+		weft_exit(3);
+}
+
+TEST(a_static_string_payload_is_a_static_str)
+{
+	char err[256], want[256];
+	int status = test_run_child(join_static_str, NULL, err, sizeof(err));
+
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	/* The report prints a string payload's text, as Rust's default hook does. */
+	expected_report(want, sizeof(want), "<unnamed>", STATIC_STR_LINE, "static string");
+	ASSERT_STREQ(err, want);
+}
+
+/* Rust's test_try_panic_any_message_owned_str: a String, what weft_panic() makes. */
+static void *panic_owned_str(void *arg)
+{
+	weft_panic("%s %s", "owned", "string");
+}
+
+TEST(a_formatted_message_is_an_owned_string_the_catcher_may_take)
+{
+	struct weft_join_handle h;
+	void *r = NULL;
+	char *text = NULL;
+
+	weft_set_panic_hook(silent_hook);
+	ASSERT_EQ(weft_spawn(&h, panic_owned_str, NULL), 0);
+	ASSERT_EQ(weft_join(&h, &r), WEFT_PANICKED);
+	ASSERT_TRUE(weft_panic_is(r, &weft_panic_string));
+	ASSERT_STREQ(weft_panic_type_of(r)->name, "String");
+	ASSERT_EQ(weft_panic_downcast(r, &weft_panic_string, (void **)&text), 0);
+	ASSERT_STREQ(text, "owned string");
+	weft_free(text);	/* ours now */
+	weft_set_panic_hook(NULL);
+}
+
+/* A u16 on the heap, with a destructor that counts. */
+static _Atomic int u16_destroyed;
+static void u16_free(void *value)
+{
+	atomic_fetch_add(&u16_destroyed, 1);
+	weft_free(value);
+}
+static const struct weft_panic_type u16_type = { "u16", u16_free };
+
+/* Rust's test_try_panic_any_message_any: a Box<dyn Any> holding a boxed u16 413. */
+static void *panic_boxed_u16(void *arg)
+{
+	uint16_t *v = weft_malloc(sizeof(*v));
+	struct weft_panic *inner;
+
+	*v = 413;
+	inner = weft_panic_new(&u16_type, v);
+	weft_panic_any(&weft_panic_boxed, inner);
+}
+
+TEST(a_boxed_u16_inside_a_box_comes_out_as_413)
+{
+	struct weft_join_handle h;
+	void *r = NULL, *inner = NULL;
+	uint16_t *v = NULL;
+
+	u16_destroyed = 0;
+	weft_set_panic_hook(silent_hook);
+	ASSERT_EQ(weft_spawn(&h, panic_boxed_u16, NULL), 0);
+	ASSERT_EQ(weft_join(&h, &r), WEFT_PANICKED);
+	ASSERT_NULL(weft_panic_message(r));	/* not a string: the hook said "Box<dyn Any>" */
+	ASSERT_TRUE(weft_panic_is(r, &weft_panic_boxed));
+	ASSERT_EQ(weft_panic_downcast(r, &weft_panic_boxed, &inner), 0);
+	ASSERT_TRUE(weft_panic_is(inner, &u16_type));
+	ASSERT_EQ(weft_panic_downcast(inner, &u16_type, (void **)&v), 0);
+	ASSERT_EQ(*v, 413);
+	ASSERT_EQ(u16_destroyed, 0);	/* taken, not destroyed */
+	weft_free(v);
+	weft_set_panic_hook(NULL);
+}
+
+/* Rust's test_try_panic_any_message_unit_struct: a type with no value at all. */
+static const struct weft_panic_type juju_type = { "struct juju", NULL };
+
+static void *panic_juju(void *arg)
+{
+	weft_panic_any(&juju_type, NULL);
+}
+
+TEST(a_unit_struct_payload_is_told_apart_by_its_type)
+{
+	static const struct weft_panic_type other = { "struct juju", NULL };	/* same name */
+	void *r = NULL, *value = (void *)1;
+
+	weft_set_panic_hook(silent_hook);
+	ASSERT_EQ(weft_catch_panic(panic_juju, NULL, &r), WEFT_PANICKED);
+	ASSERT_TRUE(weft_panic_is(r, &juju_type));
+	ASSERT_FALSE(weft_panic_is(r, &other));	/* the address is the identity */
+	/* A wrong downcast leaves the payload with the caller (Rust's Err(self)). */
+	ASSERT_EQ(weft_panic_downcast(r, &weft_panic_string, &value), -EINVAL);
+	ASSERT_EQ(value, (void *)1);
+	ASSERT_EQ(weft_panic_downcast(r, &juju_type, &value), 0);
+	ASSERT_NULL(value);
+	ASSERT_EQ(weft_panic_downcast(NULL, &juju_type, &value), -EINVAL);
+	weft_set_panic_hook(NULL);
+}
+
+/* A payload nobody takes: destroyed exactly once, whoever drops it. */
+static _Atomic int untaken_destroyed;
+static struct weft_thread *untaken_waiter;
+static void untaken_free(void *value)
+{
+	weft_free(value);
+	atomic_fetch_add(&untaken_destroyed, 1);
+	weft_unpark(untaken_waiter);
+}
+static const struct weft_panic_type untaken_type = { "struct untaken", untaken_free };
+
+static void *panic_untaken(void *arg)
+{
+	weft_panic_any(&untaken_type, weft_malloc(32));
+}
+
+static void *panic_untaken_boxed(void *arg)
+{
+	weft_panic_any(&weft_panic_boxed, weft_panic_new(&untaken_type, weft_malloc(32)));
+}
+
+static void *panic_untaken_scoped(struct weft_scope *s, void *arg)
+{
+	weft_panic_any(&untaken_type, weft_malloc(32));
+}
+
+static void *scope_leaves_untaken(struct weft_scope *s, void *arg)
+{
+	weft_scope_spawn(s, NULL, panic_untaken_scoped, NULL);
+	return NULL;
+}
+
+static void *run_scope_leaving_untaken(void *arg)
+{
+	return weft_scope(scope_leaves_untaken, NULL);
+}
+
+TEST(a_payload_nobody_takes_is_destroyed_exactly_once)
+{
+	struct test_leak_baseline before;
+	struct weft_join_handle h;
+	void *r = NULL;
+	int tasks;
+
+	weft_set_panic_hook(silent_hook);
+	untaken_waiter = weft_current();
+	/* Warm up: the allocator's chunks, a scope, the stack cache. */
+	ASSERT_EQ(weft_catch_panic(run_scope_leaving_untaken, NULL, &r), WEFT_PANICKED);
+	weft_panic_free(r);
+	untaken_destroyed = 0;
+	test_leak_baseline_take(&before);
+	tasks = test_count_tasks();
+	/* weft_join() with a NULL result. */
+	ASSERT_EQ(weft_spawn(&h, panic_untaken, NULL), 0);
+	ASSERT_EQ(weft_join(&h, NULL), WEFT_PANICKED);
+	ASSERT_EQ(untaken_destroyed, 1);
+	/* A detached thread: it drops its own payload, and tells us. */
+	ASSERT_EQ(weft_spawn(&h, panic_untaken, NULL), 0);
+	ASSERT_EQ(weft_detach(&h), 0);
+	while (atomic_load(&untaken_destroyed) < 2)
+		weft_park();
+	/* It unmaps its own stack after that: wait for the kernel to see it gone. */
+	while (test_count_tasks() > tasks)
+		weft_yield();
+	/* weft_catch_panic() with a NULL result. */
+	ASSERT_EQ(weft_catch_panic(panic_untaken, NULL, NULL), WEFT_PANICKED);
+	ASSERT_EQ(untaken_destroyed, 3);
+	/* The catcher's weft_panic_free(): the destructor, then the box. */
+	ASSERT_EQ(weft_catch_panic(panic_untaken, NULL, &r), WEFT_PANICKED);
+	ASSERT_EQ(untaken_destroyed, 3);
+	weft_panic_free(r);
+	ASSERT_EQ(untaken_destroyed, 4);
+	/* Inside another payload: freeing the outer box destroys the inner value once. */
+	ASSERT_EQ(weft_spawn(&h, panic_untaken_boxed, NULL), 0);
+	ASSERT_EQ(weft_join(&h, NULL), WEFT_PANICKED);
+	ASSERT_EQ(untaken_destroyed, 5);
+	/* A scope's unjoined thread: the scope drops it (and panics itself). */
+	ASSERT_EQ(weft_catch_panic(run_scope_leaving_untaken, NULL, &r), WEFT_PANICKED);
+	ASSERT_EQ(untaken_destroyed, 6);
+	ASSERT_STREQ(weft_panic_message(r), "a scoped thread panicked");
+	weft_panic_free(r);
+	ASSERT_NO_LEAK(&before);
+	weft_set_panic_hook(NULL);
+}
+
 /* ---- out of memory ------------------------------------------------------ */
 
 TEST(a_message_too_big_to_allocate_still_panics)
@@ -452,7 +663,7 @@ TEST(a_message_too_big_to_allocate_still_panics)
 	weft_fault_inject(__NR_mmap, WEFT_FAULT_EVERY, ENOMEM);
 	ASSERT_EQ(weft_catch_panic(panic_with_arg, big, &r), WEFT_PANICKED);
 	weft_fault_clear();
-	ASSERT_STREQ(weft_panic_message(r), "(out of memory while formatting the panic message)");
+	ASSERT_STREQ(weft_panic_message(r), "(out of memory while making the panic payload)");
 	weft_panic_free(r);	/* the static payload: a no-op */
 	ASSERT_FALSE(weft_panicking());
 }
