@@ -17,7 +17,10 @@
 #include "kernel-abi/sys.h"
 #include "lib/thread.h"
 
+/* kselftest's exit statuses; KSFT_PASS_EXIT is parse_args()' "exit 0 now". */
+#define KSFT_FAIL 1
 #define KSFT_SKIP 4
+#define KSFT_PASS_EXIT 256
 
 static struct __test_metadata *tests_head, **tests_tail = &tests_head;
 static struct __test_metadata *current_test;
@@ -160,15 +163,126 @@ static enum result run_one(struct __test_metadata *t)
 	}
 }
 
+/* ---- the command line ------------------------------------------------- */
+
+/*
+ * The options of the kernel's harness that make sense without variants:
+ * -l lists the tests, -t NAME and -f FIXTURE pick tests (each may be given
+ * several times; a test runs if any of them names it). One word without a
+ * dash keeps the tests whose name contains it, as before. Anything else is
+ * an error: a mistyped option must not run nothing and report success.
+ */
+#define MAX_PICKS 32
+
+static const char *pick_tests[MAX_PICKS], *pick_fixtures[MAX_PICKS];
+static unsigned int nr_pick_tests, nr_pick_fixtures;
+static const char *filter;
+
+static void usage(int fd, const char *argv0)
+{
+	weft_dprintf(fd, "usage: %s [-h] [-l] [-t NAME]... [-f FIXTURE]... [SUBSTRING]\n"
+		     "  -l          list the tests, one FIXTURE.NAME per line, and exit\n"
+		     "  -t NAME     run the test NAME (or FIXTURE.NAME); may be repeated\n"
+		     "  -f FIXTURE  run the tests of FIXTURE (\"global\" for TEST()); may be repeated\n"
+		     "  SUBSTRING   run the tests whose name contains SUBSTRING\n", argv0);
+}
+
+/* @arg is @t's name, or its fixture, a dot and its name. */
+static bool names(const struct __test_metadata *t, const char *arg)
+{
+	size_t flen = weft_strlen(t->fixture);
+
+	if (!weft_strcmp(arg, t->name))
+		return true;
+	return !weft_strncmp(arg, t->fixture, flen) && arg[flen] == '.' &&
+	       !weft_strcmp(arg + flen + 1, t->name);
+}
+
+static bool selected(const struct __test_metadata *t)
+{
+	bool picked = !nr_pick_tests && !nr_pick_fixtures;
+
+	for (unsigned int i = 0; i < nr_pick_tests && !picked; i++)
+		picked = names(t, pick_tests[i]);
+	for (unsigned int i = 0; i < nr_pick_fixtures && !picked; i++)
+		picked = !weft_strcmp(t->fixture, pick_fixtures[i]);
+	return picked && (!filter || weft_strstr(t->name, filter));
+}
+
+/* Return: 0 to run the selected tests, or the exit status (-l, -h, an error). */
+static int parse_args(int argc, char **argv)
+{
+	const char *argv0 = argc > 0 ? argv[0] : "test";
+	bool list = false;
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (arg[0] != '-') {
+			if (filter) {
+				weft_dprintf(2, "%s: one SUBSTRING only, '%s' is a second\n", argv0,
+					     arg);
+				usage(2, argv0);
+				return KSFT_FAIL;
+			}
+			filter = arg;
+		} else if (!weft_strcmp(arg, "-l")) {
+			list = true;
+		} else if (!weft_strcmp(arg, "-h")) {
+			usage(1, argv0);
+			return KSFT_PASS_EXIT;
+		} else if ((!weft_strcmp(arg, "-t") || !weft_strcmp(arg, "-f")) && i + 1 < argc) {
+			bool test = arg[1] == 't';
+			unsigned int *nr = test ? &nr_pick_tests : &nr_pick_fixtures;
+
+			if (*nr == MAX_PICKS) {
+				weft_dprintf(2, "%s: more than %d %s options\n", argv0, MAX_PICKS,
+					     arg);
+				return KSFT_FAIL;
+			}
+			(test ? pick_tests : pick_fixtures)[(*nr)++] = argv[++i];
+		} else {
+			weft_dprintf(2, "%s: unknown option or missing argument: '%s'\n", argv0,
+				     arg);
+			usage(2, argv0);
+			return KSFT_FAIL;
+		}
+	}
+	/* A -t or -f that names nothing is a typo, not an empty run. */
+	for (unsigned int i = 0; i < nr_pick_tests + nr_pick_fixtures; i++) {
+		bool test = i < nr_pick_tests;
+		const char *arg = test ? pick_tests[i] : pick_fixtures[i - nr_pick_tests];
+		bool found = false;
+
+		for (struct __test_metadata *t = tests_head; t && !found; t = t->next)
+			found = test ? names(t, arg) : !weft_strcmp(t->fixture, arg);
+		if (!found) {
+			weft_dprintf(2, "%s: no %s named '%s' (-l lists them)\n", argv0,
+				     test ? "test" : "fixture", arg);
+			return KSFT_FAIL;
+		}
+	}
+	if (list) {
+		for (struct __test_metadata *t = tests_head; t; t = t->next)
+			if (selected(t))
+				weft_dprintf(1, "%s.%s\n", t->fixture, t->name);
+		return KSFT_PASS_EXIT;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv, char **envp)
 {
-	const char *filter = argc > 1 ? argv[1] : NULL;
 	unsigned int n = 0, cases = 0, num = 0, pass = 0, fail = 0, skip = 0;
 	const char *last_fixture = NULL;
 	long p;
+	int status;
 
 	if (argc > 0)
 		self_argv0 = argv[0];
+	status = parse_args(argc, argv);
+	if (status)
+		return status == KSFT_PASS_EXIT ? 0 : status;
 	p = sys_mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		     -1, 0);
 	if (p < 0 && p > -4096)
@@ -177,7 +291,7 @@ int main(int argc, char **argv, char **envp)
 	weft_signal(SIGALRM, on_alarm, 0, NULL);	/* no SA_RESTART: wait4 sees EINTR */
 
 	for (struct __test_metadata *t = tests_head; t; t = t->next) {
-		if (filter && !weft_strstr(t->name, filter))
+		if (!selected(t))
 			continue;
 		n++;
 		if (!last_fixture || weft_strcmp(last_fixture, t->fixture)) {
@@ -188,7 +302,7 @@ int main(int argc, char **argv, char **envp)
 	weft_dprintf(1, "TAP version 13\n1..%u\n", n);
 	weft_dprintf(1, "# Starting %u tests from %u test cases.\n", n, cases);
 	for (struct __test_metadata *t = tests_head; t; t = t->next) {
-		if (filter && !weft_strstr(t->name, filter))
+		if (!selected(t))
 			continue;
 		num++;
 		switch (run_one(t)) {

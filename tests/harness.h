@@ -19,6 +19,9 @@
  * crash, a leak or a hang stays in that test. ASSERT_* ends the test at the
  * first failure (from any thread of it: the whole child exits); EXPECT_*
  * records the failure and goes on. Output is TAP 13 as kselftest prints it.
+ * The command line is the kernel harness's, less variants: -l lists the
+ * tests, -t NAME and -f FIXTURE pick them, one plain word filters by
+ * substring; anything else is an error (tests/harness.c, parse_args()).
  */
 
 #include <stdbool.h>
