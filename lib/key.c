@@ -9,187 +9,220 @@
 #include "lib/internal.h"
 
 /*
- * DOC: keys, element arrays and the two locks
+ * DOC: keys, slots and generations
  *
  * A key is (generation << KEY_ID_BITS) | id. The id indexes the key table
- * and every thread's element array; the generation tells a live key from a
- * deleted one whose id was handed out again.
+ * and every thread's slot array; the generation tells a live key from a
+ * deleted one whose id was handed out again. Each slot keeps the key its
+ * value was set under, beside the value:
  *
- *   key table (global)             thread A's TCB             thread B's TCB
- *   id  handles[]   key_dtors[]    key_values ---+            key_values ---+
- *    0  1<<10 | 0   free_value     key_capacity 8|            key_capacity 5|
- *    1  3<<10 | 1   NULL                         v                          v
- *    2  0 (free)    -              [ p0 NULL p2 .. ]          [ NULL q1 .. ]
- *                                  key_next --------------->  key_next -> NULL
- *   threads ---> A                 key_prev = NULL   <------  key_prev
+ *   key table (global)                thread A (its __weft_keys)
+ *   id  handles[]  dtor_keys[]        slots ------------+  capacity 3
+ *    0  1<<10|0    1<<10|0                              v
+ *    1  3<<10|1    3<<10|1            [ {p0, 1<<10|0} {q, 2<<10|1} {NULL, 0} ]
+ *    2  0 (free)   0                                     ^ set under key 2<<10|1,
+ *                                                          deleted since: stale
  *
- * The inline weft_key_get() reads handles[id], key_capacity and
- * key_values[id]; nothing else is on its path.
+ * get(3<<10|1) in thread A: handles[1] matches, slot 1's key does not, so
+ * NULL. That is the whole defence against a value that a set racing the
+ * delete of its key stored after the delete: nobody has to clear other
+ * threads' slots, and no interleaving of set, delete, create and exit can
+ * show a value under a key it was not set under. The inline weft_key_get()
+ * reads capacity, handles[id], the slot's key and its value: plain loads.
  *
  * This is folly's ThreadLocal (folly/detail/ThreadLocalDetail.cpp): one
  * array per thread instead of one pthread key per variable, ids recycled
  * through a free list, the array reallocated by hand (not realloc'd) because
- * other threads write into it, and an "all threads" list for accessAllThreads.
- * weft keeps the array pointer in the TCB where folly needs a pthread key.
+ * other threads read and clear it, and a list of all threads for
+ * accessAllThreads. The array pointer is an initial-exec __thread where
+ * folly needs a pthread key.
+ */
+
+/*
+ * DOC: who waits for whom
  *
- * key_lock (a mutex) protects the key table's allocation state, the thread
- * list, every thread's key_values/key_capacity pair as seen by *other*
- * threads, and the writes other threads make into a thread's array (delete
- * clearing a slot). The owner reads its own pair without it, and reads and
- * writes its own slots with relaxed atomics: the lock-free fast paths.
+ * No weft lock is held while user code runs: not around a destructor, not
+ * around a for_each callback. What remains:
  *
- * exit_lock (a reader-writer lock) is folly's accessAllThreadsLock_ in
- * AccessModeStrict: a thread holds it shared while it runs a round of key
- * destructors; for_each and delete hold it exclusively. So for_each never
- * sees a value that its destructor is consuming, and once delete returns no
- * destructor of that key is running. Order: exit_lock, then key_lock.
+ * key_lock (a mutex): the id allocator, the list of threads and the pins on
+ * it. Held for a few instructions, never across user code.
+ *
+ * Each thread's lock (struct key_thread.lock): its slot array as other
+ * threads see it. The owner takes it to grow the array, to give a slot to a
+ * new key, and to take a value out for destruction; walkers take it to read
+ * one slot, destroy to take a value out. Held for a few instructions.
+ *
+ * Pins: a walker stands on one node of the list at a time; the node's
+ * thread, when exiting, waits for the pins to go before it unlinks (and its
+ * array and TLS go away). So a walk never holds key_lock across its
+ * callback, and a thread that exits waits at most for one callback.
+ *
+ * The gate of each id (gates[]): a count of the key's destructors under
+ * way and of its for_each walks. A destructor (at exit, by reset, by
+ * destroy) starts only while no walk is under way; a walk starts only while
+ * no destructor is. A waiting walk does not stop new destructors, so a
+ * destructor that joins a thread whose own exit destroys a value of the same
+ * key finishes; a waiting destructor only waits for the callbacks of walks
+ * already under way. Delete and destroy wait until no destructor of the key
+ * is under way (a plain count, no lock held by the waited-for thread).
  */
 
 #define KEY_ID_BITS 10
 #define KEY_ID_MASK ((1u << KEY_ID_BITS) - 1)
 #define KEY_GEN_MAX ((1u << (32 - KEY_ID_BITS)) - 1)
 _Static_assert(WEFT_KEYS_MAX <= (1u << KEY_ID_BITS), "every id must fit in a key");
+_Static_assert(__WEFT_KEY_ID_MASK == KEY_ID_MASK, "key.h's inline paths agree with us");
 
 /* folly's growth factors, as integer tenths. */
 #define SMALL_GROWTH_TENTHS 11
 #define BIG_GROWTH_TENTHS 17
 #define GROWTH_SLACK 5
 
-_Static_assert(__WEFT_KEY_ID_MASK == KEY_ID_MASK, "key.h's inline paths agree with us");
-_Static_assert(offsetof(struct weft_tcb, key_values) == __WEFT_TCB_KEYS_OFFSET &&
-		       offsetof(struct weft_tcb, key_capacity) ==
-			       __WEFT_TCB_KEYS_OFFSET + offsetof(struct __weft_tcb_keys, capacity),
-	       "include/weft/key.h reads these two TCB fields at a fixed offset from tp "
-	       "(on x86_64, tp is the TCB's address)");
+/* This thread's array, read by the inline fast paths in key.h. */
+__thread struct __weft_keys __weft_keys;
 
 /* The key table, by id. The handles are read by the inline fast paths in key.h. */
 _Atomic weft_key_t __weft_key_handles[WEFT_KEYS_MAX];
-static void (*key_dtors[WEFT_KEYS_MAX])(void *);	/* atomic accesses: exiting threads */
+/* The key whose destructor applies to slots tagged with it: live or being destroyed. */
+static _Atomic weft_key_t dtor_keys[WEFT_KEYS_MAX];
+static void (*key_dtors[WEFT_KEYS_MAX])(void *);	/* written before dtor_keys[] */
 static unsigned int key_generations[WEFT_KEYS_MAX];	/* last handed out; key_lock */
+static _Atomic uint32_t gates[WEFT_KEYS_MAX];
 
 static struct weft_lock key_lock = WEFT_LOCK_INIT;
 static unsigned short free_ids[WEFT_KEYS_MAX];	/* a stack: last freed, first reused */
 static unsigned int free_count;			/* key_lock */
 static _Atomic unsigned int next_id;		/* ids ever handed out; written under key_lock */
-static struct weft_tcb *threads;		/* key_lock */
 
-/* ---- a reader-writer lock on a futex word ------------------------------ */
+/* A destructor call or a for_each walk in progress in this thread. */
+struct key_frame {
+	weft_key_t key;
+	bool walk;
+	struct key_frame *up;
+};
+
+/* Folly's ThreadEntry: this thread on the list of threads with an array. */
+struct key_thread {
+	struct weft_lock lock;		/* this thread's slots, as others see them */
+	struct __weft_keys *keys;	/* &__weft_keys of this thread */
+	struct key_thread *next, *prev;	/* key_lock */
+	_Atomic uint32_t pins;		/* walkers standing here; written under key_lock */
+	bool unlinking;			/* waits for pins to drop to 0; key_lock */
+	bool linked, gone;		/* the owner's */
+	struct key_frame *frames;	/* the owner's */
+};
+
+static __thread struct key_thread me;
+static struct key_thread *threads;	/* key_lock */
+
+/* ---- the gates ----------------------------------------------------------- */
 
 /*
- * Readers: exiting threads, one round of destructors at a time. Writers:
- * for_each and delete, rare. A waiting writer stops new readers (an endless
- * stream of exiting threads must not starve for_each); the *WAIT bits say
- * that somebody sleeps, so an unlock without sleepers makes no system call.
+ * gates[id]: bits 0-19 count destructors under way, bits 20-30 walks, bit
+ * 31 says that somebody sleeps on the word. Whoever brings a count to 0
+ * clears the bit and wakes everyone; sleepers set it again if they still
+ * have to wait, so an uncontended gate makes no system call.
  */
-#define RW_WRITER 0x80000000u
-#define RW_WRITER_WAITS 0x40000000u
-#define RW_READER_WAITS 0x20000000u
-#define RW_READERS 0x1fffffffu
+#define GATE_DTOR 1u
+#define GATE_DTORS 0x000fffffu
+#define GATE_WALK 0x00100000u
+#define GATE_WALKS 0x7ff00000u
+#define GATE_SLEEPERS 0x80000000u
 
-static _Atomic uint32_t exit_lock;
-
-static void exit_lock_shared(void)
+/* Wait until (*gate & busy) == 0, then add @add. */
+static void gate_enter(_Atomic uint32_t *gate, uint32_t busy, uint32_t add)
 {
-	uint32_t s = atomic_load_explicit(&exit_lock, memory_order_relaxed);
+	uint32_t s = atomic_load_explicit(gate, memory_order_relaxed);
 
 	for (;;) {
-		if (!(s & (RW_WRITER | RW_WRITER_WAITS))) {
-			if (atomic_compare_exchange_weak_explicit(&exit_lock, &s, s + 1,
-								  memory_order_acquire,
+		if (!(s & busy)) {
+			/* seq_cst: a destructor's entry is ordered before its dtor_keys[] check. */
+			if (atomic_compare_exchange_weak_explicit(gate, &s, s + add,
+								  memory_order_seq_cst,
 								  memory_order_relaxed))
 				return;
 			continue;
 		}
-		if (!(s & RW_READER_WAITS) &&
-		    !atomic_compare_exchange_weak_explicit(&exit_lock, &s, s | RW_READER_WAITS,
+		if (!(s & GATE_SLEEPERS) &&
+		    !atomic_compare_exchange_weak_explicit(gate, &s, s | GATE_SLEEPERS,
 							   memory_order_relaxed,
 							   memory_order_relaxed))
 			continue;
-		weft_futex_wait(&exit_lock, s | RW_READER_WAITS, false, NULL);
-		s = atomic_load_explicit(&exit_lock, memory_order_relaxed);
+		weft_futex_wait(gate, s | GATE_SLEEPERS, false, NULL);
+		s = atomic_load_explicit(gate, memory_order_relaxed);
 	}
 }
 
-static void exit_unlock_shared(void)
+static void gate_leave(_Atomic uint32_t *gate, uint32_t mask, uint32_t sub)
 {
-	uint32_t s = atomic_fetch_sub_explicit(&exit_lock, 1, memory_order_release);
+	uint32_t s = atomic_fetch_sub_explicit(gate, sub, memory_order_release);
 
-	/* The last reader out lets a waiting writer in. */
-	if ((s & RW_READERS) == 1 && (s & RW_WRITER_WAITS))
-		weft_futex_wake(&exit_lock, INT_MAX, false);
+	if ((s & mask) == sub && (s & GATE_SLEEPERS)) {
+		atomic_fetch_and_explicit(gate, ~GATE_SLEEPERS, memory_order_relaxed);
+		weft_futex_wake(gate, INT_MAX, false);
+	}
 }
 
-static void exit_lock_exclusive(void)
+/* Delete and destroy: until no destructor of the id is under way. */
+static void gate_wait_no_dtors(_Atomic uint32_t *gate)
 {
-	uint32_t s = atomic_load_explicit(&exit_lock, memory_order_relaxed);
+	uint32_t s = atomic_load_explicit(gate, memory_order_seq_cst);
 
-	for (;;) {
-		if (!(s & (RW_WRITER | RW_READERS))) {
-			/*
-			 * Keep the wait bits: other writers may sleep behind us,
-			 * and our unlock must wake them.
-			 */
-			uint32_t mine = (s & (RW_WRITER_WAITS | RW_READER_WAITS)) | RW_WRITER;
-
-			if (atomic_compare_exchange_weak_explicit(&exit_lock, &s, mine,
-								  memory_order_acquire,
-								  memory_order_relaxed))
-				return;
-			continue;
+	while (s & GATE_DTORS) {
+		if ((s & GATE_SLEEPERS) ||
+		    atomic_compare_exchange_weak_explicit(gate, &s, s | GATE_SLEEPERS,
+							  memory_order_relaxed,
+							  memory_order_relaxed)) {
+			weft_futex_wait(gate, s | GATE_SLEEPERS, false, NULL);
+			s = atomic_load_explicit(gate, memory_order_acquire);
 		}
-		if (!(s & RW_WRITER_WAITS) &&
-		    !atomic_compare_exchange_weak_explicit(&exit_lock, &s, s | RW_WRITER_WAITS,
-							   memory_order_relaxed,
-							   memory_order_relaxed))
-			continue;
-		weft_futex_wait(&exit_lock, s | RW_WRITER_WAITS, false, NULL);
-		s = atomic_load_explicit(&exit_lock, memory_order_relaxed);
 	}
 }
 
-static void exit_unlock_exclusive(void)
+/* Is this thread inside a destructor (walk false) or a walk (true) of @key? */
+static bool in_frame(weft_key_t key, bool walk)
 {
-	uint32_t s = atomic_exchange_explicit(&exit_lock, 0, memory_order_release);
-
-	if (s & (RW_WRITER_WAITS | RW_READER_WAITS))
-		weft_futex_wake(&exit_lock, INT_MAX, false);
+	for (struct key_frame *f = me.frames; f; f = f->up)
+		if (f->key == key && f->walk == walk)
+			return true;
+	return false;
 }
 
-/*
- * What the calling thread holds, to refuse with -EDEADLK the calls that
- * would wait for it. A __thread of weft's own: a few bytes of every
- * thread's TLS block, like any program's.
- */
-#define BUSY_DTOR_ROUND 1	/* exit_lock shared */
-#define BUSY_FOR_EACH 2		/* exit_lock exclusive and key_lock */
-static __thread unsigned char key_busy;
+/* Run a destructor with a frame saying so; the caller has entered the gate. */
+static void call_dtor(weft_key_t key, void (*dtor)(void *), void *value)
+{
+	struct key_frame frame = { .key = key, .walk = false, .up = me.frames };
+
+	me.frames = &frame;
+	dtor(value);
+	me.frames = frame.up;
+}
 
 /* ---- the key table ------------------------------------------------------ */
 
 static bool key_is_live(weft_key_t key)
 {
 	weft_key_t live = atomic_load_explicit(&__weft_key_handles[key & KEY_ID_MASK],
-					       memory_order_relaxed);
+					       memory_order_seq_cst);
 
 	return key != 0 && live == key;
 }
 
-/* The destructor of the live key with this id, NULL if free or without one. */
-static void (*key_dtor(unsigned int id))(void *)
+/* @key's destructor if it still applies to values tagged with @key, else NULL. */
+static void (*dtor_of(weft_key_t key))(void *)
 {
-	if (!atomic_load_explicit(&__weft_key_handles[id], memory_order_acquire))
+	if (atomic_load_explicit(&dtor_keys[key & KEY_ID_MASK], memory_order_seq_cst) != key)
 		return NULL;
-	return __atomic_load_n(&key_dtors[id], __ATOMIC_RELAXED);
+	return __atomic_load_n(&key_dtors[key & KEY_ID_MASK], __ATOMIC_RELAXED);
 }
 
 int weft_key_create(weft_key_t *key, void (*dtor)(void *value))
 {
 	unsigned int id, generation;
+	weft_key_t made;
 
 	if (!key)
 		return -EINVAL;
-	if (key_busy & BUSY_FOR_EACH)
-		return -EDEADLK;
 	weft_lock(&key_lock);
 	if (free_count) {
 		id = free_ids[--free_count];
@@ -204,43 +237,166 @@ int weft_key_create(weft_key_t *key, void (*dtor)(void *value))
 	/* After 2^22 - 1 reuses of one id a stale key could match again: start at 1. */
 	generation = key_generations[id] == KEY_GEN_MAX ? 1 : key_generations[id] + 1;
 	key_generations[id] = generation;
+	made = generation << KEY_ID_BITS | id;
 	__atomic_store_n(&key_dtors[id], dtor, __ATOMIC_RELAXED);
-	/* Release: whoever sees the handle sees the destructor. */
-	atomic_store_explicit(&__weft_key_handles[id], generation << KEY_ID_BITS | id,
-			      memory_order_release);
+	/* Release: whoever sees the key in either table sees the destructor. */
+	atomic_store_explicit(&dtor_keys[id], made, memory_order_release);
+	atomic_store_explicit(&__weft_key_handles[id], made, memory_order_release);
 	weft_unlock(&key_lock);
-	*key = generation << KEY_ID_BITS | id;
+	*key = made;
 	return 0;
 }
 
-/* Give an id back. Caller holds key_lock and has cleared the id's slots. */
+/* Give an id back. Caller holds key_lock; no destructor of the id runs. */
 static void free_id(unsigned int id)
 {
 	atomic_store_explicit(&__weft_key_handles[id], 0, memory_order_relaxed);
+	atomic_store_explicit(&dtor_keys[id], 0, memory_order_relaxed);
 	free_ids[free_count++] = (unsigned short)id;
 }
 
-int weft_key_delete(weft_key_t key)
+/*
+ * The first half of delete and destroy: take the key out of the handle
+ * table, so that no get, set, reset or for_each accepts it any more.
+ */
+static int unpublish(weft_key_t key, bool keep_dtor)
 {
-	unsigned int id = key & KEY_ID_MASK;
 	int ret = 0;
 
-	if (key_busy)
+	if (in_frame(key, false) || in_frame(key, true))
 		return -EDEADLK;
-	exit_lock_exclusive();
 	weft_lock(&key_lock);
 	if (!key_is_live(key)) {
 		ret = -EINVAL;
 	} else {
-		/* folly's destroy(): the next key with this id must read NULL everywhere. */
-		for (struct weft_tcb *t = threads; t; t = t->key_next)
-			if (id < t->key_capacity)
-				__atomic_store_n(&t->key_values[id], NULL, __ATOMIC_RELAXED);
-		free_id(id);
+		atomic_store_explicit(&__weft_key_handles[key & KEY_ID_MASK], 0,
+				      memory_order_seq_cst);
+		if (!keep_dtor)
+			atomic_store_explicit(&dtor_keys[key & KEY_ID_MASK], 0,
+					      memory_order_seq_cst);
 	}
 	weft_unlock(&key_lock);
-	exit_unlock_exclusive();
 	return ret;
+}
+
+/* The second half: wait for the key's destructors under way, then free the id. */
+static void retire(weft_key_t key)
+{
+	unsigned int id = key & KEY_ID_MASK;
+
+	atomic_store_explicit(&dtor_keys[id], 0, memory_order_seq_cst);
+	gate_wait_no_dtors(&gates[id]);
+	weft_lock(&key_lock);
+	free_id(id);
+	weft_unlock(&key_lock);
+}
+
+int weft_key_delete(weft_key_t key)
+{
+	int ret = unpublish(key, false);
+
+	if (!ret)
+		retire(key);
+	return ret;
+}
+
+/* ---- walking the list of threads ------------------------------------------- */
+
+static void unpin(struct key_thread *t)
+{
+	uint32_t pins = atomic_load_explicit(&t->pins, memory_order_relaxed) - 1;
+
+	atomic_store_explicit(&t->pins, pins, memory_order_relaxed);
+	if (!pins && t->unlinking)
+		weft_futex_wake(&t->pins, INT_MAX, false);
+}
+
+/*
+ * Call @visit for every thread on the list, with no lock held: the thread
+ * visited is pinned (it stays on the list, its array and TLS alive), the
+ * others come and go as they please.
+ */
+static void walk_threads(void (*visit)(struct key_thread *t, void *ctx), void *ctx)
+{
+	struct key_thread *t, *next;
+
+	weft_lock(&key_lock);
+	t = threads;
+	if (t)
+		atomic_fetch_add_explicit(&t->pins, 1, memory_order_relaxed);
+	weft_unlock(&key_lock);
+	while (t) {
+		visit(t, ctx);
+		weft_lock(&key_lock);
+		next = t->next;
+		if (next)
+			atomic_fetch_add_explicit(&next->pins, 1, memory_order_relaxed);
+		unpin(t);
+		weft_unlock(&key_lock);
+		t = next;
+	}
+}
+
+/* Take @t's value of @key out of its slot, under @t's lock. */
+static void *take_value(struct key_thread *t, weft_key_t key)
+{
+	unsigned int id = key & KEY_ID_MASK;
+	void *value = NULL;
+
+	weft_lock(&t->lock);
+	if (id < t->keys->capacity && t->keys->slots[id].key == key)
+		value = __atomic_exchange_n(&t->keys->slots[id].value, NULL, __ATOMIC_RELAXED);
+	weft_unlock(&t->lock);
+	return value;
+}
+
+/* @t's value of @key, read under @t's lock. */
+static void *peek_value(struct key_thread *t, weft_key_t key)
+{
+	unsigned int id = key & KEY_ID_MASK;
+	void *value = NULL;
+
+	weft_lock(&t->lock);
+	if (id < t->keys->capacity && t->keys->slots[id].key == key)
+		value = __atomic_load_n(&t->keys->slots[id].value, __ATOMIC_RELAXED);
+	weft_unlock(&t->lock);
+	return value;
+}
+
+/* ---- destroy ------------------------------------------------------------------ */
+
+static void destroy_in(struct key_thread *t, void *ctx)
+{
+	weft_key_t key = *(weft_key_t *)ctx;
+	_Atomic uint32_t *gate = &gates[key & KEY_ID_MASK];
+	void (*dtor)(void *) = key_dtors[key & KEY_ID_MASK];
+	void *value;
+
+	if (!peek_value(t, key))
+		return;
+	/* Waits for walks under way: their callbacks may hold the value. */
+	gate_enter(gate, GATE_WALKS, GATE_DTOR);
+	value = take_value(t, key);	/* unless its exiting owner took it first */
+	if (value)
+		call_dtor(key, dtor, value);
+	gate_leave(gate, GATE_DTORS, GATE_DTOR);
+}
+
+int weft_key_destroy(weft_key_t key)
+{
+	int ret = unpublish(key, true);
+
+	if (ret)
+		return ret;
+	/*
+	 * No set or reset of @key succeeds any more; exiting threads still
+	 * destroy their own values (dtor_keys[] still names @key), so each
+	 * value is taken once, under its thread's lock, by one of us.
+	 */
+	if (key_dtors[key & KEY_ID_MASK])
+		walk_threads(destroy_in, &key);
+	retire(key);
+	return 0;
 }
 
 /* ---- set: growing the array -------------------------------------------------- */
@@ -261,108 +417,152 @@ static size_t grown_capacity(unsigned int id)
 	return capacity < WEFT_KEYS_MAX ? capacity : WEFT_KEYS_MAX;
 }
 
-/* Torn down at exit: unlinked and pointing at itself (a linked TCB never does). */
-static bool keys_gone(const struct weft_tcb *tcb)
+/*
+ * Make this thread's array cover @id. Allocate outside any lock; copy and
+ * swap under our own lock (a walker or a destroy may be reading or
+ * clearing a slot of the old array); link into the list the first time.
+ * Never waits for a walk: walkers hold our lock only to read one slot.
+ */
+static int grow(unsigned int id)
 {
-	return tcb->key_next == tcb;
-}
+	struct __weft_key_slot *old = __weft_keys.slots, *grown;
+	size_t capacity;
 
-static int grow_and_set(struct weft_tcb *tcb, weft_key_t key, const void *value)
-{
-	unsigned int id = key & KEY_ID_MASK;
-	size_t old_capacity, capacity;
-	void **old, **grown;
-
-	if (!value)
-		return 0;	/* past the end of the array already reads NULL */
-	if (key_busy & BUSY_FOR_EACH)
-		return -EDEADLK;
-	if (keys_gone(tcb))
+	if (me.gone)
 		return -EBUSY;
-	/* Allocate outside the lock; on failure nothing has changed. */
 	capacity = grown_capacity(id);
 	grown = weft_calloc(capacity, sizeof(*grown));
 	if (!grown)
 		return -ENOMEM;
-
-	weft_lock(&key_lock);
-	/* Deleted meanwhile: storing now would leave a value for the id's next key. */
-	if (!key_is_live(key)) {
+	weft_lock(&me.lock);
+	if (__weft_keys.capacity)
+		memcpy(grown, old, __weft_keys.capacity * sizeof(*grown));
+	__weft_keys.slots = grown;
+	__weft_keys.capacity = capacity;
+	weft_unlock(&me.lock);
+	if (!me.linked) {
+		weft_lock(&key_lock);
+		me.keys = &__weft_keys;
+		me.prev = NULL;
+		me.next = threads;
+		if (threads)
+			threads->prev = &me;
+		threads = &me;
+		me.linked = true;
 		weft_unlock(&key_lock);
-		weft_free(grown);
+	}
+	weft_free(old);
+	return 0;
+}
+
+/*
+ * Store @value in this thread's slot for @key, tagging the slot with @key.
+ * Returns the old value if the slot was already @key's, else NULL.
+ */
+static int store(weft_key_t key, const void *value, void **old)
+{
+	unsigned int id = key & KEY_ID_MASK;
+	struct __weft_key_slot *slot;
+	int ret;
+
+	*old = NULL;
+	if (id >= __weft_keys.capacity) {
+		if (!value)
+			return 0;	/* past the end of the array already reads NULL */
+		ret = grow(id);
+		if (ret)
+			return ret;
+	}
+	weft_lock(&me.lock);
+	/* Under our lock: a destroy of @key either sees the value or we see its delete. */
+	if (!key_is_live(key)) {
+		weft_unlock(&me.lock);
 		return -EINVAL;
 	}
-	/* Copy under the lock: a delete may be clearing a slot of the old array. */
-	old = tcb->key_values;
-	old_capacity = tcb->key_capacity;
-	if (old_capacity)
-		memcpy(grown, old, old_capacity * sizeof(*grown));
-	grown[id] = (void *)value;
-	tcb->key_values = grown;
-	tcb->key_capacity = capacity;
-	if (!old) {
-		tcb->key_prev = NULL;
-		tcb->key_next = threads;
-		if (threads)
-			threads->key_prev = tcb;
-		threads = tcb;
+	slot = &__weft_keys.slots[id];
+	if (slot->key == key) {
+		*old = __atomic_exchange_n(&slot->value, (void *)value, __ATOMIC_RELAXED);
+	} else {
+		slot->key = key;
+		__atomic_store_n(&slot->value, (void *)value, __ATOMIC_RELAXED);
 	}
-	weft_unlock(&key_lock);
-	weft_free(old);
+	weft_unlock(&me.lock);
 	return 0;
 }
 
 /* The inline weft_key_set() (include/weft/key.h) could not store: find out why. */
 int weft_key_set_slow(weft_key_t key, const void *value)
 {
-	struct weft_tcb *tcb = weft_tcb();
-	unsigned int id = key & KEY_ID_MASK;
+	void *old;
 
 	if (!key_is_live(key))
 		return -EINVAL;
-	if (id < tcb->key_capacity) {
-		/* The key was created between the inline check and this one. */
-		__atomic_store_n(&tcb->key_values[id], (void *)value, __ATOMIC_RELAXED);
-		return 0;
-	}
-	return grow_and_set(tcb, key, value);
+	return store(key, value, &old);
+}
+
+int weft_key_reset(weft_key_t key, const void *value)
+{
+	_Atomic uint32_t *gate = &gates[key & KEY_ID_MASK];
+	void (*dtor)(void *);
+	void *old;
+	int ret;
+
+	if (!key_is_live(key))
+		return -EINVAL;
+	if (in_frame(key, true))
+		return -EDEADLK;
+	/* No walk of @key is under way from here to the destructor's end. */
+	gate_enter(gate, GATE_WALKS, GATE_DTOR);
+	dtor = dtor_of(key);
+	ret = store(key, value, &old);
+	if (!ret && old && old != value && dtor)
+		call_dtor(key, dtor, old);
+	gate_leave(gate, GATE_DTORS, GATE_DTOR);
+	return ret;
 }
 
 /* ---- for_each -------------------------------------------------------------- */
 
+struct walk {
+	weft_key_t key;
+	void (*fn)(void *value, void *arg);
+	void *arg;
+	int visited;
+};
+
+static void visit_value(struct key_thread *t, void *ctx)
+{
+	struct walk *w = ctx;
+	void *value = peek_value(t, w->key);
+
+	/* Alive until the walk ends: its destructor cannot start before. */
+	if (value) {
+		w->fn(value, w->arg);
+		w->visited++;
+	}
+}
+
 int weft_key_for_each(weft_key_t key, void (*fn)(void *value, void *arg), void *arg)
 {
-	unsigned int id = key & KEY_ID_MASK;
-	int visited = 0;
+	_Atomic uint32_t *gate = &gates[key & KEY_ID_MASK];
+	struct walk w = { .key = key, .fn = fn, .arg = arg, .visited = 0 };
+	struct key_frame frame = { .key = key, .walk = true, .up = me.frames };
 
-	if (!fn)
+	if (!fn || !key_is_live(key))
 		return -EINVAL;
-	if (key_busy)
+	if (in_frame(key, false))
 		return -EDEADLK;
-	exit_lock_exclusive();
-	weft_lock(&key_lock);
-	if (!key_is_live(key)) {
-		visited = -EINVAL;
-		goto out;
+	gate_enter(gate, GATE_DTORS, GATE_WALK);
+	if (key_is_live(key)) {
+		me.frames = &frame;
+		walk_threads(visit_value, &w);
+		fn(NULL, arg);
+		me.frames = frame.up;
+	} else {
+		w.visited = -EINVAL;	/* deleted while we waited */
 	}
-	key_busy |= BUSY_FOR_EACH;
-	for (struct weft_tcb *t = threads; t; t = t->key_next) {
-		void *value;
-
-		if (id >= t->key_capacity)
-			continue;
-		value = __atomic_load_n(&t->key_values[id], __ATOMIC_RELAXED);
-		if (value) {
-			fn(value, arg);
-			visited++;
-		}
-	}
-	fn(NULL, arg);
-	key_busy &= ~BUSY_FOR_EACH;
-out:
-	weft_unlock(&key_lock);
-	exit_unlock_exclusive();
-	return visited;
+	gate_leave(gate, GATE_WALKS, GATE_WALK);
+	return w.visited;
 }
 
 /* ---- StaticKey -------------------------------------------------------------- */
@@ -376,7 +576,7 @@ weft_key_t weft_static_key_lazy_init(struct weft_static_key *sk)
 	if (atomic_compare_exchange_strong_explicit(&sk->key, &seen, mine, memory_order_acq_rel,
 						    memory_order_acquire))
 		return mine;
-	/* Lost the race. Nobody ever saw @mine, so no thread has a value to clear. */
+	/* Lost the race. Nobody ever saw @mine, so no thread has a value of it. */
 	weft_lock(&key_lock);
 	free_id(mine & KEY_ID_MASK);
 	weft_unlock(&key_lock);
@@ -386,31 +586,36 @@ weft_key_t weft_static_key_lazy_init(struct weft_static_key *sk)
 /* ---- thread exit ------------------------------------------------------------- */
 
 /* One POSIX round: each non-NULL value with a destructor is cleared, then destroyed. */
-static void run_round(struct weft_tcb *tcb)
+static void run_round(void)
 {
-	exit_lock_shared();
-	key_busy |= BUSY_DTOR_ROUND;
 	/* Re-read the array each time: a destructor's set may have grown it. */
-	for (size_t id = 0; id < tcb->key_capacity; id++) {
-		void *value = __atomic_load_n(&tcb->key_values[id], __ATOMIC_RELAXED);
+	for (unsigned int id = 0; id < __weft_keys.capacity; id++) {
+		struct __weft_key_slot *slot = &__weft_keys.slots[id];
+		weft_key_t key = slot->key;
 		void (*dtor)(void *);
+		void *value;
 
-		if (!value || !(dtor = key_dtor((unsigned int)id)))
+		if (!__atomic_load_n(&slot->value, __ATOMIC_RELAXED) || !dtor_of(key))
 			continue;
-		__atomic_store_n(&tcb->key_values[id], NULL, __ATOMIC_RELAXED);
-		dtor(value);
+		gate_enter(&gates[id], GATE_WALKS, GATE_DTOR);
+		/* Entered, then checked: a delete either sees us or we see it. */
+		dtor = dtor_of(key);
+		value = dtor ? take_value(&me, key) : NULL;
+		if (value)
+			call_dtor(key, dtor, value);
+		gate_leave(&gates[id], GATE_DTORS, GATE_DTOR);
 	}
-	key_busy &= ~BUSY_DTOR_ROUND;
-	exit_unlock_shared();
 }
 
 /* Did a destructor leave a value that has a destructor? (A stale yes costs an empty round.) */
-static bool values_pending(const struct weft_tcb *tcb)
+static bool values_pending(void)
 {
-	for (size_t id = 0; id < tcb->key_capacity; id++)
-		if (__atomic_load_n(&tcb->key_values[id], __ATOMIC_RELAXED) &&
-		    key_dtor((unsigned int)id))
+	for (size_t id = 0; id < __weft_keys.capacity; id++) {
+		const struct __weft_key_slot *slot = &__weft_keys.slots[id];
+
+		if (__atomic_load_n(&slot->value, __ATOMIC_RELAXED) && dtor_of(slot->key))
 			return true;
+	}
 	return false;
 }
 
@@ -422,47 +627,54 @@ void weft_local_run_dtors(void);
  * Called by weft_thread_exit_work() (lib/exit.c) in every exiting thread,
  * main included when it calls weft_exit(). Up to WEFT_DESTRUCTOR_ITERATIONS
  * rounds, each followed by the LocalKey destructors it made necessary; then
- * the array is unlinked from the list of threads and freed, and the thread
- * marked so that a later weft_key_set() fails with -EBUSY instead of
- * linking a dying TCB again. Values still set then are abandoned, as POSIX
- * allows.
+ * the thread leaves the list (once no walker stands on it) and frees its
+ * array, and is marked so that a later weft_key_set() fails with -EBUSY
+ * instead of linking a dying thread again. Values still set then are
+ * abandoned, as POSIX allows.
  */
 void weft_key_run_dtors(void)
 {
-	struct weft_tcb *tcb = weft_tcb();
-	void **values;
+	struct __weft_key_slot *slots;
 
-	for (int round = 1; tcb->key_values; round++) {
-		run_round(tcb);
+	for (int round = 1; __weft_keys.slots; round++) {
+		run_round();
 		weft_local_run_dtors();
-		if (round == WEFT_DESTRUCTOR_ITERATIONS || !values_pending(tcb))
+		if (round == WEFT_DESTRUCTOR_ITERATIONS || !values_pending())
 			break;
 	}
-	values = tcb->key_values;
-	if (values) {
+	if (me.linked) {
 		weft_lock(&key_lock);
-		if (tcb->key_prev)
-			tcb->key_prev->key_next = tcb->key_next;
+		while (atomic_load_explicit(&me.pins, memory_order_relaxed)) {
+			uint32_t pins = atomic_load_explicit(&me.pins, memory_order_relaxed);
+
+			me.unlinking = true;
+			weft_unlock(&key_lock);
+			weft_futex_wait(&me.pins, pins, false, NULL);
+			weft_lock(&key_lock);
+		}
+		if (me.prev)
+			me.prev->next = me.next;
 		else
-			threads = tcb->key_next;
-		if (tcb->key_next)
-			tcb->key_next->key_prev = tcb->key_prev;
-		tcb->key_values = NULL;
-		tcb->key_capacity = 0;
-		tcb->key_next = tcb->key_prev = tcb;
+			threads = me.next;
+		if (me.next)
+			me.next->prev = me.prev;
+		me.linked = false;
 		weft_unlock(&key_lock);
-		weft_free(values);
-	} else {
-		/* Never linked: no other thread looks at these fields. */
-		tcb->key_next = tcb->key_prev = tcb;
 	}
+	/* Off the list: nobody else looks at our array any more. */
+	slots = __weft_keys.slots;
+	__weft_keys.slots = NULL;
+	__weft_keys.capacity = 0;
+	me.gone = true;
+	weft_free(slots);
 }
 
 /*
  * weft_fork() takes key_lock before the allocator's lock (the order key.c
- * itself uses: it allocates under key_lock), so no other thread is half-way
- * through the key tables when the address space is copied. The parent then
- * unlocks; the child rebuilds its lists in weft_key_after_fork().
+ * itself uses: it never allocates under key_lock, but the lock is first),
+ * so no other thread is half-way through the key table or the list when
+ * the address space is copied. The parent then unlocks; the child rebuilds
+ * its state in weft_key_after_fork().
  */
 void weft_key_fork_prepare(void)
 {
@@ -476,23 +688,29 @@ void weft_key_fork_parent(void)
 
 /*
  * In a child made by weft_fork() only the forking thread exists. The list
- * still holds the copies of the other threads' TCBs, whose values belong to
- * threads that are not there: drop them (their arrays are the child's copy
- * of the parent's memory and are simply never freed). key_lock is ours,
- * taken in weft_key_fork_prepare(): release it. exit_lock is not taken
- * across the fork (a reader may hold it through a long destructor), so
- * another thread may have held it at that instant: reset it.
+ * still holds the other threads, whose values belong to threads that are
+ * not there: drop them (their arrays are the child's copy of the parent's
+ * memory and are simply never freed). key_lock is ours, taken in
+ * weft_key_fork_prepare(): release it. Our own lock, pins and the gates
+ * may have been held by other threads at that instant: reset them, keeping
+ * only what this thread's own frames (a fork from a destructor or a
+ * callback) account for.
  */
 void weft_key_after_fork(void)
 {
-	struct weft_tcb *self = weft_tcb();
-
 	atomic_store_explicit(&key_lock.state, 0, memory_order_relaxed);
-	atomic_store_explicit(&exit_lock, 0, memory_order_relaxed);
+	atomic_store_explicit(&me.lock.state, 0, memory_order_relaxed);
+	atomic_store_explicit(&me.pins, 0, memory_order_relaxed);
+	me.unlinking = false;
+	for (unsigned int id = 0; id < WEFT_KEYS_MAX; id++)
+		atomic_store_explicit(&gates[id], 0, memory_order_relaxed);
+	for (struct key_frame *f = me.frames; f; f = f->up)
+		atomic_fetch_add_explicit(&gates[f->key & KEY_ID_MASK],
+					  f->walk ? GATE_WALK : GATE_DTOR, memory_order_relaxed);
 	threads = NULL;
-	if (self->key_values && !keys_gone(self)) {
-		self->key_prev = NULL;
-		self->key_next = NULL;
-		threads = self;
+	if (me.linked) {
+		me.prev = NULL;
+		me.next = NULL;
+		threads = &me;
 	}
 }

@@ -68,14 +68,10 @@ struct weft_tcb {
 	int exiting;			/* thread-exit work has begun */
 
 	/*
-	 * Thread-local destructors (lib/local.c, lib/key.c): only this thread.
-	 * key_values and key_capacity are read inline by include/weft/key.h at
-	 * a fixed offset from tp (__WEFT_TCB_KEYS_OFFSET, checked in lib/key.c).
+	 * LocalKey destructors (lib/local.c): only this thread. OS keys keep
+	 * their per-thread state in __thread variables of lib/key.c instead.
 	 */
 	struct weft_dtor *dtors;	/* LIFO list of LocalKey destructors */
-	void **key_values;		/* OS-key element array, indexed by key id */
-	size_t key_capacity;		/* grown under the key lock */
-	struct weft_tcb *key_next, *key_prev;	/* all threads' arrays, key lock */
 
 	/* Green threads (lib/green.c): only this thread. */
 	struct weft_green_runtime *green;

@@ -7,11 +7,11 @@
 /*
  * A counter that many threads bump is one cache line bouncing between CPUs.
  * Here each thread counts into its own struct counter, found through one key,
- * and only a reader pays: it walks every live thread's counter under the key
- * lock. A thread that exits folds its count into `exited` from its key
- * destructor, which runs under the exit lock that for_each holds
- * exclusively; the reader reads `exited` in for_each's last call, under the
- * same lock. So a total never counts an exiting thread twice or not at all.
+ * and only a reader pays: it walks every live thread's counter. A thread
+ * that exits folds its count into `exited` from its key destructor, and no
+ * destructor of the key starts while a for_each of it is under way; the
+ * reader reads `exited` in for_each's last call, still inside the walk. So a
+ * total never counts an exiting thread twice or not at all.
  */
 struct counter {
 	_Atomic long n;	/* written by its thread only, read by the summer */

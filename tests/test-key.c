@@ -111,7 +111,7 @@ TEST(keys_max_create_delete_recreate)
 		ASSERT_EQ(weft_key_create(&extra, NULL), -EAGAIN);
 		for (int i = 0; i < WEFT_KEYS_MAX; i++)
 			ASSERT_EQ(weft_key_get(k[i]), &k[i]);
-		ASSERT_EQ(weft_tcb()->key_capacity, WEFT_KEYS_MAX);
+		ASSERT_EQ(__weft_keys.capacity, WEFT_KEYS_MAX);
 		for (int i = 0; i < WEFT_KEYS_MAX; i++)
 			ASSERT_EQ(weft_key_delete(k[i]), 0);
 		for (int i = 0; i < WEFT_KEYS_MAX; i++)
@@ -177,19 +177,19 @@ TEST(arrays_grow_by_follys_factors)
 		ASSERT_EQ(weft_key_create(&k[i], NULL), 0);
 	/* 3 ids exist: (0 + 5) * 1.7 = 8 > 3, so (0 + 5) * 1.1 = 5. */
 	ASSERT_EQ(weft_key_set(k[0], k), 0);
-	ASSERT_EQ(weft_tcb()->key_capacity, 5);
+	ASSERT_EQ(__weft_keys.capacity, 5);
 	ASSERT_EQ(weft_key_set(k[0], NULL), 0);
 	for (int i = 3; i < 300; i++)
 		ASSERT_EQ(weft_key_create(&k[i], NULL), 0);
 	/* 300 ids exist: id 50 gets (50 + 5) * 1.7 = 93, id 200 gets 205 * 1.1 = 225. */
 	ASSERT_EQ(weft_key_set(k[50], k), 0);
-	ASSERT_EQ(weft_tcb()->key_capacity, 93);
+	ASSERT_EQ(__weft_keys.capacity, 93);
 	ASSERT_EQ(weft_key_set(k[200], k), 0);
-	ASSERT_EQ(weft_tcb()->key_capacity, 225);
+	ASSERT_EQ(__weft_keys.capacity, 225);
 	/* Values survive the copies; NULL past the end never allocates. */
 	ASSERT_EQ(weft_key_get(k[50]), k);
 	ASSERT_EQ(weft_key_set(k[299], NULL), 0);
-	ASSERT_EQ(weft_tcb()->key_capacity, 225);
+	ASSERT_EQ(__weft_keys.capacity, 225);
 }
 
 static void count_value(void *value, void *arg)
@@ -222,20 +222,19 @@ TEST(growth_failure_is_enomem_with_nothing_changed)
 
 	/* The first array: a large block (> 2 KiB), so a fresh mmap. */
 	assert_set_fails_on_mmap(k[350], k);
-	ASSERT_NULL(weft_tcb()->key_values);
-	ASSERT_EQ(weft_tcb()->key_capacity, 0);
-	ASSERT_NULL(weft_tcb()->key_next);	/* not linked into the thread list */
+	ASSERT_NULL(__weft_keys.slots);
+	ASSERT_EQ(__weft_keys.capacity, 0);
 	ASSERT_EQ(weft_key_for_each(k[350], count_value, &n), 0);
 	ASSERT_NULL(weft_key_get(k[350]));
 
 	/* Growing an existing array. */
 	ASSERT_EQ(weft_key_set(k[3], k), 0);
-	size_t capacity = weft_tcb()->key_capacity;
-	void **values = weft_tcb()->key_values;
+	size_t capacity = __weft_keys.capacity;
+	struct __weft_key_slot *values = __weft_keys.slots;
 
 	assert_set_fails_on_mmap(k[350], k);
-	ASSERT_EQ(weft_tcb()->key_capacity, capacity);
-	ASSERT_EQ(weft_tcb()->key_values, values);
+	ASSERT_EQ(__weft_keys.capacity, capacity);
+	ASSERT_EQ(__weft_keys.slots, values);
 	ASSERT_EQ(weft_key_get(k[3]), k);
 	ASSERT_EQ(weft_key_for_each(k[3], count_value, &n), 1);
 
@@ -450,7 +449,7 @@ static void *set_after_teardown(void *arg)
 	if (weft_key_set(k, (void *)1))
 		return (void *)1;
 	weft_key_run_dtors();
-	if (weft_tcb()->key_values || weft_key_get(k))
+	if (__weft_keys.slots || weft_key_get(k))
 		return (void *)2;
 	if (weft_key_set(k, (void *)1) != -EBUSY)
 		return (void *)3;
@@ -531,10 +530,13 @@ TEST(join_and_delete_wait_for_the_destructor_rounds)
 static weft_key_t fe_key;
 static int fe_from_dtor = 1, fe_delete_in_fn = 1, fe_create_in_fn = 1, fe_grow_in_fn = 1;
 static int fe_set_in_fn = 1, fe_calls, fe_null_last;
+static int fe_destroy_in_fn = 1, fe_reset_in_fn = 1, fe_other_from_dtor = -1;
+static weft_key_t fe_other_key;
 
 static void fe_dtor(void *v)
 {
 	fe_from_dtor = weft_key_for_each(fe_key, nothing, NULL);
+	fe_other_from_dtor = weft_key_for_each(fe_other_key, nothing, NULL);
 }
 
 static void fe_fn(void *value, void *arg)
@@ -546,6 +548,8 @@ static void fe_fn(void *value, void *arg)
 	if (value)
 		return;
 	fe_delete_in_fn = weft_key_delete(fe_key);
+	fe_destroy_in_fn = weft_key_destroy(fe_key);
+	fe_reset_in_fn = weft_key_reset(fe_key, (void *)9);
 	fe_create_in_fn = weft_key_create(&k, NULL);
 	fe_set_in_fn = weft_key_set(fe_key, (void *)8);		/* covered: no growth */
 	fe_grow_in_fn = weft_key_set(*(weft_key_t *)arg, (void *)8);	/* needs growth */
@@ -557,11 +561,13 @@ static void *set_fe_key(void *arg)
 	return NULL;
 }
 
-TEST(for_each_visits_values_then_null_and_refuses_what_would_deadlock)
+TEST(for_each_visits_values_then_null_refuses_only_what_would_wait_for_itself)
 {
 	static weft_key_t k[40];
 
 	ASSERT_EQ(weft_key_create(&fe_key, fe_dtor), 0);
+	ASSERT_EQ(weft_key_create(&fe_other_key, NULL), 0);
+	ASSERT_EQ(weft_key_set(fe_other_key, (void *)5), 0);
 	for (int i = 0; i < 40; i++)
 		ASSERT_EQ(weft_key_create(&k[i], NULL), 0);
 	ASSERT_EQ(weft_key_set(fe_key, (void *)7), 0);
@@ -569,12 +575,17 @@ TEST(for_each_visits_values_then_null_and_refuses_what_would_deadlock)
 	ASSERT_EQ(fe_calls, 2);
 	ASSERT_TRUE(fe_null_last);
 	ASSERT_EQ(fe_delete_in_fn, -EDEADLK);
-	ASSERT_EQ(fe_create_in_fn, -EDEADLK);
+	ASSERT_EQ(fe_destroy_in_fn, -EDEADLK);
+	ASSERT_EQ(fe_reset_in_fn, -EDEADLK);
+	ASSERT_EQ(fe_create_in_fn, 0);
 	ASSERT_EQ(fe_set_in_fn, 0);
-	ASSERT_EQ(fe_grow_in_fn, -EDEADLK);
+	ASSERT_EQ(fe_grow_in_fn, 0);
+	ASSERT_EQ(weft_key_get(k[39]), (void *)8);
 	ASSERT_EQ(weft_key_get(fe_key), (void *)8);
 	test_run_in_thread(set_fe_key, NULL, "fe");
 	ASSERT_EQ(fe_from_dtor, -EDEADLK);
+	/* A destructor of another key may walk this one: main's value, and the NULL. */
+	ASSERT_EQ(fe_other_from_dtor, 1);
 }
 
 /*
@@ -685,6 +696,537 @@ TEST_TIMEOUT(for_each_sums_stay_exact_while_threads_start_reset_and_exit, 120)
 	ASSERT_GT(reader_checks, 0);
 	ASSERT_EQ(atomic_load(&begun), total);
 	ASSERT_EQ(sum_counters(), total);
+}
+
+/* ---- id reuse under any interleaving (issue 12) ----------------------------------- */
+
+/*
+ * Values carry the key they were set under in their upper half, so a reader
+ * can tell a value of the key it asked for from a stale one of an earlier key
+ * that had the same id.
+ */
+#define TAGGED(key, n) ((void *)((uintptr_t)(key) << 32 | (uintptr_t)(n) << 1 | 1))
+#define TAG_OF(value) ((weft_key_t)((uintptr_t)(value) >> 32))
+
+static _Atomic weft_key_t churn_key;	/* the live key, as main publishes it */
+static _Atomic int churn_stop;
+static _Atomic long churn_stale, churn_sets;
+
+static void check_tag(void *value, weft_key_t key)
+{
+	if (value && TAG_OF(value) != key)
+		atomic_fetch_add(&churn_stale, 1);
+}
+
+/* Set the live key over and over; every get must show NULL or this key's value. */
+static _Atomic int setters_ready;
+
+static void *churn_setter(void *arg)
+{
+	weft_key_t first = atomic_load(&churn_key);
+
+	/* Each long-lived setter has its array before the churn starts. */
+	if (!arg && weft_key_set(first, TAGGED(first, 0)) == 0)
+		atomic_fetch_add(&setters_ready, 1);
+	for (unsigned long n = 1; !atomic_load_explicit(&churn_stop, memory_order_relaxed); n++) {
+		weft_key_t k = atomic_load(&churn_key);
+
+		check_tag(weft_key_get(k), k);
+		if (weft_key_set(k, TAGGED(k, n)) == 0)
+			atomic_fetch_add_explicit(&churn_sets, 1, memory_order_relaxed);
+		check_tag(weft_key_get(k), k);
+		if (arg && n == (uintptr_t)arg)
+			break;	/* a short-lived setter: exit with the value set */
+	}
+	return NULL;
+}
+
+static void check_tag_fn(void *value, void *arg)
+{
+	check_tag(value, *(weft_key_t *)arg);
+}
+
+/*
+ * Main deletes the live key and creates the next, which reuses the id, for
+ * @rounds rounds or until *@until; @walk also walks each new key.
+ */
+static void churn_keys(int rounds, void (*dtor)(void *), bool walk, _Atomic int *until)
+{
+	weft_key_t k = atomic_load(&churn_key), next;
+
+	for (int i = 0; until ? !atomic_load(until) : i < rounds; i++) {
+		ASSERT_EQ(weft_key_delete(k), 0);
+		ASSERT_EQ(weft_key_create(&next, dtor), 0);
+		ASSERT_EQ(ID(next), ID(k));
+		atomic_store(&churn_key, next);
+		k = next;
+		if (walk)
+			ASSERT_GE(weft_key_for_each(k, check_tag_fn, &k), 0);
+	}
+}
+
+/* Four long-lived setters against @rounds of delete and re-create: no stale value seen. */
+static void churn_with_setters(int rounds, bool walk)
+{
+	struct weft_join_handle h[4];
+	weft_key_t k;
+
+	ASSERT_EQ(weft_key_create(&k, NULL), 0);
+	atomic_store(&churn_key, k);
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(weft_spawn(&h[i], churn_setter, NULL), 0);
+	while (atomic_load(&setters_ready) != 4)
+		weft_yield();
+	churn_keys(rounds, NULL, walk, NULL);
+	atomic_store(&churn_stop, 1);
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(weft_join(&h[i], NULL), 0);
+	ASSERT_GT(atomic_load(&churn_sets), 0);
+	ASSERT_EQ(atomic_load(&churn_stale), 0);
+}
+
+TEST_TIMEOUT(a_deleted_keys_value_never_appears_under_its_reused_id, 120)
+{
+	churn_with_setters(test_under_qemu() ? 20000 : 200000, false);
+}
+
+TEST_TIMEOUT(for_each_never_visits_a_deleted_keys_value_under_its_reused_id, 120)
+{
+	churn_with_setters(test_under_qemu() ? 10000 : 100000, true);
+}
+
+/*
+ * Destructors see only values of the key main considers live: delete waits
+ * for those under way, and a value left by a deleted key is abandoned, not
+ * passed to the destructor of the key that reuses its id.
+ */
+static _Atomic long churn_destroyed;
+
+static void churn_dtor(void *value)
+{
+	check_tag(value, atomic_load(&churn_key));
+	atomic_fetch_add(&churn_destroyed, 1);
+}
+
+/* Short-lived setters, four at a time, each exiting with a value set. */
+static _Atomic int waves_done;
+
+static void *spawn_short_setters(void *arg)
+{
+	for (long wave = 0; wave < (long)arg; wave++) {
+		struct weft_join_handle h[4];
+
+		for (int i = 0; i < 4; i++)
+			if (weft_spawn(&h[i], churn_setter, (void *)(uintptr_t)(1 + i * 7)))
+				return (void *)1;
+		for (int i = 0; i < 4; i++)
+			weft_join(&h[i], NULL);
+	}
+	atomic_store(&waves_done, 1);
+	return NULL;
+}
+
+TEST_TIMEOUT(an_exiting_thread_never_destroys_a_deleted_keys_value_under_its_reused_id, 120)
+{
+	long waves = test_under_qemu() ? 100 : 1000;
+	struct weft_join_handle spawner;
+	weft_key_t k;
+	void *ret;
+
+	ASSERT_EQ(weft_key_create(&k, churn_dtor), 0);
+	atomic_store(&churn_key, k);
+	ASSERT_EQ(weft_spawn(&spawner, spawn_short_setters, (void *)waves), 0);
+	churn_keys(0, churn_dtor, false, &waves_done);
+	atomic_store(&churn_stop, 1);
+	ASSERT_EQ(weft_join(&spawner, &ret), 0);
+	ASSERT_NULL(ret);
+	ASSERT_GT(atomic_load(&churn_destroyed), 0);
+	ASSERT_EQ(atomic_load(&churn_stale), 0);
+}
+
+/* ---- no user code under a lock (issue 12) ------------------------------------------ */
+
+/*
+ * Thread A's destructor joins thread B while main runs for_each and delete:
+ * glibc's twin of this never hangs. With the old exit lock, A held it shared
+ * through its destructor, main queued for it exclusively, and B's exit then
+ * queued behind main: a deadlock in the first round.
+ */
+static weft_key_t join_key, b_key;
+static struct weft_join_handle joinee;
+static struct weft_thread *join_main;
+static _Atomic int a_in_dtor, main_walking, b_destroyed, a_joined;
+
+static void join_in_dtor(void *value)
+{
+	atomic_store(&a_in_dtor, 1);
+	weft_unpark(join_main);
+	if (weft_join(&joinee, NULL) == 0)
+		atomic_store(&a_joined, 1);
+}
+
+static void count_b(void *value)
+{
+	atomic_fetch_add(&b_destroyed, 1);
+}
+
+static void *exit_after_main_walks(void *arg)
+{
+	while (!atomic_load(&main_walking))
+		weft_park();
+	for (int i = 0; i < 100; i++)
+		weft_yield();	/* main is waiting in for_each or delete by now */
+	weft_key_set(b_key, (void *)2);	/* an exit round with a destructor */
+	return NULL;
+}
+
+static void *set_join_key(void *arg)
+{
+	weft_key_set(join_key, (void *)1);
+	return NULL;
+}
+
+TEST(a_key_destructor_may_join_while_another_thread_runs_for_each_and_delete)
+{
+	struct weft_join_handle a;
+	struct weft_thread *b;
+	int n = 0;
+
+	join_main = weft_current();
+	ASSERT_EQ(weft_key_create(&join_key, join_in_dtor), 0);
+	ASSERT_EQ(weft_key_create(&b_key, count_b), 0);
+	ASSERT_EQ(weft_key_set(b_key, (void *)3), 0);
+	ASSERT_EQ(weft_spawn(&joinee, exit_after_main_walks, NULL), 0);
+	b = weft_thread_get(weft_join_handle_thread(&joinee));	/* A will be joining it */
+	ASSERT_EQ(weft_spawn(&a, set_join_key, NULL), 0);
+	while (!atomic_load(&a_in_dtor))
+		weft_park();
+	atomic_store(&main_walking, 1);
+	weft_unpark(b);
+	weft_thread_put(b);
+	/* Each waits for A's destructor, which waits for B, which needs nothing of ours. */
+	ASSERT_EQ(weft_key_for_each(b_key, count_value, &n), 1);
+	ASSERT_EQ(weft_key_for_each(join_key, count_value, &n), 0);	/* A's value is gone */
+	ASSERT_EQ(weft_key_delete(join_key), 0);
+	ASSERT_EQ(atomic_load(&a_joined), 1);
+	ASSERT_EQ(weft_join(&a, NULL), 0);
+	ASSERT_EQ(atomic_load(&b_destroyed), 1);
+	ASSERT_EQ(weft_key_delete(b_key), 0);
+}
+
+/* ---- folly's destroy-on-delete (issue 14) ----------------------------------------- */
+
+struct widget {
+	long val;
+	_Atomic int destroyed;
+};
+
+static _Atomic long widget_total;
+
+static void destroy_widget(void *p)
+{
+	struct widget *w = p;
+
+	atomic_fetch_add(&widget_total, w->val);
+	atomic_fetch_add(&w->destroyed, 1);
+}
+
+static void free_widget(void *p)
+{
+	destroy_widget(p);
+	weft_free(p);
+}
+
+static struct widget *new_widget(void)
+{
+	return weft_calloc(1, sizeof(struct widget));
+}
+
+/* folly's SimpleRepeatDestructor: two keys in a row, each destroyed with its value. */
+TEST(destroy_runs_the_destructor_once_and_the_reused_id_starts_fresh)
+{
+	weft_key_t k, first;
+
+	for (int i = 0; i < 2; i++) {
+		struct widget *w = new_widget();
+
+		ASSERT_TRUE(w != NULL);
+		ASSERT_EQ(weft_key_create(&k, free_widget), 0);
+		if (i == 0)
+			first = k;
+		else
+			ASSERT_EQ(ID(k), ID(first));
+		ASSERT_NULL(weft_key_get(k));
+		ASSERT_EQ(weft_key_reset(k, w), 0);
+		((struct widget *)weft_key_get(k))->val += 10;
+		ASSERT_EQ(weft_key_destroy(k), 0);
+		ASSERT_NULL(weft_key_get(k));
+		ASSERT_EQ(weft_key_destroy(k), -EINVAL);
+	}
+	ASSERT_EQ(atomic_load(&widget_total), 20);
+	/* reset destroys the old value, not the one it installs, and NULL is a value. */
+	ASSERT_EQ(weft_key_create(&k, free_widget), 0);
+	struct widget *a = new_widget(), *b = new_widget();
+
+	ASSERT_EQ(weft_key_reset(k, a), 0);
+	a->val = 1;
+	ASSERT_EQ(weft_key_reset(k, a), 0);
+	ASSERT_EQ(weft_key_reset(k, b), 0);
+	ASSERT_EQ(atomic_load(&widget_total), 21);
+	b->val = 2;
+	ASSERT_EQ(weft_key_reset(k, NULL), 0);
+	ASSERT_EQ(atomic_load(&widget_total), 23);
+	ASSERT_EQ(weft_key_destroy(k), 0);
+	ASSERT_EQ(atomic_load(&widget_total), 23);
+}
+
+/*
+ * folly's InterleavedDestructors: a thread uses each new version of a key;
+ * main destroys the previous version, destroying the thread's value from
+ * main, and every new version starts at NULL in that thread.
+ */
+#define IL_VERSIONS 2
+static struct weft_lock il_lock = WEFT_LOCK_INIT;
+static weft_key_t il_key;
+static int il_version, il_iterations, il_fresh = 1;
+
+static void *use_each_version(void *arg)
+{
+	int seen = 0;
+
+	for (;;) {
+		weft_lock(&il_lock);
+		if (il_version > IL_VERSIONS) {
+			weft_unlock(&il_lock);
+			return NULL;
+		}
+		if (il_version > seen) {
+			struct widget *w = weft_key_get(il_key);
+
+			if (w)
+				il_fresh = 0;	/* the new version must start fresh */
+			w = new_widget();
+			if (!w || weft_key_set(il_key, w))
+				il_fresh = 0;
+			w->val += 10;
+			seen = il_version;
+			il_iterations++;
+		}
+		weft_unlock(&il_lock);
+		weft_yield();
+	}
+}
+
+TEST(destroying_a_key_destroys_other_threads_values_with_versions_interleaved)
+{
+	struct weft_join_handle th;
+
+	ASSERT_EQ(weft_spawn(&th, use_each_version, NULL), 0);
+	for (int i = 0; i < IL_VERSIONS; i++) {
+		int before;
+
+		weft_lock(&il_lock);
+		before = il_iterations;
+		if (i > 0)
+			ASSERT_EQ(weft_key_destroy(il_key), 0);
+		ASSERT_EQ(weft_key_create(&il_key, free_widget), 0);
+		il_version++;
+		weft_unlock(&il_lock);
+		for (;;) {
+			weft_lock(&il_lock);
+			int done = il_iterations > before;
+
+			weft_unlock(&il_lock);
+			if (done)
+				break;
+			weft_yield();
+		}
+	}
+	weft_lock(&il_lock);
+	il_version = IL_VERSIONS + 1;
+	weft_unlock(&il_lock);
+	ASSERT_EQ(weft_join(&th, NULL), 0);	/* the last version dies with the thread */
+	ASSERT_TRUE(il_fresh);
+	ASSERT_EQ(atomic_load(&widget_total), IL_VERSIONS * 10);
+}
+
+/*
+ * Threads exit while main destroys their key: every value is destroyed
+ * exactly once, by its exiting owner or by the destroy, never both.
+ */
+#define RACE_THREADS 8
+static struct widget race_widgets[RACE_THREADS];
+static weft_key_t race_key;
+static _Atomic int race_go, race_ready;
+
+static void *set_widget_and_exit(void *arg)
+{
+	weft_key_set(race_key, arg);
+	atomic_fetch_add(&race_ready, 1);
+	while (!atomic_load(&race_go))
+		weft_yield();
+	return NULL;
+}
+
+TEST_TIMEOUT(destroy_and_thread_exit_race_each_value_destroyed_exactly_once, 120)
+{
+	int rounds = test_under_qemu() ? 30 : 300;
+	struct weft_join_handle h[RACE_THREADS];
+
+	for (int r = 0; r < rounds; r++) {
+		memset(race_widgets, 0, sizeof(race_widgets));
+		atomic_store(&race_go, 0);
+		atomic_store(&race_ready, 0);
+		ASSERT_EQ(weft_key_create(&race_key, destroy_widget), 0);
+		for (int i = 0; i < RACE_THREADS; i++)
+			ASSERT_EQ(weft_spawn(&h[i], set_widget_and_exit, &race_widgets[i]), 0);
+		while (atomic_load(&race_ready) != RACE_THREADS)
+			weft_yield();
+		atomic_store(&race_go, 1);
+		for (int i = 0; i < r % 4; i++)
+			weft_yield();	/* vary how far the exits have got */
+		ASSERT_EQ(weft_key_destroy(race_key), 0);
+		for (int i = 0; i < RACE_THREADS; i++)
+			ASSERT_EQ(weft_join(&h[i], NULL), 0);
+		for (int i = 0; i < RACE_THREADS; i++)
+			ASSERT_EQ(atomic_load(&race_widgets[i].destroyed), 1);
+	}
+}
+
+/* ---- reset atomic with for_each, growth inside for_each (issue 14) ------------------ */
+
+/*
+ * Owners replace their value 20,000 times with weft_key_reset(), whose
+ * destructor poisons the value before freeing it; a walker checks every
+ * value it is handed. A value being destroyed, or freed (the allocator
+ * writes its free-list link over the first word), fails the canary.
+ */
+#define ALIVE 0xa11ce5a11ce5a11cULL
+#define DEAD 0xdeadbeefdeadbeefULL
+
+struct canary {
+	_Atomic unsigned long long head;
+	long owner;
+	_Atomic unsigned long long tail;
+};
+
+static weft_key_t reset_key;
+static _Atomic int resets_left;
+static _Atomic long bad_values, values_seen;
+
+static void poison_and_free(void *p)
+{
+	struct canary *c = p;
+
+	atomic_store(&c->head, DEAD);
+	atomic_store(&c->tail, DEAD);
+	for (volatile int i = 0; i < 20; i++)
+		;	/* a window for a racing reader */
+	weft_free(c);
+}
+
+static void check_canary(void *value, void *arg)
+{
+	struct canary *c = value;
+
+	if (!c)
+		return;
+	/* Look twice, with a little work between: the value must stay alive throughout. */
+	for (int look = 0; look < 2; look++) {
+		if (atomic_load(&c->head) != ALIVE || atomic_load(&c->tail) != ALIVE)
+			atomic_fetch_add(&bad_values, 1);
+		for (volatile int i = 0; i < 200; i++)
+			;
+	}
+	atomic_fetch_add_explicit(&values_seen, 1, memory_order_relaxed);
+}
+
+static void *reset_in_a_loop(void *arg)
+{
+	long loops = (long)arg;
+
+	for (long i = 0; i < loops; i++) {
+		struct canary *c = weft_malloc(sizeof(*c));
+
+		if (!c)
+			return (void *)1;
+		atomic_store(&c->head, ALIVE);
+		c->owner = i;
+		atomic_store(&c->tail, ALIVE);
+		if (weft_key_reset(reset_key, c))
+			return (void *)2;
+	}
+	atomic_fetch_sub(&resets_left, 1);
+	return NULL;
+}
+
+TEST_TIMEOUT(reset_is_atomic_with_for_each_over_20000_loops, 240)
+{
+	long loops = 20000;
+	struct weft_join_handle h[2];
+	void *ret;
+
+	ASSERT_EQ(weft_key_create(&reset_key, poison_and_free), 0);
+	atomic_store(&resets_left, 2);
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ(weft_spawn(&h[i], reset_in_a_loop, (void *)loops), 0);
+	while (atomic_load(&resets_left))
+		ASSERT_GE(weft_key_for_each(reset_key, check_canary, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(weft_join(&h[i], &ret), 0);
+		ASSERT_NULL(ret);
+	}
+	ASSERT_EQ(atomic_load(&bad_values), 0);
+	ASSERT_EQ(weft_key_destroy(reset_key), 0);
+}
+
+/*
+ * folly's accessAllAndRealloc: a callback sets a key whose id is past its
+ * thread's array (the array grows inside the walk), and waits, inside the
+ * walk, for another thread that links itself into the list and grows its
+ * own array: growth never waits for a walk.
+ */
+static weft_key_t walked_key, far_key;
+static struct weft_thread *walker;
+static _Atomic int grower_done;
+static int grow_in_fn = 1;
+
+static void *grow_while_walked(void *arg)
+{
+	weft_key_set(far_key, (void *)2);	/* first array: links into the list */
+	atomic_store(&grower_done, weft_key_get(far_key) == (void *)2);
+	weft_unpark(walker);
+	return NULL;
+}
+
+static void grow_and_wait(void *value, void *arg)
+{
+	if (!value)
+		return;
+	grow_in_fn = weft_key_set(far_key, (void *)1);
+	ASSERT_EQ(weft_spawn(arg, grow_while_walked, NULL), 0);
+	while (!atomic_load(&grower_done))
+		weft_park();
+}
+
+TEST(arrays_grow_inside_a_for_each_callback_and_beside_it)
+{
+	static weft_key_t k[200];
+	struct weft_join_handle grower;
+
+	walker = weft_current();
+	ASSERT_EQ(weft_key_create(&walked_key, NULL), 0);
+	for (int i = 0; i < 200; i++)
+		ASSERT_EQ(weft_key_create(&k[i], NULL), 0);
+	far_key = k[199];
+	ASSERT_EQ(weft_key_set(walked_key, (void *)7), 0);
+	ASSERT_LT(__weft_keys.capacity, ID(far_key));
+	ASSERT_EQ(weft_key_for_each(walked_key, grow_and_wait, &grower), 1);
+	ASSERT_EQ(grow_in_fn, 0);
+	ASSERT_EQ(weft_key_get(far_key), (void *)1);
+	ASSERT_EQ(weft_key_get(walked_key), (void *)7);
+	ASSERT_EQ(weft_join(&grower, NULL), 0);
+	ASSERT_EQ(atomic_load(&grower_done), 1);
 }
 
 /* ---- StaticKey --------------------------------------------------------------- */

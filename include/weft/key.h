@@ -21,19 +21,31 @@
  * key's handle stays invalid even after its id went to a new key. 0 is never
  * a valid key.
  *
- * Each thread's values live in an array of pointers hanging off its TCB,
- * grown on demand and linked into a list of all threads (folly's
- * ThreadEntry). At thread exit, POSIX destructor rounds run in that thread:
- * every non-NULL value whose key has a destructor is cleared, then passed
- * to the destructor; while destructors set values again, up to
+ * Each thread's values live in an array of (value, key) slots, grown on
+ * demand and reached by other threads through a list of all threads (folly's
+ * ThreadEntry). A slot remembers the key its value was set under, so a value
+ * left by a key that was deleted reads NULL under the key that reuses its id,
+ * whatever the interleaving of set, delete, create and exit.
+ *
+ * At thread exit, POSIX destructor rounds run in that thread: every non-NULL
+ * value whose key has a destructor is cleared, then passed to the
+ * destructor; while destructors set values again, up to
  * WEFT_DESTRUCTOR_ITERATIONS rounds. LocalKey destructors first touched by a
  * key destructor run after its round. Values left after the last round are
- * abandoned. Documentation/keys.rst has the whole design.
+ * abandoned. No weft lock is held while a destructor runs.
  *
- * -EDEADLK: weft_key_delete() and weft_key_for_each() wait for destructor
- * rounds in other threads, and for_each's callback runs under the key lock;
- * calling them (or a growing weft_key_set()) from a key destructor or from a
- * for_each callback would wait for itself, so weft refuses.
+ * Next to POSIX's weft_key_delete() (values left to their owners), folly's
+ * weft_key_destroy() destroys every thread's value, and weft_key_reset()
+ * replaces the calling thread's value and destroys the old one, atomically
+ * with respect to weft_key_for_each(). Documentation/keys.rst has the
+ * whole design.
+ *
+ * -EDEADLK: a call that would wait for its own caller. weft_key_delete(),
+ * weft_key_destroy() and weft_key_for_each() wait for the key's destructors
+ * running in other threads; weft_key_reset() and the destructors wait for
+ * the key's for_each walks. From a destructor of the same key, or from a
+ * for_each callback of the same key, the call that would wait for itself
+ * is refused.
  */
 
 /* A key: generation << 10 | id. Never 0. */
@@ -52,8 +64,7 @@ typedef unsigned int weft_key_t;
  * Ids of deleted keys are reused (the most recently freed first), with a
  * new generation.
  *
- * Return: 0, -EINVAL if @key is NULL, -EAGAIN when WEFT_KEYS_MAX keys exist,
- * -EDEADLK from a weft_key_for_each() callback.
+ * Return: 0, -EINVAL if @key is NULL, -EAGAIN when WEFT_KEYS_MAX keys exist.
  */
 int weft_key_create(weft_key_t *key, void (*dtor)(void *value));
 
@@ -62,61 +73,81 @@ int weft_key_create(weft_key_t *key, void (*dtor)(void *value));
  * @key: a key from weft_key_create()
  *
  * As pthread_key_delete(): what the values point to is the caller's to free.
- * Every thread's slot for the id is cleared, so a key that reuses the id
- * reads NULL everywhere. Waits for destructor rounds running in other threads:
- * once it returns, no destructor of @key runs any more.
+ * The values stay in their slots, tagged with @key, so a key that reuses the
+ * id reads NULL everywhere. Waits for @key's destructors running in other
+ * threads (they hold no lock): once it returns, none runs any more.
  *
- * Return: 0, -EINVAL if @key is not a live key, -EDEADLK from a key
- * destructor or a weft_key_for_each() callback.
+ * Return: 0, -EINVAL if @key is not a live key, -EDEADLK from a destructor
+ * of @key or a weft_key_for_each() callback of @key.
  */
 int weft_key_delete(weft_key_t key);
 
+/**
+ * weft_key_destroy() - delete a key and destroy every thread's value (folly's destroy())
+ * @key: a key from weft_key_create()
+ *
+ * As destroying a folly ThreadLocal: every live thread's non-NULL value of
+ * @key is passed to @key's destructor, exactly once, in the calling thread
+ * (or in its owner, if that thread is exiting meanwhile and gets to it
+ * first). When it returns, no destructor of @key runs any more and the id
+ * may be reused. A set of @key racing the destroy is the caller's bug, as
+ * using a folly ThreadLocal while it is destroyed is.
+ *
+ * Return: 0, -EINVAL if @key is not a live key, -EDEADLK from a destructor
+ * of @key or a weft_key_for_each() callback of @key.
+ */
+int weft_key_destroy(weft_key_t key);
+
 /*
  * The fast paths of weft_key_get() and weft_key_set() are inline. They read
- * the calling thread's element array and its capacity, two words of the TCB
- * at a fixed offset from the thread pointer (lib/key.c checks the offset
- * against lib/tcb.h when it is built), and the key's entry in the handle
- * table: a thread-pointer load, three loads, two compares. Everything else
- * is weft_key_set_slow().
+ * this thread's slot array and capacity from an initial-exec __thread (one
+ * thread-pointer-relative load on every architecture; a static link relaxes
+ * it to local-exec), the key's handle in the handle table, then the slot:
+ * the key its value was set under, and the value. Everything else is
+ * weft_key_set_slow(). Other threads reach a thread's array through the
+ * list of threads in lib/key.c, under that thread's lock.
  */
-struct __weft_tcb_keys {
-	void **values;		/* struct weft_tcb's key_values */
-	size_t capacity;	/* and key_capacity, right after it */
+struct __weft_key_slot {
+	void *value;			/* relaxed atomics: destroy clears it from afar */
+	weft_key_t key;			/* the key @value was set under; owner, its lock */
 };
 
-#define __WEFT_TCB_KEYS_OFFSET 0x88
+struct __weft_keys {
+	struct __weft_key_slot *slots;	/* owner writes, under its lock */
+	size_t capacity;
+};
+
 #define __WEFT_KEY_ID_MASK 1023u
+
+extern __thread struct __weft_keys __weft_keys __attribute__((tls_model("initial-exec")));
 
 /* The live key of each id, 0 while the id is free: written under the key lock. */
 extern _Atomic weft_key_t __weft_key_handles[WEFT_KEYS_MAX];
-
-static inline __attribute__((always_inline)) struct __weft_tcb_keys *__weft_tcb_keys(void)
-{
-	return (struct __weft_tcb_keys *)((char *)__builtin_thread_pointer() +
-					  __WEFT_TCB_KEYS_OFFSET);
-}
 
 /**
  * weft_key_get() - the calling thread's value for @key
  * @key: the key
  *
- * Lock-free and inline: a bounds check against this thread's array and a
- * generation check against the handle table.
+ * Lock-free and inline: a bounds check against this thread's array, the
+ * key checked against the handle table (a deleted key reads NULL), and
+ * against the key the slot's value was set under (a value set under a key
+ * that was deleted reads NULL under the key that reuses its id).
  *
  * Return: the value, NULL if never set in this thread, or if @key is not a
  * live key.
  */
 static inline void *weft_key_get(weft_key_t key)
 {
-	const struct __weft_tcb_keys *self = __weft_tcb_keys();
+	const struct __weft_keys *self = &__weft_keys;
 	unsigned int id = key & __WEFT_KEY_ID_MASK;
 
-	/* Key 0 may pass the handle check on a free id 0, whose slots are all NULL. */
+	/* Key 0 may pass the handle check on a free id 0, whose slot keys are 0 and values NULL. */
 	if (__builtin_expect(id >= self->capacity, 0) ||
 	    __builtin_expect(atomic_load_explicit(&__weft_key_handles[id],
-						  memory_order_relaxed) != key, 0))
+						  memory_order_relaxed) != key, 0) ||
+	    __builtin_expect(self->slots[id].key != key, 0))
 		return (void *)0;
-	return __atomic_load_n(&self->values[id], __ATOMIC_RELAXED);
+	return __atomic_load_n(&self->slots[id].value, __ATOMIC_RELAXED);
 }
 
 /**
@@ -133,28 +164,48 @@ int weft_key_set_slow(weft_key_t key, const void *value);
  * @key: the key
  * @value: the new value; the old one is overwritten, not destroyed
  *
- * Lock-free and inline when this thread's array already covers the key's
- * id. Otherwise the array is grown (allocated outside the lock, copied and
- * swapped under it) and, the first time, linked into the list of all
- * threads. Setting NULL never allocates.
+ * Lock-free and inline when this thread's slot for the key's id already
+ * holds a value set under @key. Otherwise (first use of the slot by this
+ * key, or the array must grow) weft_key_set_slow() takes this thread's own
+ * lock; the array is grown (allocated outside the lock, copied and swapped
+ * under it) and, the first time, linked into the list of all threads.
+ * Setting NULL never allocates. To free the old value, use
+ * weft_key_reset(): a weft_key_for_each() may be reading it.
  *
  * Return: 0; -EINVAL if @key is not a live key; -ENOMEM if the array could
- * not grow (nothing changed); -EDEADLK if it had to grow inside a
- * weft_key_for_each() callback; -EBUSY if this thread has finished its key
+ * not grow (nothing changed); -EBUSY if this thread has finished its key
  * destructor rounds (it is exiting).
  */
 static inline int weft_key_set(weft_key_t key, const void *value)
 {
-	struct __weft_tcb_keys *self = __weft_tcb_keys();
+	struct __weft_keys *self = &__weft_keys;
 	unsigned int id = key & __WEFT_KEY_ID_MASK;
-	weft_key_t live = atomic_load_explicit(&__weft_key_handles[id], memory_order_relaxed);
 
-	if (__builtin_expect(id < self->capacity && key != 0 && live == key, 1)) {
-		__atomic_store_n(&self->values[id], (void *)value, __ATOMIC_RELAXED);
+	if (__builtin_expect(id < self->capacity && key != 0 &&
+			     atomic_load_explicit(&__weft_key_handles[id],
+						  memory_order_relaxed) == key &&
+			     self->slots[id].key == key, 1)) {
+		__atomic_store_n(&self->slots[id].value, (void *)value, __ATOMIC_RELAXED);
 		return 0;
 	}
 	return weft_key_set_slow(key, value);
 }
+
+/**
+ * weft_key_reset() - replace the calling thread's value and destroy the old one (folly's reset())
+ * @key: the key
+ * @value: the new value, or NULL
+ *
+ * The old value, if non-NULL and not @value, is passed to @key's
+ * destructor after the swap, in the calling thread, with no weft lock held.
+ * Atomic with respect to weft_key_for_each(): a walk of @key sees the old
+ * value or the new one, and a callback never holds a value that is being
+ * destroyed (the reset waits for walks of @key under way to finish).
+ *
+ * Return: as weft_key_set(), and -EDEADLK from a weft_key_for_each()
+ * callback of @key (the reset would wait for that walk).
+ */
+int weft_key_reset(weft_key_t key, const void *value);
 
 /**
  * weft_key_for_each() - visit every live thread's value for @key (folly's accessAllThreads)
@@ -163,18 +214,19 @@ static inline int weft_key_set(weft_key_t key, const void *value)
  *      once more as fn(NULL, arg)
  * @arg: passed to @fn
  *
- * Runs with the exit lock held exclusively and the key lock held: no
- * thread starts using keys, grows its array, runs key destructors or
- * deletes a key meanwhile, so each value visited belongs to a thread that
- * is not in the middle of destroying it. The final fn(NULL, arg) call is
- * still under both locks, for the caller to read what destructors fold into
- * (such as the total of threads that exited) with the same consistency.
- * @fn may read and write the values; it must not call weft_key_create(),
- * _delete(), _for_each() or a growing _set() (-EDEADLK), nor wait for another
- * thread.
+ * While the walk lasts, no destructor of @key starts (at thread exit, by
+ * weft_key_reset() or weft_key_destroy()); it starts once those under way
+ * have finished. So each value visited is alive, and whatever destructors
+ * fold into (such as the total of threads that exited) is stable until the
+ * final fn(NULL, arg) has returned: every value is seen exactly once, in its
+ * thread or in what its destructor folded. Threads without a value of @key
+ * are never blocked by the walk: no weft lock is held while @fn runs, and a
+ * thread's array may grow meanwhile (even by a weft_key_set() in @fn).
+ * @fn must not wait for a thread that is destroying a value of @key.
  *
  * Return: the number of non-NULL values visited; -EINVAL if @key is not a
- * live key or @fn is NULL; -EDEADLK from a key destructor or a callback.
+ * live key or @fn is NULL; -EDEADLK from a destructor of @key (the walk
+ * would wait for it).
  */
 int weft_key_for_each(weft_key_t key, void (*fn)(void *value, void *arg), void *arg);
 
