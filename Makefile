@@ -1,34 +1,87 @@
 # SPDX-License-Identifier: MIT
 # weft: threads woven from raw Linux syscalls. `make help` lists the targets and variables.
 
-ARCH          ?= x86_64
 CROSS_COMPILE ?=
+# ARCH follows CROSS_COMPILE when only that is given: make CROSS_COMPILE=aarch64-linux-gnu-
+ARCH          ?= $(or $(patsubst %-linux-gnu-,%,$(filter %-linux-gnu-,$(CROSS_COMPILE))),x86_64)
 V             ?= 0
 
 # --- architectures -------------------------------------------------------------------------
-# One block per architecture: ARCH_CFLAGS (target flags for C and assembly), ARCH_QEMU (the
-# qemu-user binary that runs its programs) and ARCH_NATIVE_ON (the `uname -m` of the hosts
-# that run them without qemu, where `make check` adds a native pass).
+# One block per architecture: ARCH_TRIPLE (the GNU triple, for clang's --target and the
+# cross UAPI headers in /usr/$(ARCH_TRIPLE)/include), ARCH_CFLAGS (target flags for C and
+# assembly), ARCH_QEMU (the qemu-user binary that runs its programs), ARCH_NATIVE_ON (the
+# `uname -m` of the hosts that run them without qemu, where `make check` adds a native
+# pass) and ARCH_GENERAL_REGS (how to keep cold code off the FP/vector registers). A new
+# architecture is a directory in arch/ and a block here (Documentation/porting.rst).
 ifeq ($(ARCH),x86_64)
-ARCH_CFLAGS    :=
-ARCH_QEMU      := qemu-x86_64
-ARCH_NATIVE_ON := x86_64
+ARCH_TRIPLE       := x86_64-linux-gnu
+ARCH_CFLAGS       :=
+ARCH_QEMU         := qemu-x86_64
+ARCH_NATIVE_ON    := x86_64
+ARCH_GENERAL_REGS := -mgeneral-regs-only
+endif
+ifeq ($(ARCH),aarch64)
+ARCH_TRIPLE       := aarch64-linux-gnu
+# Atomics inline (LL/SC, ARMv8.0): gcc and clang otherwise call libgcc's __aarch64_cas4_acq
+# and friends, which pick LSE at run time; there is no libgcc here.
+ARCH_CFLAGS       := -mno-outline-atomics
+ARCH_QEMU         := qemu-aarch64
+ARCH_NATIVE_ON    := aarch64 arm64
+ARCH_GENERAL_REGS := -mgeneral-regs-only
+endif
+ifeq ($(ARCH),riscv64)
+ARCH_TRIPLE       := riscv64-linux-gnu
+# No small-data section: with one, GNU ld 2.40 can merge .srodata, .sdata and .bss into a
+# single writable and executable LOAD segment (tests/check-elf.sh rejects that).
+ARCH_CFLAGS       := -msmall-data-limit=0
+ARCH_QEMU         := qemu-riscv64
+ARCH_NATIVE_ON    := riscv64
+# riscv has no such option (gcc rejects it, clang ignores it) and needs none: a variadic
+# function receives floating-point arguments in integer registers.
+ARCH_GENERAL_REGS :=
 endif
 ifeq ($(ARCH_QEMU),)
 $(error ARCH=$(ARCH) is not supported; arch/ has: $(notdir $(wildcard arch/*)))
 endif
 QEMU_USER ?= $(ARCH_QEMU)
-NATIVE    ?= $(if $(filter $(shell uname -m),$(ARCH_NATIVE_ON)),yes,no)
+HOST_ARCH := $(shell uname -m)
+NATIVE    ?= $(if $(filter $(HOST_ARCH),$(ARCH_NATIVE_ON)),yes,no)
 
 # --- tools ---------------------------------------------------------------------------------
+# The compiler: $(CROSS_COMPILE)gcc when a prefix is given or the target is the host's;
+# clang for another architecture without one (it needs no cross toolchain, only lld and
+# the cross UAPI headers).
 ifeq ($(origin CC),default)
+ifeq ($(CROSS_COMPILE)$(NATIVE),no)
+CC := clang
+else
 CC := $(CROSS_COMPILE)gcc
+endif
 endif
 ifeq ($(origin AR),default)
 AR := $(CROSS_COMPILE)ar
 endif
 STRIP ?= $(CROSS_COMPILE)strip
 CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo 1)
+# Off the host's architecture the header search is made hermetic: the compiler's own
+# freestanding headers, then the target's UAPI headers from linux-libc-dev-<arch>-cross,
+# never the host's /usr/include (Debian's cross gcc searches it last, and its limits.h
+# then reaches the host glibc's). clang builds for any target; it must be told which and
+# to link with lld.
+ARCH_LDFLAGS :=
+ifeq ($(NATIVE),no)
+ifeq ($(CC_IS_CLANG),1)
+ARCH_CFLAGS  += --target=$(ARCH_TRIPLE)
+ARCH_LDFLAGS += --target=$(ARCH_TRIPLE) -fuse-ld=lld
+CC_INCLUDE   := $(shell $(CC) -print-resource-dir)/include
+else
+CC_INCLUDE   := $(shell $(CC) -print-file-name=include)
+# gcc's limits.h asks for the C library's with #include_next unless that one was read
+# already (_LIBC_LIMITS_H_); weft has no C library, gcc's own has every constant.
+ARCH_CFLAGS  += -D_LIBC_LIMITS_H_
+endif
+ARCH_CFLAGS  += -nostdinc -isystem $(CC_INCLUDE) -isystem /usr/$(ARCH_TRIPLE)/include
+endif
 
 ifeq ($(V),1)
 Q :=
@@ -106,7 +159,7 @@ WEFT_ASFLAGS := -fno-pie -Wa,--noexecstack $(ARCH_CFLAGS)
 # a 64-byte "common page" the padding is at most 63 bytes. Segments stay congruent to
 # their file offsets modulo the real page size (max-page-size, 4 KiB).
 WEFT_LDFLAGS := -nostdlib -static -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--gc-sections \
-		-Wl,-z,noseparate-code -Wl,-z,norelro -Wl,-z,common-page-size=64 $(ARCH_CFLAGS)
+		-Wl,-z,noseparate-code -Wl,-z,norelro -Wl,-z,common-page-size=64 $(ARCH_LDFLAGS)
 # gcc needs -no-pie to link a position-dependent executable; clang 14 links one
 # anyway after -fno-pie and warns that -no-pie is unused, so it only gets it from gcc.
 ifneq ($(CC_IS_CLANG),1)
@@ -131,7 +184,7 @@ LIBWEFT   := $(B)lib/libweft.a
 HEADERS   := $(wildcard include/weft/*.h arch/$(ARCH)/*.h kernel-abi/*.h lib/*.h tests/*.h \
 			samples/*.h samples/tour/*.h)
 
-# Code that runs before the main thread has TLS cannot read the canary at %fs:0x28.
+# Code that runs before the main thread has TLS cannot read a per-thread canary (x86_64).
 NO_SSP := $(addprefix $(B),lib/start.o lib/tls.o lib/string.o lib/printf.o lib/trace.o \
 	  kernel-abi/sys.o)
 $(NO_SSP): OBJ_CFLAGS += -fno-stack-protector
@@ -158,7 +211,7 @@ COLD_OBJS := $(addprefix $(B),$(patsubst %.c,%.o,$(shell grep -l '^\#define WEFT
 # that is not linked (lib/exit.c's) keeps a GOT entry, and with it .got and .got.plt.
 USER_FORMAT_OBJS := $(addprefix $(B),lib/printf.o lib/panic.o)
 $(COLD_OBJS): WEFT_CFLAGS += -Os -fplt
-$(filter-out $(USER_FORMAT_OBJS),$(COLD_OBJS)): WEFT_CFLAGS += -mgeneral-regs-only
+$(filter-out $(USER_FORMAT_OBJS),$(COLD_OBJS)): WEFT_CFLAGS += $(ARCH_GENERAL_REGS)
 
 # Every tests/test-*.c is a test program, every samples/*.c a sample, every
 # samples/tour/*.c a chapter of the tour: a new one needs no edit here.
@@ -175,6 +228,7 @@ BUILD_FLAGS := $(CC) $(c_flags) $(as_flags) $(ld_flags)
 $(shell mkdir -p $(or $(O),.) && { echo '$(BUILD_FLAGS)' | cmp -s - $(FLAGS_FILE) 2>/dev/null || \
 	echo '$(BUILD_FLAGS)' > $(FLAGS_FILE); })
 
+.PHONY: check-all
 .PHONY: all lib tests samples check check-includes check-elf run run-native run-user \
 	deps bench clean help model-check
 .DEFAULT_GOAL := all
@@ -230,12 +284,42 @@ $(B)samples/%: $(B)samples/%.o $(LIBWEFT) $(CRT0)
 	$(Q)$(link)
 
 # --- running -------------------------------------------------------------------------------
-run: $(TOUR)
-	$(Q)$(TOUR)
+# On another architecture the tour runs under $(QEMU_USER).
+TOUR_RUNNER := $(if $(filter yes,$(NATIVE)),,$(QEMU_USER))
 
-# Install what the tests need on a Debian machine, when it is missing and we are root.
+run: $(TOUR)
+	$(Q)$(TOUR_RUNNER) $(TOUR)
+
+# Install what the tests need on a Debian machine, when it is missing and we are root: for
+# each of ARCHS (ARCH, or all of them with check-all on the same command line), the qemu-user
+# binary, and off the host's architecture the cross UAPI headers and either lld (clang) or
+# the GNU cross compiler (gcc).
+ARCHS ?= $(if $(filter check-all,$(MAKECMDGOALS)),$(ALL_ARCHS),$(ARCH))
 deps:
-	$(Q)QEMU_USER=$(QEMU_USER) tests/deps.sh
+	$(Q)ARCHS='$(ARCHS)' CC_IS_CLANG=$(CC_IS_CLANG) tests/deps.sh
+
+# --- every architecture --------------------------------------------------------------------
+# `make check-all` builds the tests for each of ALL_ARCHS (the others in build/<arch>, or
+# $(O)/<arch>) and runs them in one KTAP stream: x86_64 natively and under qemu, then each
+# port under its qemu, one "# LABEL: N passed, N failed, N skipped" line per pass and the
+# grand total last. With CC=clang (or a clang CC) every port builds with clang; otherwise
+# with the GNU cross compilers, $(arch)-linux-gnu-gcc.
+ALL_ARCHS  := x86_64 aarch64 riscv64
+PORT_ARCHS := $(filter-out $(ARCH),$(ALL_ARCHS))
+port_dir    = $(if $(O),$(B)$(1),build/$(1))
+port_make   = $(MAKE) --no-print-directory ARCH=$(1) O=$(call port_dir,$(1)) NATIVE=no \
+	      $(if $(CC_IS_CLANG),CC=$(CC),CROSS_COMPILE=$(1)-linux-gnu- CC=$(1)-linux-gnu-gcc \
+	      AR=$(1)-linux-gnu-ar)
+port_tests  = $(patsubst $(B)%,$(call port_dir,$(1))/%,$(TESTS))
+port_progs  = $(patsubst $(B)%,$(call port_dir,$(1))/%,$(PROGS))
+qemu_of     = qemu-$(1)
+
+check-all: all
+	$(Q)$(foreach a,$(PORT_ARCHS),$(call port_make,$(a)) all &&) true
+	$(Q)QEMU_USER=$(QEMU_USER) ELF_FILES='$(PROGS) $(foreach a,$(PORT_ARCHS),$(call port_progs,$(a)))' \
+		tests/run-tests.sh $(if $(filter yes,$(NATIVE)),native: $(TESTS)) \
+		$(ARCH)=$(QEMU_USER): $(TESTS) \
+		$(foreach a,$(PORT_ARCHS),$(a)=$(call qemu_of,$(a)): $(call port_tests,$(a)))
 
 # The passes of `make check`: natively where this machine runs $(ARCH), and under qemu-user.
 CHECK_MODE := $(if $(filter yes,$(NATIVE)),all,qemu)
@@ -271,7 +355,7 @@ clean:
 	$(quiet) CLEAN $(or $(O),.)
 	$(Q)rm -f $(LIB_OBJS) $(CRT0) $(LIBWEFT) $(PROGS) $(FLAGS_FILE) \
 		$(addprefix $(B),tests/*.o samples/*.o samples/tour/*.o)
-	$(Q)rm -rf $(BENCH_OUT)
+	$(Q)rm -rf $(BENCH_OUT) $(foreach a,$(PORT_ARCHS),$(call port_dir,$(a)))
 
 help:
 	@echo 'weft: threads from raw Linux syscalls'
@@ -281,9 +365,13 @@ help:
 	@echo '  lib            only lib/libweft.a and lib/crt0.o'
 	@echo '  tests          only the test programs, tests/test-* and tests/harness-selftest'
 	@echo '  samples        only the samples, samples/* and samples/tour/tour'
-	@echo '  run            build and run samples/tour, the guided tour (WEFT_TRACE=1 shows syscalls)'
-	@echo '  check          every test natively, then under $$(QEMU_USER); ends "N passed, N failed, N skipped"'
-	@echo '  deps           install qemu-user and spin with apt-get when missing (needs root)'
+	@echo '  run            build and run samples/tour, the guided tour (under qemu for another ARCH;'
+	@echo '                 WEFT_TRACE=1 shows syscalls)'
+	@echo '  check          every test natively (on a host of ARCH), then under $$(QEMU_USER);'
+	@echo '                 ends "N passed, N failed, N skipped"'
+	@echo '  check-all      check on every architecture (x86_64, aarch64, riscv64) in one stream'
+	@echo '  deps           install what check (or check-all) needs with apt-get when missing'
+	@echo '                 (needs root); ARCHS="..." picks the architectures'
 	@echo '  run-native     the tests natively only'
 	@echo '  run-user       the tests under $$(QEMU_USER) only'
 	@echo '  check-includes fail if a file includes anything but freestanding or UAPI headers'

@@ -226,28 +226,17 @@ static inline long sys_gettid(void)
 	return weft_sys0(__NR_gettid);
 }
 
-/*
- * exit ends the calling thread only; exit_group ends every thread of the
- * process. Neither can fail in the kernel (do_exit() does not return), so
- * only an injected fault (WEFT_FAULT) makes the hooked call return, and
- * running on past it would be undefined behaviour, a SIGSEGV at best. So:
- * once more through the hook (a rule that fires once lets that through),
- * then the bare instruction, which no rule intercepts, with the same status.
- */
+/* exit ends the calling thread only; exit_group ends every thread of the process. */
 static inline __attribute__((noreturn)) void sys_exit(int status)
 {
-	if (weft_sys1(__NR_exit, status))
-		weft_sys1(__NR_exit, status);
-	for (;;)
-		weft_syscall1(__NR_exit, status);
+	weft_sys1(__NR_exit, status);
+	__builtin_unreachable();
 }
 
 static inline __attribute__((noreturn)) void sys_exit_group(int status)
 {
-	if (weft_sys1(__NR_exit_group, status))
-		weft_sys1(__NR_exit_group, status);
-	for (;;)
-		weft_syscall1(__NR_exit_group, status);
+	weft_sys1(__NR_exit_group, status);
+	__builtin_unreachable();
 }
 
 static inline long sys_execve(const char *path, char *const argv[], char *const envp[])
@@ -360,10 +349,10 @@ static inline long sys_arch_prctl(int code, unsigned long addr)
 
 /*
  * sys_set_thread_pointer() - make @tp the calling thread's thread pointer.
- * x86_64 needs a system call, arch_prctl(ARCH_SET_FS), which goes through the
- * hooks like any other (traced, fault-injectable); aarch64 and riscv64 write
- * a register (weft_arch_set_tp_raw() in arch/<arch>/tp_arch.h) and cannot
- * fail. The caller must touch no TLS in the same function.
+ * Where that takes a system call (x86_64, the wrapper above) it goes through
+ * the hooks like any other (traced, fault-injectable); aarch64 and riscv64
+ * write a register (weft_arch_set_tp_raw() in arch/<arch>/tp_arch.h) and
+ * cannot fail. The caller must touch no TLS in the same function.
  */
 #ifdef __NR_arch_prctl
 #define WEFT_SET_TP_IS_SYSCALL 1

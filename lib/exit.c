@@ -12,8 +12,6 @@ void weft_local_run_dtors(void) __attribute__((weak));
 void weft_key_run_dtors(void) __attribute__((weak));
 /* lib/green.c: frees the OS thread's green runtime if no green thread is unfinished. */
 void weft_green_thread_exit(void) __attribute__((weak));
-/* lib/held.c: releases and poisons the weft/sync.h locks a spawned thread still holds. */
-void weft_held_thread_exit(void) __attribute__((weak));
 
 /*
  * Runs in the exiting thread itself, main included (from weft_exit()). The
@@ -33,7 +31,4 @@ void weft_thread_exit_work(void)
 		weft_key_run_dtors();
 	if (weft_green_thread_exit)
 		weft_green_thread_exit();
-	/* Last: a destructor may still release a lock. Not in main: the process ends. */
-	if (weft_held_thread_exit && tcb->native)
-		weft_held_thread_exit();
 }

@@ -14,7 +14,7 @@ long weft_fork(void)
 {
 	/*
 	 * No CLONE_VM: the child gets a copy-on-write copy of the whole address
-	 * space, this thread's TLS block and %fs base included, so it keeps
+	 * space, this thread's TLS block and thread pointer included, so it keeps
 	 * running the same C code. Only the calling thread is copied; a lock
 	 * another thread held at this instant would stay held in the child
 	 * forever. So, as glibc does for malloc (its atfork handlers), we hold

@@ -179,9 +179,6 @@ static __attribute__((format(printf, 1, 0))) struct weft_panic *make_payload(con
 	return p;
 }
 
-/* lib/held.c, layer 7: weak, so a program without weft/sync.h locks links none of it. */
-void weft_held_unwind(const void *boundary) __attribute__((weak));
-
 /* Jump to the innermost boundary with @p, or end the process if there is none. */
 static __attribute__((noreturn)) void unwind(struct weft_tcb *tcb, struct weft_panic *p)
 {
@@ -195,9 +192,6 @@ static __attribute__((noreturn)) void unwind(struct weft_tcb *tcb, struct weft_p
 		/* Rust's behaviour for a panic that reaches main: exit status 101. */
 		weft_exit(101);
 	}
-	/* Release (and poison) the locks the abandoned frames hold: lib/held.c. */
-	if (weft_held_unwind)
-		weft_held_unwind(c);
 	c->payload = p;
 	weft_arch_unwind(&c->jmp);
 }

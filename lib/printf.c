@@ -30,7 +30,8 @@
  * copied as written and consumes nothing: there is no type to read.
  *
  * Consuming a double means reading the floating-point half of the va_list,
- * which on x86_64 the variadic function's prologue fills from %xmm0-7. The
+ * which on x86_64 the variadic function's prologue fills from the vector
+ * registers. The
  * other slow-path files are built with -mgeneral-regs-only, whose prologues
  * skip that (gcc leaves the va_list's fp_offset unset); this file and
  * lib/panic.c, whose variadic functions take users' formats, are not (see

@@ -40,8 +40,9 @@ void weft_fatal(const char *fmt, ...)
 }
 
 /*
- * Called by code built with -fstack-protector when a function's canary at
- * %fs:0x28 no longer matches the copy on its stack. The stack is not to be
+ * Called by code built with -fstack-protector when the canary (per thread
+ * in the TCB on x86_64, __stack_chk_guard elsewhere: arch/<arch>/tp_arch.h)
+ * no longer matches the copy on a function's stack. The stack is not to be
  * trusted any more: report with a fixed string and abort.
  */
 __attribute__((noreturn, used)) void __stack_chk_fail(void)

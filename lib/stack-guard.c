@@ -58,19 +58,19 @@ int weft_guard_size(const struct weft_builder *b, size_t *guard)
 	return 0;
 }
 
-static long altstack_on(struct weft_tcb *tcb)
+static void altstack_on(struct weft_tcb *tcb)
 {
 	struct kernel_stack ss = { .sp = tcb->altstack, .flags = 0, .size = tcb->altstack_len };
 
 	if (!tcb->altstack)
-		return 0;
+		return;
 	sys_why("alternate signal stack for the overflow handler");
-	return sys_sigaltstack(&ss, NULL);
+	sys_sigaltstack(&ss, NULL);
 }
 
-int weft_stack_guard_thread_start(struct weft_tcb *tcb)
+void weft_stack_guard_thread_start(struct weft_tcb *tcb)
 {
-	return (int)altstack_on(tcb);
+	altstack_on(tcb);
 }
 
 void weft_stack_guard_thread_exit(struct weft_tcb *tcb)

@@ -38,9 +38,10 @@ struct weft_green;
  *     +-----------------------------+-----+--------------------------------+
  *     ^ tcb = tp - sizeof(*tcb)     ^ tp  ^ tp + 16 (aarch64) or tp (riscv64)
  *
- * The first words are ABI on x86_64, read by compiled code at fixed offsets:
- *   0x00 self:   compilers load %fs:0 to form the address of a TLS variable;
- *   0x28 canary: -fstack-protector code compares against %fs:0x28.
+ * The first words are ABI on x86_64, read by compiled code at fixed offsets
+ * from the thread pointer (arch/x86_64/tp_arch.h):
+ *   0x00 self:   compilers load it to form the address of a TLS variable;
+ *   0x28 canary: -fstack-protector code compares against it.
  * The other arches read neither (the canary is the global __stack_chk_guard),
  * but keep the same layout so that every offset is the same everywhere.
  * Everything after that is weft's own, grouped by who may touch it.

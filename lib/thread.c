@@ -162,7 +162,8 @@ static size_t default_stack_size(void)
 		 * Like RUST_MIN_STACK, except that a value that is not a size is
 		 * said to be one, once, rather than silently ignored as Rust does.
 		 */
-		static _Atomic bool warned;
+		/* An int, not a bool: gcc 12 makes a byte exchange a libatomic call on riscv64. */
+		static _Atomic int warned;
 		const char *env = weft_getenv("WEFT_MIN_STACK");
 		unsigned long long v = 0;
 		int err;
@@ -173,7 +174,7 @@ static size_t default_stack_size(void)
 		s = WEFT_STACK_DEFAULT;
 		if (env && !err && v < (1ULL << 40))
 			s = v < WEFT_STACK_MIN ? WEFT_STACK_MIN : (size_t)v;
-		else if (env && !atomic_exchange(&warned, true))
+		else if (env && !atomic_exchange(&warned, 1))
 			weft_dprintf(2, "weft: WEFT_MIN_STACK=%s: %s; using the default, %lu KiB\n",
 				     env, err == -EINVAL ? "not a size (bytes, 0x..., suffix K, M "
 				     "or G)" : "too large (1 TiB or more)", WEFT_STACK_DEFAULT >> 10);
@@ -443,20 +444,6 @@ void weft_thread_fork_done(void)
 
 /* ---- the thread's side ------------------------------------------------- */
 
-/*
- * Drop what nobody collects: the panic payload (with its type's destructor)
- * or the result (with the builder's result destructor). Called exactly once
- * per thread, by whoever ends up owning the outcome: a join with a NULL
- * result, the detacher, or the detached thread itself.
- */
-static void native_drop_outcome(struct weft_native *n)
-{
-	if (n->panic)
-		weft_panic_free(n->panic);
-	else if (n->result_dtor)
-		n->result_dtor(n->result);
-}
-
 static __attribute__((noreturn)) void thread_finish(struct weft_native *n)
 {
 	if (atomic_exchange_explicit(&n->state, NATIVE_FINISHED, memory_order_acq_rel) ==
@@ -470,7 +457,7 @@ static __attribute__((noreturn)) void thread_finish(struct weft_native *n)
 		void *map = n->map;
 		size_t len = n->map_len;
 
-		native_drop_outcome(n);
+		weft_panic_free(n->panic);
 		weft_thread_put(n->thread);
 		native_put(n);
 		if (unlikely(weft_sys_hook_now())) {
@@ -487,20 +474,6 @@ static __attribute__((noreturn)) void thread_finish(struct weft_native *n)
 	}
 	/* The joiner frees; the kernel's clear-tid write tells it when. */
 	sys_exit(0);
-}
-
-/*
- * Without its altstack a thread's overflow would die by plain SIGSEGV, with
- * no report. Rust panics when it cannot set up its handler's stack
- * ("failed to allocate an alternative stack"); so does weft, before running
- * the thread's function: the joiner sees WEFT_PANICKED, a detached thread's
- * panic message is printed. sigaltstack(2) fails only for a size under
- * MINSIGSTKSZ or while on the altstack, neither possible here: in practice
- * this is a fault injected by a test.
- */
-static void *no_overflow_detection(void *arg)
-{
-	weft_panic("failed to set up stack overflow detection: sigaltstack failed");
 }
 
 static int thread_main(void *arg)
@@ -521,10 +494,8 @@ static int thread_main(void *arg)
 		sys_why("thread name, as the kernel shows it in comm");
 		sys_prctl(PR_SET_NAME, (unsigned long)comm, 0, 0, 0);
 	}
-	if (likely(!weft_stack_guard_thread_start(tcb)))
-		n->result = weft_panic_call_boundary(n->fn, n->arg, &n->panic);
-	else
-		n->result = weft_panic_call_boundary(no_overflow_detection, NULL, &n->panic);
+	weft_stack_guard_thread_start(tcb);
+	n->result = weft_panic_call_boundary(n->fn, n->arg, &n->panic);
 	weft_thread_exit_work();
 	weft_stack_guard_thread_exit(tcb);
 	if (n->exit_hook)
@@ -534,8 +505,8 @@ static int thread_main(void *arg)
 
 /* ---- spawn, join, detach ----------------------------------------------- */
 
-static int spawn(const struct weft_builder *b, struct weft_join_handle *handle,
-		 weft_thread_fn fn, void *arg)
+int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *handle,
+		       weft_thread_fn fn, void *arg)
 {
 	const char *name = b && b->name && b->name[0] ? b->name : NULL;
 	struct weft_thread *t;
@@ -587,7 +558,6 @@ static int spawn(const struct weft_builder *b, struct weft_join_handle *handle,
 	n->fn = fn;
 	n->arg = arg;
 	n->result = NULL;
-	n->result_dtor = b ? b->result_dtor : NULL;
 	n->panic = NULL;
 	n->map = map;
 	n->map_len = l.total;
@@ -633,22 +603,6 @@ static int spawn(const struct weft_builder *b, struct weft_join_handle *handle,
 	return 0;
 }
 
-/*
- * POSIX's pthread_create() has one error for "the system lacked the
- * necessary resources to create another thread": EAGAIN. glibc turns its
- * stack allocation's ENOMEM into EAGAIN, musl returns EAGAIN for every mmap
- * failure (its pthread_create-oom test); weft does the same for every
- * ENOMEM on the way (allocation, mmap, mprotect, clone). The table is in
- * Documentation/threads.rst, "Errors".
- */
-int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *handle,
-		       weft_thread_fn fn, void *arg)
-{
-	int err = spawn(b, handle, fn, arg);
-
-	return err == -ENOMEM ? -EAGAIN : err;
-}
-
 int weft_spawn(struct weft_join_handle *handle, weft_thread_fn fn, void *arg)
 {
 	return weft_builder_spawn(NULL, handle, fn, arg);
@@ -691,12 +645,15 @@ int weft_join(struct weft_join_handle *handle, void **result)
 		return -EINVAL;
 	weft_native_wait_exit(n);
 	handle->native = NULL;
-	if (n->panic)
+	if (n->panic) {
 		ret = WEFT_PANICKED;
-	if (!result)
-		native_drop_outcome(n);
-	else
-		*result = n->panic ? (void *)n->panic : n->result;
+		if (result)
+			*result = n->panic;
+		else
+			weft_panic_free(n->panic);
+	} else if (result) {
+		*result = n->result;
+	}
 	native_reap(n);
 	return ret;
 }
@@ -716,7 +673,7 @@ int weft_detach(struct weft_join_handle *handle)
 	    NATIVE_FINISHED) {
 		/* It finished first and left the freeing to us. */
 		weft_native_wait_exit(n);
-		native_drop_outcome(n);
+		weft_panic_free(n->panic);
 		native_reap(n);
 	}
 	return 0;

@@ -57,7 +57,6 @@ struct weft_native {
 	weft_thread_fn fn;
 	void *arg;
 	void *result;			/* written by the thread before it exits */
-	void (*result_dtor)(void *result);	/* for a result nobody collects; may be NULL */
 	struct weft_panic *panic;	/* non-NULL if fn panicked */
 	void *map;			/* guard, altstack, guard, stack, TLS, TCB */
 	size_t map_len;
@@ -77,8 +76,7 @@ void weft_native_wait_exit(struct weft_native *n);
 size_t weft_altstack_size(void);
 /* @b's guard size (NULL: the default) rounded up to pages, or -EINVAL if that overflows. */
 int weft_guard_size(const struct weft_builder *b, size_t *guard);
-/* Install the calling thread's altstack. Return: 0 or what sigaltstack(2) returned. */
-int weft_stack_guard_thread_start(struct weft_tcb *tcb);
+void weft_stack_guard_thread_start(struct weft_tcb *tcb);
 void weft_stack_guard_thread_exit(struct weft_tcb *tcb);
 
 /* lib/panic.c: run fn(arg) inside a catch boundary. */

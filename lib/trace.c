@@ -5,7 +5,6 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include <asm/prctl.h>
 #include <linux/errno.h>
 #include <linux/fcntl.h>
 #include <linux/futex.h>
@@ -250,7 +249,8 @@ static const unsigned char syscall_args[][6] = { SYSCALLS(SYSCALL_ARGS) };
 /*
  * Named values: the kind of argument, how the value is stored in a byte,
  * the name. Flags (BIT) are single bits, stored as the bit's number and
- * printed in this order; arch_prctl codes (0x1001 ...) lose their 0x1000 bit.
+ * printed in this order; x86_64's thread-pointer codes (0x1001 ...) lose their
+ * 0x1000 bit.
  */
 #define VAL(x) (x)
 #define BIT(x) __builtin_ctzl(x)
@@ -547,7 +547,7 @@ static long hooked_call(long nr, long a1, long a2, long a3, long a4, long a5, lo
 /*
  * WEFT_FAULT=name:nth:ERRNO[,name:nth:ERRNO...], e.g. WEFT_FAULT=mmap:1:ENOMEM,
  * arms rules before anything else runs, so that start-up's own failure paths
- * (the main thread's TLS mapping, ARCH_SET_FS, the altstack) can be tested
+ * (the main thread's TLS mapping, setting its thread pointer, the altstack) can be tested
  * and watched: what does weft do if the first mmap fails? nth 0 is "every
  * call". Ignored for set-user-ID programs (AT_SECURE). Bad text is reported
  * and ignored.

@@ -4,15 +4,33 @@
 # headers), on Debian as root. Extra package names given as arguments are installed too
 # when the command of the same name is missing (.ci/run asks for clang).
 #
+# ARCHS (default x86_64) lists the architectures to test: each needs its qemu-user binary,
+# and one that is not the host's needs its UAPI headers (linux-libc-dev-<arch>-cross) and
+# a way to build: lld for clang (CC_IS_CLANG=1), else the GNU cross compiler.
+#
 # Never fails the build: if something cannot be installed it says what, and
 # `make check` then reports the tests that need it (qemu tests fail, the spin
 # model check is skipped), so nothing passes by accident.
 
 set -u
 
-qemu=${QEMU_USER:-qemu-x86_64}
 packages=()
-command -v "$qemu" >/dev/null 2>&1 || packages+=(qemu-user)
+host=$(uname -m)
+for arch in ${ARCHS:-x86_64}; do
+	command -v "qemu-$arch" >/dev/null 2>&1 || packages+=(qemu-user)
+	[ "$arch" = "$host" ] && continue
+	case "$arch" in
+	aarch64) debarch=arm64 ;;
+	*) debarch=$arch ;;
+	esac
+	[ -e "/usr/$arch-linux-gnu/include/asm/unistd.h" ] ||
+		packages+=("linux-libc-dev-$debarch-cross")
+	if [ "${CC_IS_CLANG:-}" = 1 ]; then
+		command -v ld.lld >/dev/null 2>&1 || packages+=(lld)
+	else
+		command -v "$arch-linux-gnu-gcc" >/dev/null 2>&1 || packages+=("gcc-$arch-linux-gnu")
+	fi
+done
 command -v spin >/dev/null 2>&1 || packages+=(spin)
 # <linux/futex.h> and <asm/unistd.h> come from linux-libc-dev (usually there with gcc).
 [ -e /usr/include/linux/futex.h ] || packages+=(linux-libc-dev)
@@ -26,7 +44,10 @@ done
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "deps: installing ${packages[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	if apt-get update -qq && apt-get install -y -qq "${packages[@]}" >/dev/null; then
+	# --no-install-recommends: gcc-<arch>-linux-gnu would pull a cross libc's headers.
+	mapfile -t packages < <(printf '%s\n' "${packages[@]}" | sort -u)
+	if apt-get update -qq &&
+		apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null; then
 		exit 0
 	fi
 	echo "deps: apt-get could not install ${packages[*]}" >&2

@@ -7,7 +7,7 @@
 #                "LABEL=RUNNER:" under RUNNER ("qemu=qemu-x86_64:", "aarch64=qemu-aarch64:").
 #                "native", "qemu" and "all" (both) followed by BINARYs are short for
 #                "native:" and "qemu=$QEMU_USER:" over the same BINARYs.
-#   --no-checks  the passes only, not the checks of the tree (check-includes, check-elf,
+#   --no-checks  the passes only, not the checks of the tree (check-includes, check-arch, check-elf,
 #                the Parker model, the KTAP check itself)
 #   QEMU_USER    the qemu-user binary of the "qemu" short form (default qemu-x86_64)
 #   ELF_FILES    the programs tests/check-elf.sh looks at (default: every BINARY)
@@ -95,6 +95,7 @@ if [ "$checks" = 1 ]; then
 		[ "$(basename "$binary")" = harness-selftest ] && ktap_binary=$binary
 	done
 	check_list+=("check-includes|$here/check-includes.sh")
+	check_list+=("check-arch|$here/check-arch.sh")
 	check_list+=("check-elf|$here/check-elf.sh ${ELF_FILES:-${bins[*]}}")
 	[ -f "$here/model/check-parker.sh" ] &&
 		check_list+=("parker model|bash $here/model/check-parker.sh")

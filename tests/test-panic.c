@@ -251,7 +251,7 @@ TEST(callee_saved_registers_survive_the_unwind)
 	weft_set_panic_hook(silent_hook);
 	ASSERT_EQ(weft_catch_panic(deep, (void *)200, &r), WEFT_PANICKED);
 	weft_panic_free(r);
-	/* Used after the call, so the compiler keeps them in rbx, rbp, r12-r15. */
+	/* Used after the call, so the compiler keeps them in callee-saved registers. */
 	ASSERT_EQ(mix(a, mix(b, mix(c, mix(d, mix(e, f))))),
 		  mix(mix(1, 2), mix(mix(3, 4), mix(mix(5, 6), mix(mix(7, 8),
 		  mix(mix(9, 10), mix(11, 12)))))));

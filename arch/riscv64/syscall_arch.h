@@ -14,7 +14,8 @@
  *   - a value in [-4095, -1] is -errno.
  *
  * The table is asm-generic's (include/uapi/asm-generic/unistd.h), shared
- * with aarch64: no dup2, alarm, fork or arch_prctl (Documentation/abi-notes.rst).
+ * with aarch64, which lacks some calls of the older x86_64 table
+ * (Documentation/abi-notes.rst).
  */
 
 /*

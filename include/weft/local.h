@@ -28,8 +28,8 @@
  *	                          access runs it again)     thread's destructor list)
  *	REGISTERED --thread exit--> RUNNING_OR_HAS_RUN (dtor(&value) runs; refused)
  *
- * An access to a REGISTERED key is inlined: one %fs-relative compare and
- * one %fs-relative load. Everything else goes through a per-key slow path.
+ * An access to a REGISTERED key is inlined: one thread-pointer-relative
+ * compare and one thread-pointer-relative load. Everything else goes through a per-key slow path.
  *
  * @init is an expression of @type evaluated in the thread, on first access,
  * with the key in INITIALISING; without it the value starts as all-zero

@@ -84,7 +84,8 @@ void tour_green(void)
 	}
 	tour_say("Two green threads spawned on this OS thread; nothing runs until it enters\n"
 		 "a scheduler loop. weft_green_run() runs them round-robin; each yield is a\n"
-		 "switch of six registers and %%rsp, with no system call:\n");
+		 "switch of the callee-saved registers and the stack pointer, with no system\n"
+		 "call (arch/<arch>/green.S):\n");
 	weft_green_run();
 	tour_say("  %s\n", trace);
 	weft_green_join(&a, &ra);

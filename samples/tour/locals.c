@@ -82,7 +82,7 @@ void tour_locals(void)
 
 	tour_heading("3. Thread-locals and their destructors");
 	tour_say("WEFT_THREAD_LOCAL(struct journal *, journal, open_journal(), close_journal):\n"
-		 "a __thread slot {state, value, list node} at a fixed offset from %%fs.\n");
+		 "a __thread slot {state, value, list node} at a fixed offset from the thread pointer.\n");
 	if (weft_builder_spawn(&b, &h, weaver, NULL)) {
 		tour_say("  spawn failed: skipping this chapter\n");
 		return;
