@@ -67,6 +67,7 @@ struct scoped_thread {
 	void *arg;
 	struct weft_join_handle h;		/* set by the spawner once clone returned */
 	struct scoped_thread *next;		/* scope->unjoined, under scope->lock */
+	bool no_handle;				/* spawned with a NULL handle: never joined */
 };
 
 static _Atomic uint64_t next_scope_id = 1;
@@ -117,7 +118,22 @@ static void *scoped_thread_main(void *arg)
 	tcb->native->hook_data = st;
 	tcb->native->exit_hook = scoped_thread_exit;
 	tcb->current->scope = st->scope;
-	return st->fn(st->scope, st->arg);
+	void *result = st->fn(st->scope, st->arg);
+
+	/*
+	 * Rust's rule (test_scoped_threads_drop_result_before_join): a result
+	 * nobody can join is destroyed by its thread, before the thread stops
+	 * counting as running, so the scope waits for the destructor and for
+	 * any scoped thread it spawns. Only the owner's reap is left for it.
+	 */
+	if (st->no_handle && tcb->native->result_dtor) {
+		void (*dtor)(void *) = tcb->native->result_dtor;
+
+		tcb->native->result_dtor = NULL;
+		dtor(result);
+		result = NULL;
+	}
+	return result;
 }
 
 int weft_builder_spawn_scoped(const struct weft_builder *builder, struct weft_scope *scope,
@@ -139,6 +155,7 @@ int weft_builder_spawn_scoped(const struct weft_builder *builder, struct weft_sc
 	st->scope = scope;
 	st->fn = fn;
 	st->arg = arg;
+	st->no_handle = !handle;
 	atomic_fetch_add_explicit(&scope->running, 1, memory_order_relaxed);
 	err = weft_builder_spawn(builder, &h, scoped_thread_main, st);
 	if (err) {
@@ -253,22 +270,33 @@ static void *call_scope_fn(void *arg)
 }
 
 /*
- * Join every thread nobody joined; the counter is zero, so none of them
- * will touch the list again. Return: true if one of them panicked.
+ * Wait for every scoped thread, then join every thread nobody joined. A
+ * NULL result destroys what nobody collected: a panic payload, or a result
+ * with the builder's result destructor. That destructor runs here, in the
+ * owner, which is still inside the scope, and may spawn scoped threads:
+ * so the wait starts again after each join, and ends only when the count
+ * is zero and the list empty. Return: true if one of them panicked.
  */
-static bool reap_unjoined(struct weft_scope *scope)
+static bool wait_and_reap(struct weft_scope *scope)
 {
 	bool panicked = false;
 	struct scoped_thread *st;
 
-	while ((st = scope->unjoined)) {
-		scope->unjoined = st->next;
-		/* NULL result: a payload nobody collected is freed. */
+	for (;;) {
+		while (atomic_load_explicit(&scope->running, memory_order_acquire) != 0)
+			weft_park();
+		/* Locked: a thread a destructor spawned may be joining or spawning. */
+		weft_lock(&scope->lock);
+		st = scope->unjoined;
+		if (st)
+			scope->unjoined = st->next;
+		weft_unlock(&scope->lock);
+		if (!st)
+			return panicked;
 		if (weft_join(&st->h, NULL) == WEFT_PANICKED)
 			panicked = true;
 		weft_free(st);
 	}
-	return panicked;
 }
 
 void *weft_scope_at(const char *file, int line, weft_scope_fn fn, void *arg)
@@ -291,9 +319,7 @@ void *weft_scope_at(const char *file, int line, weft_scope_fn fn, void *arg)
 	self->scope = &scope;
 	/* Catch a panic in fn: the threads it started must be waited for first. */
 	fn_panicked = weft_catch_panic(call_scope_fn, &call, &result);
-	while (atomic_load_explicit(&scope.running, memory_order_acquire) != 0)
-		weft_park();
-	thread_panicked = reap_unjoined(&scope);
+	thread_panicked = wait_and_reap(&scope);
 	self->scope = scope.outer;
 	if (fn_panicked)
 		weft_resume_panic(result);

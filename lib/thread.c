@@ -444,6 +444,20 @@ void weft_thread_fork_done(void)
 
 /* ---- the thread's side ------------------------------------------------- */
 
+/*
+ * Drop what nobody collects: the panic payload (with its type's destructor)
+ * or the result (with the builder's result destructor). Called exactly once
+ * per thread, by whoever ends up owning the outcome: a join with a NULL
+ * result, the detacher, or the detached thread itself.
+ */
+static void native_drop_outcome(struct weft_native *n)
+{
+	if (n->panic)
+		weft_panic_free(n->panic);
+	else if (n->result_dtor)
+		n->result_dtor(n->result);
+}
+
 static __attribute__((noreturn)) void thread_finish(struct weft_native *n)
 {
 	if (atomic_exchange_explicit(&n->state, NATIVE_FINISHED, memory_order_acq_rel) ==
@@ -457,7 +471,7 @@ static __attribute__((noreturn)) void thread_finish(struct weft_native *n)
 		void *map = n->map;
 		size_t len = n->map_len;
 
-		weft_panic_free(n->panic);
+		native_drop_outcome(n);
 		weft_thread_put(n->thread);
 		native_put(n);
 		if (unlikely(weft_sys_hook_now())) {
@@ -558,6 +572,7 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 	n->fn = fn;
 	n->arg = arg;
 	n->result = NULL;
+	n->result_dtor = b ? b->result_dtor : NULL;
 	n->panic = NULL;
 	n->map = map;
 	n->map_len = l.total;
@@ -645,15 +660,12 @@ int weft_join(struct weft_join_handle *handle, void **result)
 		return -EINVAL;
 	weft_native_wait_exit(n);
 	handle->native = NULL;
-	if (n->panic) {
+	if (n->panic)
 		ret = WEFT_PANICKED;
-		if (result)
-			*result = n->panic;
-		else
-			weft_panic_free(n->panic);
-	} else if (result) {
-		*result = n->result;
-	}
+	if (!result)
+		native_drop_outcome(n);
+	else
+		*result = n->panic ? (void *)n->panic : n->result;
 	native_reap(n);
 	return ret;
 }
@@ -673,7 +685,7 @@ int weft_detach(struct weft_join_handle *handle)
 	    NATIVE_FINISHED) {
 		/* It finished first and left the freeing to us. */
 		weft_native_wait_exit(n);
-		weft_panic_free(n->panic);
+		native_drop_outcome(n);
 		native_reap(n);
 	}
 	return 0;

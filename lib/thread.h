@@ -57,6 +57,7 @@ struct weft_native {
 	weft_thread_fn fn;
 	void *arg;
 	void *result;			/* written by the thread before it exits */
+	void (*result_dtor)(void *result);	/* for a result nobody collects; may be NULL */
 	struct weft_panic *panic;	/* non-NULL if fn panicked */
 	void *map;			/* guard, altstack, guard, stack, TLS, TCB */
 	size_t map_len;

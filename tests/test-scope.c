@@ -875,3 +875,96 @@ TEST_TIMEOUT(stress_many_short_scopes, 120)
 	weft_thread_cache_trim();
 	ASSERT_LE(test_count_maps(), maps);
 }
+
+/* ---- results nobody joins: Rust's test_scoped_threads_drop_result_before_join ---- */
+
+struct x {
+	struct weft_scope *scope;
+	_Atomic int *actually_finished;
+};
+
+static _Atomic int x_dropped;
+
+static void *finish_late(struct weft_scope *s, void *arg)
+{
+	/* Give a scope that would not wait for us every chance to return first. */
+	for (int i = 0; i < 100; i++)
+		weft_yield();
+	atomic_store((_Atomic int *)arg, 1);
+	return NULL;
+}
+
+/* X's Drop: spawns a scoped thread in the scope that is ending. */
+static void drop_x(void *result)
+{
+	struct x *x = result;
+
+	atomic_fetch_add(&x_dropped, 1);
+	if (weft_scope_spawn(x->scope, NULL, finish_late, x->actually_finished) != 0)
+		weft_panic("the destructor could not spawn in its scope");
+	weft_free(x);
+}
+
+static void *return_x(struct weft_scope *s, void *arg)
+{
+	struct x *x = weft_malloc(sizeof(*x));
+
+	x->scope = s;
+	x->actually_finished = arg;
+	return x;
+}
+
+static void *spawn_x_without_a_handle(struct weft_scope *s, void *arg)
+{
+	struct weft_builder b = { .result_dtor = drop_x };
+
+	return (void *)(long)weft_builder_spawn_scoped(&b, s, NULL, return_x, arg);
+}
+
+TEST(a_result_nobody_can_join_is_dropped_before_the_scope_stops_waiting)
+{
+	_Atomic int actually_finished = 0;
+
+	x_dropped = 0;
+	ASSERT_NULL(weft_scope(spawn_x_without_a_handle, &actually_finished));
+	ASSERT_EQ(x_dropped, 1);
+	ASSERT_EQ(atomic_load(&actually_finished), 1);
+}
+
+/* A handle kept but never joined: the scope drops the result, and waits again. */
+static void *spawn_x_and_keep_the_handle(struct weft_scope *s, void *arg)
+{
+	struct weft_builder b = { .result_dtor = drop_x };
+	struct weft_scoped_join_handle h;
+
+	return (void *)(long)weft_builder_spawn_scoped(&b, s, &h, return_x, arg);
+}
+
+static void *spawn_x_and_join_it(struct weft_scope *s, void *arg)
+{
+	struct weft_builder b = { .result_dtor = drop_x };
+	struct weft_scoped_join_handle h;
+	void *r = NULL;
+
+	if (weft_builder_spawn_scoped(&b, s, &h, return_x, arg) || weft_scoped_join(&h, &r))
+		return (void *)1;
+	weft_free(r);	/* handed over: ours, not destroyed */
+	return NULL;
+}
+
+TEST(an_unjoined_result_is_dropped_once_by_the_scope_which_waits_for_what_it_spawns)
+{
+	struct test_leak_baseline before;
+	_Atomic int actually_finished = 0;
+
+	ASSERT_NULL(weft_scope(spawn_x_and_keep_the_handle, &actually_finished));	/* warm up */
+	x_dropped = 0;
+	actually_finished = 0;
+	test_leak_baseline_take(&before);
+	ASSERT_NULL(weft_scope(spawn_x_and_keep_the_handle, &actually_finished));
+	ASSERT_EQ(x_dropped, 1);
+	ASSERT_EQ(atomic_load(&actually_finished), 1);
+	ASSERT_NULL(weft_scope(spawn_x_and_join_it, &actually_finished));
+	ASSERT_EQ(x_dropped, 1);
+	ASSERT_NO_LEAK(&before);
+}

@@ -981,3 +981,94 @@ TEST(joining_in_a_forked_child_a_thread_of_the_parent_is_esrch)
 	ASSERT_EQ(weft_join(&h, NULL), 0);	/* the parent's handle is unharmed */
 	atomic_store(&gate, 0);
 }
+
+/* ---- results nobody collects: the builder's result destructor -------------------- */
+
+static _Atomic int results_destroyed;
+static struct weft_thread *result_waiter;
+
+static void destroy_result(void *result)
+{
+	weft_free(result);
+	atomic_fetch_add(&results_destroyed, 1);
+	weft_unpark(result_waiter);
+}
+
+static void *return_owned(void *arg)
+{
+	long *v = weft_malloc(sizeof(*v));
+
+	*v = 7;
+	return v;
+}
+
+static void *return_owned_when_told(void *arg)
+{
+	_Atomic int *go = arg;
+
+	while (!atomic_load(go))
+		weft_park();
+	return return_owned(NULL);
+}
+
+static void *panic_instead_of_returning(void *arg)
+{
+	weft_panic("no result");
+}
+
+static void silent(const struct weft_panic_info *info)
+{
+}
+
+TEST(a_result_nobody_collects_is_destroyed_exactly_once)
+{
+	struct weft_builder b = { .result_dtor = destroy_result };
+	struct test_leak_baseline before;
+	struct weft_join_handle h;
+	_Atomic int go = 0;
+	void *r = NULL;
+	int tasks;
+
+	result_waiter = weft_current();
+	results_destroyed = 0;
+	weft_set_panic_hook(silent);
+	ASSERT_EQ(weft_builder_spawn(&b, &h, return_owned, NULL), 0);	/* warm up */
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	results_destroyed = 0;
+	test_leak_baseline_take(&before);
+	tasks = test_count_tasks();
+	/* A join that takes the result: handed over, not destroyed. */
+	ASSERT_EQ(weft_builder_spawn(&b, &h, return_owned, NULL), 0);
+	ASSERT_EQ(weft_join(&h, &r), 0);
+	ASSERT_EQ(*(long *)r, 7);
+	ASSERT_EQ(results_destroyed, 0);
+	weft_free(r);
+	/* A join with a NULL result. */
+	ASSERT_EQ(weft_builder_spawn(&b, &h, return_owned, NULL), 0);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	ASSERT_EQ(results_destroyed, 1);
+	/* Detached after it finished: the detacher destroys it. */
+	ASSERT_EQ(weft_builder_spawn(&b, &h, return_owned, NULL), 0);
+	while (weft_is_finished(&h) == 0)
+		weft_yield();
+	ASSERT_EQ(weft_detach(&h), 0);
+	ASSERT_EQ(results_destroyed, 2);
+	/* Detached while it runs: the thread destroys its own result, and tells us. */
+	ASSERT_EQ(weft_builder_spawn(&b, &h, return_owned_when_told, &go), 0);
+	struct weft_thread *t = weft_thread_get(weft_join_handle_thread(&h));
+
+	ASSERT_EQ(weft_detach(&h), 0);
+	atomic_store(&go, 1);
+	weft_unpark(t);
+	weft_thread_put(t);
+	while (atomic_load(&results_destroyed) < 3)
+		weft_park();
+	while (test_count_tasks() > tasks)	/* it unmaps its own stack after that */
+		weft_yield();
+	/* A thread that panicked has no result: only its payload is freed. */
+	ASSERT_EQ(weft_builder_spawn(&b, &h, panic_instead_of_returning, NULL), 0);
+	ASSERT_EQ(weft_join(&h, NULL), WEFT_PANICKED);
+	ASSERT_EQ(results_destroyed, 3);
+	ASSERT_NO_LEAK(&before);
+	weft_set_panic_hook(NULL);
+}

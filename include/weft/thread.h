@@ -49,11 +49,19 @@ struct weft_join_handle {
  *              without probes may need a guard as big as its biggest frame.
  *              Unlike pthreads, 0 cannot ask for no guard (overflow detection
  *              needs one). Green threads take it too
+ * @result_dtor: if non-NULL, the destructor of the thread's result (the
+ *               value its function returns), for a result that may own
+ *               resources: it runs exactly once on a result nobody collects
+ *               (weft_join() with a NULL @result, weft_detach(), a scope
+ *               ending with the thread unjoined), never on one a join hands
+ *               over, never when the thread panicked (there is no result).
+ *               Rust drops a JoinHandle's unclaimed Packet result the same way
  */
 struct weft_builder {
 	const char *name;
 	size_t stack_size;
 	size_t guard_size;
+	void (*result_dtor)(void *result);
 };
 
 #define WEFT_STACK_DEFAULT (2UL << 20)
@@ -101,6 +109,9 @@ int weft_builder_spawn(const struct weft_builder *builder, struct weft_join_hand
  * thread has run its thread-local destructors and exited, and its stack can
  * be reused.
  *
+ * With a NULL @result, a result nobody will see is destroyed here with the
+ * builder's @result_dtor, and a panic payload with weft_panic_free().
+ *
  * Return: 0; WEFT_PANICKED if the thread panicked (the caller owns the
  * payload and frees it with weft_panic_free()); -EINVAL if @handle (or a
  * copy of it) was already joined or detached, or is being joined by another
@@ -116,7 +127,10 @@ int weft_join(struct weft_join_handle *handle, void **result);
  *
  * Whichever of the thread and this call comes second frees the thread. A
  * detached thread that finishes unmaps its own stack (see Documentation/
- * threads.rst). A panic payload of a detached thread is freed.
+ * threads.rst). A panic payload of a detached thread is freed, and its
+ * result destroyed with the builder's @result_dtor, exactly once: by this
+ * call if the thread has finished, else by the thread itself when it does
+ * (after its thread-local destructors).
  *
  * Return: 0, or -EINVAL if @handle (or a copy) was already joined or
  * detached or is being joined, -ESRCH for a thread of the parent in a child
