@@ -415,7 +415,8 @@ static void *green_body(void *arg)
 	struct weft_green *g = arg;
 	void *r = NULL;
 
-	if (weft_catch_panic(g->fn, g->arg, &r) == WEFT_PANICKED) {
+	/* A weft_thread_exit() in the green thread ends it with that result. */
+	if (weft_catch_unwind(g->fn, g->arg, &r) == WEFT_PANICKED) {
 		g->panic = r;
 		return NULL;
 	}

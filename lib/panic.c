@@ -31,7 +31,9 @@
 struct weft_catch {
 	struct weft_arch_jmp jmp;
 	struct weft_catch *prev;	/* the enclosing boundary, NULL at the outermost */
-	struct weft_panic *payload;	/* set by the panic, read after the jump */
+	int kind;			/* WEFT_PANICKED or WEFT_EXITED: why the jump came */
+	struct weft_panic *payload;	/* WEFT_PANICKED: set by the panic */
+	void *exit_result;		/* WEFT_EXITED: weft_thread_exit()'s result */
 };
 
 /*
@@ -192,6 +194,7 @@ static __attribute__((noreturn)) void unwind(struct weft_tcb *tcb, struct weft_p
 		/* Rust's behaviour for a panic that reaches main: exit status 101. */
 		weft_exit(101);
 	}
+	c->kind = WEFT_PANICKED;
 	c->payload = p;
 	weft_arch_unwind(&c->jmp);
 }
@@ -261,7 +264,46 @@ void weft_resume_panic(struct weft_panic *payload)
 	unwind(tcb, payload ? payload : &oom_payload);
 }
 
-/* Run fn(arg) inside a boundary. Returns 1 and sets *panic if it panicked. */
+/*
+ * DOC: weft_thread_exit()
+ *
+ * pthread_exit() for weft: the thread ends as if its function had returned
+ * @result. It is the same jump as a panic, to the innermost boundary, with
+ * another kind (WEFT_EXITED) and no hook, no weft_panicking(). Each boundary
+ * passes it on after its own cleanup, so nothing that waits is skipped:
+ *
+ *   weft_catch_panic()      passes it on at once (it catches panics only)
+ *   weft_scope()            waits for and reaps its threads, then passes it on
+ *   a green thread's entry  ends the green thread with @result
+ *   a native thread's entry ends the thread with @result: its thread-local
+ *                           destructors run, weft_join() gets @result
+ *   none left (main)        weft_exit(0): main's destructors, the atexit
+ *                           functions, exit_group(0)
+ *
+ * Frames between the call and the boundary are abandoned, as with a panic.
+ */
+void weft_thread_exit(void *result)
+{
+	struct weft_tcb *tcb = weft_tcb();
+	struct weft_catch *c = tcb->catch_top;
+
+	if (tcb->exiting)
+		weft_fatal("fatal runtime error: weft_thread_exit() in a thread-local destructor, "
+			   "aborting\n");
+	if (tcb->panicking)
+		weft_fatal("fatal runtime error: weft_thread_exit() while panicking, aborting\n");
+	if (!c)
+		weft_exit(0);
+	c->kind = WEFT_EXITED;
+	c->exit_result = result;
+	weft_arch_unwind(&c->jmp);
+}
+
+/*
+ * Run fn(arg) inside a boundary. Returns 0 (*result is fn's value),
+ * WEFT_PANICKED (*panic is the payload) or WEFT_EXITED (*result is
+ * weft_thread_exit()'s result).
+ */
 static int call_with_boundary(void *(*fn)(void *), void *arg, void **result,
 			      struct weft_panic **panic)
 {
@@ -280,40 +322,55 @@ static int call_with_boundary(void *(*fn)(void *), void *arg, void **result,
 	 */
 	tcb = weft_tcb();
 	tcb->catch_top = c.prev;
+	if (c.kind == WEFT_EXITED) {
+		*result = c.exit_result;
+		return WEFT_EXITED;
+	}
 	*panic = c.payload;
-	return 1;
+	return WEFT_PANICKED;
+}
+
+int weft_catch_unwind(void *(*fn)(void *), void *arg, void **result)
+{
+	struct weft_panic *p = NULL;
+	void *r = NULL;
+	int kind = call_with_boundary(fn, arg, &r, &p);
+
+	if (kind == WEFT_PANICKED) {
+		weft_tcb()->panicking = 0;	/* caught: no longer in flight */
+		r = p;
+	}
+	*result = r;
+	return kind;
 }
 
 int weft_catch_panic(void *(*fn)(void *), void *arg, void **result)
 {
-	struct weft_panic *p = NULL;
 	void *r = NULL;
+	int kind = weft_catch_unwind(fn, arg, &r);
 
-	if (call_with_boundary(fn, arg, &r, &p)) {
-		weft_tcb()->panicking = 0;	/* caught: no longer in flight */
-		if (result)
-			*result = p;
-		else
-			weft_panic_free(p);
-		return WEFT_PANICKED;
-	}
+	if (kind == WEFT_EXITED)
+		weft_thread_exit(r);	/* not a panic: on to the next boundary */
 	if (result)
 		*result = r;
-	return 0;
+	else if (kind == WEFT_PANICKED)
+		weft_panic_free(r);
+	return kind;
 }
 
 /*
  * A thread's outermost boundary. Unlike weft_catch_panic(), it leaves
  * weft_panicking() true: the thread is ending because of the panic, and its
  * thread-local destructors run in that state (a panic in one of them is a
- * panic while panicking, which aborts).
+ * panic while panicking, which aborts). A weft_thread_exit() ends here as a
+ * return of its result.
  */
 void *weft_panic_call_boundary(weft_thread_fn fn, void *arg, struct weft_panic **panic)
 {
 	void *r = NULL;
 
 	*panic = NULL;
-	if (call_with_boundary(fn, arg, &r, panic))
+	if (call_with_boundary(fn, arg, &r, panic) == WEFT_PANICKED)
 		return NULL;
 	return r;
 }

@@ -3,13 +3,93 @@
 #define WEFT_SYS_COLD	/* cold code: built for size, system calls out of line (sys.h) */
 #include <stdarg.h>
 
+#include <linux/errno.h>
+
 #include "weft/io.h"
 
 #include "lib/internal.h"
 
+/*
+ * DOC: the end of the process
+ *
+ * weft_exit(status), and so a return from main() (lib/start.c calls
+ * weft_exit(main(...))) and weft_thread_exit() in main, does, in this order:
+ *
+ *   1. the calling thread's thread-local destructors: LocalKeys, then OS
+ *      keys (weft_runtime_exit_work(), lib/exit.c);
+ *   2. the weft_atexit() functions, newest first; one registered while
+ *      they run runs too, before the older ones;
+ *   3. exit_group(status): the kernel ends every other thread where it
+ *      stands, without their destructors.
+ *
+ * That is glibc's order (exit() calls __call_tls_dtors(), which runs main's
+ * thread_local destructors, before the atexit list in __run_exit_handlers())
+ * and so Rust's, whose std registers its thread-local destructors through
+ * __cxa_thread_atexit_impl and returns from main into libc's exit(). Nothing
+ * runs on weft_abort(), on a fatal signal, or on a raw exit_group(2), as
+ * with abort(3), _exit(2) and a signal under libc.
+ */
+
+/* POSIX asks for at least 32 (ATEXIT_MAX); more come in heap blocks of 32. */
+#define ATEXIT_PER_BLOCK 32
+
+struct atexit_block {
+	struct atexit_block *older;
+	int count;
+	void (*fn[ATEXIT_PER_BLOCK])(void);
+};
+
+static struct atexit_block atexit_first;
+static struct atexit_block *atexit_newest = &atexit_first;
+static struct weft_lock atexit_lock = WEFT_LOCK_INIT;
+
+int weft_atexit(void (*fn)(void))
+{
+	if (!fn)
+		return -EINVAL;
+	weft_lock(&atexit_lock);
+	if (atexit_newest->count == ATEXIT_PER_BLOCK) {
+		struct atexit_block *b = weft_malloc(sizeof(*b));
+
+		if (!b) {
+			weft_unlock(&atexit_lock);
+			return -ENOMEM;
+		}
+		b->older = atexit_newest;
+		b->count = 0;
+		atexit_newest = b;
+	}
+	atexit_newest->fn[atexit_newest->count++] = fn;
+	weft_unlock(&atexit_lock);
+	return 0;
+}
+
+/* Newest first, one at a time, unlocked while it runs: it may register more. */
+static void run_atexit(void)
+{
+	for (;;) {
+		struct atexit_block *empty = NULL;
+		void (*fn)(void) = NULL;
+
+		weft_lock(&atexit_lock);
+		if (atexit_newest->count)
+			fn = atexit_newest->fn[--atexit_newest->count];
+		else if (atexit_newest->older)
+			empty = atexit_newest, atexit_newest = empty->older;
+		weft_unlock(&atexit_lock);
+		if (fn)
+			fn();
+		else if (empty)
+			weft_free(empty);
+		else
+			return;
+	}
+}
+
 void weft_exit(int status)
 {
 	weft_runtime_exit_work();
+	run_atexit();
 	sys_exit_group(status);
 }
 

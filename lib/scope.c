@@ -118,22 +118,15 @@ static void *scoped_thread_main(void *arg)
 	tcb->native->hook_data = st;
 	tcb->native->exit_hook = scoped_thread_exit;
 	tcb->current->scope = st->scope;
-	void *result = st->fn(st->scope, st->arg);
-
 	/*
 	 * Rust's rule (test_scoped_threads_drop_result_before_join): a result
-	 * nobody can join is destroyed by its thread, before the thread stops
-	 * counting as running, so the scope waits for the destructor and for
-	 * any scoped thread it spawns. Only the owner's reap is left for it.
+	 * nobody can join is destroyed by its thread (thread_main(), as soon as
+	 * the function returns or exits), before the thread stops counting as
+	 * running, so the scope waits for the destructor and for any scoped
+	 * thread it spawns.
 	 */
-	if (st->no_handle && tcb->native->result_dtor) {
-		void (*dtor)(void *) = tcb->native->result_dtor;
-
-		tcb->native->result_dtor = NULL;
-		dtor(result);
-		result = NULL;
-	}
-	return result;
+	tcb->native->result_unwanted = st->no_handle;
+	return st->fn(st->scope, st->arg);
 }
 
 int weft_builder_spawn_scoped(const struct weft_builder *builder, struct weft_scope *scope,
@@ -311,18 +304,20 @@ void *weft_scope_at(const char *file, int line, weft_scope_fn fn, void *arg)
 	struct scope_call call = { .fn = fn, .scope = &scope, .arg = arg };
 	bool thread_panicked;
 	void *result = NULL;
-	int fn_panicked;
+	int fn_unwound;
 
 	if (!fn)
 		weft_panic_at(file, line, "weft_scope() called with a NULL function");
 	atomic_init(&scope.running, 0);
 	self->scope = &scope;
-	/* Catch a panic in fn: the threads it started must be waited for first. */
-	fn_panicked = weft_catch_panic(call_scope_fn, &call, &result);
+	/* Catch a panic or a weft_thread_exit() in fn: its threads are waited for first. */
+	fn_unwound = weft_catch_unwind(call_scope_fn, &call, &result);
 	thread_panicked = wait_and_reap(&scope);
 	self->scope = scope.outer;
-	if (fn_panicked)
+	if (fn_unwound == WEFT_PANICKED)
 		weft_resume_panic(result);
+	if (fn_unwound == WEFT_EXITED)
+		weft_thread_exit(result);	/* the thread ends anyway: no scope panic */
 	if (thread_panicked)
 		weft_panic_at(file, line, "a scoped thread panicked");
 	return result;

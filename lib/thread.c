@@ -510,6 +510,12 @@ static int thread_main(void *arg)
 	}
 	weft_stack_guard_thread_start(tcb);
 	n->result = weft_panic_call_boundary(n->fn, n->arg, &n->panic);
+	if (n->result_unwanted && !n->panic && n->result_dtor) {
+		/* Before the destructors and the exit hook: see scoped_thread_main(). */
+		n->result_dtor(n->result);
+		n->result_dtor = NULL;
+		n->result = NULL;
+	}
 	weft_thread_exit_work();
 	weft_stack_guard_thread_exit(tcb);
 	if (n->exit_hook)
@@ -573,6 +579,7 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 	n->arg = arg;
 	n->result = NULL;
 	n->result_dtor = b ? b->result_dtor : NULL;
+	n->result_unwanted = false;
 	n->panic = NULL;
 	n->map = map;
 	n->map_len = l.total;

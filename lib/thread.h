@@ -58,6 +58,7 @@ struct weft_native {
 	void *arg;
 	void *result;			/* written by the thread before it exits */
 	void (*result_dtor)(void *result);	/* for a result nobody collects; may be NULL */
+	bool result_unwanted;		/* nobody can join: destroy the result at once */
 	struct weft_panic *panic;	/* non-NULL if fn panicked */
 	void *map;			/* guard, altstack, guard, stack, TLS, TCB */
 	size_t map_len;
@@ -82,6 +83,14 @@ void weft_stack_guard_thread_exit(struct weft_tcb *tcb);
 
 /* lib/panic.c: run fn(arg) inside a catch boundary. */
 void *weft_panic_call_boundary(weft_thread_fn fn, void *arg, struct weft_panic **panic);
+/*
+ * lib/panic.c: weft_catch_panic() for boundaries that must clean up after a
+ * weft_thread_exit() too (a scope, a green thread's entry). Returns 0,
+ * WEFT_PANICKED (*result: the payload, caught) or WEFT_EXITED (*result: the
+ * exit's result; the caller passes it on with weft_thread_exit() or ends).
+ */
+#define WEFT_EXITED 2
+int weft_catch_unwind(void *(*fn)(void *), void *arg, void **result);
 void weft_panic_free(struct weft_panic *p);
 
 /* lib/local.c, lib/key.c: thread-exit destructors; run by the thread itself. */

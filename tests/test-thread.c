@@ -8,6 +8,10 @@
 
 #include "weft/alloc.h"
 #include "weft/fault.h"
+#include "weft/green.h"
+#include "weft/local.h"
+#include "weft/panic.h"
+#include "weft/scope.h"
 #include "weft/thread.h"
 
 #include "harness.h"
@@ -1071,4 +1075,152 @@ TEST(a_result_nobody_collects_is_destroyed_exactly_once)
 	ASSERT_EQ(results_destroyed, 3);
 	ASSERT_NO_LEAK(&before);
 	weft_set_panic_hook(NULL);
+}
+
+/* ---- weft_thread_exit(): pthread_exit from any depth ------------------------------ */
+
+static char exit_log[64];
+static int exit_log_len;
+
+static void exit_note(const char *s)
+{
+	while (*s && exit_log_len < (int)sizeof(exit_log) - 1)
+		exit_log[exit_log_len++] = *s++;
+	exit_log[exit_log_len] = 0;
+}
+
+static void exit_dtor(long *v)
+{
+	exit_note(*v == 1 ? "dtor1 " : "dtor? ");
+}
+WEFT_THREAD_LOCAL(long, exit_local, 0, exit_dtor);
+
+static __attribute__((noinline)) void *exit_at_depth(int depth)
+{
+	if (depth == 0)
+		weft_thread_exit((void *)42);
+	if (depth > 100)	/* never: keeps gcc from calling this an infinite recursion */
+		return NULL;
+	exit_at_depth(depth - 1);
+	exit_note("after ");	/* abandoned, as a panic abandons it */
+	return NULL;
+}
+
+static void *exit_through_a_catch(void *arg)
+{
+	return exit_at_depth(5);
+}
+
+static void *set_local_then_exit_deep(void *arg)
+{
+	weft_local_set(exit_local, 1);
+	/* weft_catch_panic() catches panics only: the exit goes through it. */
+	weft_catch_panic(exit_through_a_catch, NULL, NULL);
+	exit_note("after-catch ");
+	return NULL;
+}
+
+TEST(thread_exit_from_a_nested_call_runs_destructors_and_join_sees_the_result)
+{
+	struct weft_join_handle h;
+	void *r = NULL;
+
+	exit_log_len = 0;
+	exit_log[0] = 0;
+	ASSERT_EQ(weft_spawn(&h, set_local_then_exit_deep, NULL), 0);
+	ASSERT_EQ(weft_join(&h, &r), 0);
+	ASSERT_EQ(r, (void *)42);
+	ASSERT_STREQ(exit_log, "dtor1 ");
+	ASSERT_FALSE(weft_panicking());
+}
+
+static void *green_exit_deep(void *arg)
+{
+	return exit_at_depth(3);
+}
+
+TEST(thread_exit_in_a_green_thread_ends_that_green_thread)
+{
+	void *r = NULL;
+
+	ASSERT_EQ(weft_green_sync(green_exit_deep, NULL, &r), 0);
+	ASSERT_EQ(r, (void *)42);
+}
+
+static void *late_scoped(struct weft_scope *s, void *arg)
+{
+	for (int i = 0; i < 100; i++)
+		weft_yield();
+	atomic_store((_Atomic int *)arg, 1);
+	return NULL;
+}
+
+static void *scoped_exits(struct weft_scope *s, void *arg)
+{
+	exit_at_depth(2);
+	return NULL;
+}
+
+static void *scope_fn_exits(struct weft_scope *s, void *arg)
+{
+	struct weft_scoped_join_handle h;
+	void *r = NULL;
+
+	/* A scoped thread that exits: its join sees the result. */
+	if (weft_scope_spawn(s, &h, scoped_exits, NULL) || weft_scoped_join(&h, &r) ||
+	    r != (void *)42)
+		return (void *)1;
+	weft_scope_spawn(s, NULL, late_scoped, arg);
+	weft_thread_exit((void *)9);	/* the scope still waits for late_scoped */
+}
+
+static void *thread_with_a_scope(void *arg)
+{
+	weft_scope(scope_fn_exits, arg);
+	return (void *)2;	/* not reached */
+}
+
+TEST(thread_exit_inside_a_scope_waits_for_the_scoped_threads_first)
+{
+	struct weft_join_handle h;
+	_Atomic int finished = 0;
+	void *r = NULL;
+
+	ASSERT_EQ(weft_spawn(&h, thread_with_a_scope, &finished), 0);
+	ASSERT_EQ(weft_join(&h, &r), 0);
+	ASSERT_EQ(r, (void *)9);
+	ASSERT_EQ(atomic_load(&finished), 1);
+}
+
+static void exit_in_dtor(long *v)
+{
+	weft_thread_exit(NULL);
+}
+WEFT_THREAD_LOCAL(long, exiting_local, 0, exit_in_dtor);
+
+static void *set_exiting_local(void *arg)
+{
+	weft_local_set(exiting_local, 1);
+	return NULL;
+}
+
+static void spawn_exit_in_dtor(void *arg)
+{
+	struct weft_join_handle h;
+
+	if (weft_spawn(&h, set_exiting_local, NULL) == 0)
+		weft_join(&h, NULL);
+	weft_dprintf(2, "joined\n");
+}
+
+TEST(thread_exit_in_a_thread_local_destructor_aborts)
+{
+	char err[512];
+	int status = test_run_child(spawn_exit_in_dtor, NULL, err, sizeof(err));
+
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(WTERMSIG(status), SIGABRT);
+	ASSERT_NE_NULL(weft_strstr(err, "fatal runtime error: weft_thread_exit() in a "
+				   "thread-local destructor, aborting\n"));
+	ASSERT_NULL(weft_strstr(err, "joined"));
 }

@@ -68,11 +68,28 @@ const char *weft_getenv(const char *name);
  * @status: exit status
  *
  * Runs the calling thread's thread-local destructors (the main thread's when
- * called from main), then calls exit_group(2). Other threads are killed by
- * the kernel without running theirs. A raw sys_exit_group() skips the
- * destructors.
+ * called from main), then the weft_atexit() functions, newest first, then
+ * calls exit_group(2). Other threads are killed by the kernel without
+ * running theirs. A raw sys_exit_group() skips the destructors and the
+ * atexit functions; so do weft_abort() and a fatal signal.
  */
 __attribute__((noreturn)) void weft_exit(int status);
+
+/**
+ * weft_atexit() - run @fn when the process ends normally (atexit(3))
+ * @fn: the function
+ *
+ * The functions run at weft_exit(), at the return from main() and at
+ * weft_thread_exit() in main, in reverse order of registration, after the
+ * exiting thread's thread-local destructors (glibc's and Rust's order:
+ * Documentation/threads.rst, "The end of the process"). A function may
+ * register another, which then runs next. Not on weft_abort(), a fatal
+ * signal, or a panic's abort.
+ *
+ * Return: 0, -EINVAL for a NULL @fn, -ENOMEM if a block for more than 32
+ * functions cannot be allocated.
+ */
+int weft_atexit(void (*fn)(void));
 
 /**
  * weft_abort() - end the process with SIGABRT, like abort(3)

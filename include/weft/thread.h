@@ -122,6 +122,24 @@ int weft_builder_spawn(const struct weft_builder *builder, struct weft_join_hand
 int weft_join(struct weft_join_handle *handle, void **result);
 
 /**
+ * weft_thread_exit() - end the calling thread as if its function returned @result
+ * @result: what weft_join() (or weft_green_join()) will give
+ *
+ * pthread_exit() for weft, callable from any depth. The frames between the
+ * call and the thread's entry are abandoned, as a panic abandons them (C
+ * has no destructors), but every boundary on the way does its cleanup: a
+ * weft_scope() waits for and reaps its threads, weft_catch_panic() lets it
+ * through. Then the thread ends normally: its thread-local destructors run
+ * and weft_join() returns 0 with @result (a green thread ends the same
+ * way). In main it waits for no other thread: it is weft_exit(0), main's
+ * thread-local destructors, then the weft_atexit() functions, then
+ * exit_group(0) (glibc and musl also end with status 0, but only once the
+ * last other thread has ended). Called from a thread-local destructor or
+ * while panicking it is a fatal runtime error (abort). Never returns.
+ */
+__attribute__((noreturn)) void weft_thread_exit(void *result);
+
+/**
  * weft_detach() - let a thread run on with no one to join it
  * @handle: from a spawn; consumed
  *

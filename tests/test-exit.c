@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+/* The end of the process: weft_atexit() order, weft_thread_exit() in main, what skips them. */
+#include <linux/errno.h>
+
+#include "weft/alloc.h"
+#include "weft/io.h"
+#include "weft/local.h"
+#include "weft/panic.h"
+#include "weft/process.h"
+#include "weft/string.h"
+#include "weft/thread.h"
+
+#include "harness.h"
+#include "kernel-abi/sys.h"
+
+/*
+ * Each scenario runs in a fresh copy of this binary (test_exec_self()), from
+ * a constructor, before the harness's main(): what happens after main()
+ * returns is part of what is tested. Everything goes to stdout, in order.
+ */
+
+static void say(const char *what)
+{
+	weft_dprintf(1, "%s\n", what);
+}
+
+static void at_a(void) { say("atexit a"); }
+static void at_b(void) { say("atexit b"); }
+static void at_c(void) { say("atexit c"); }
+static void at_late(void) { say("atexit registered by c"); }
+static void at_c_registers(void)
+{
+	say("atexit c");
+	weft_atexit(at_late);
+}
+
+static void main_dtor(long *v)
+{
+	weft_dprintf(1, "main's local destructor %ld\n", *v);
+}
+WEFT_THREAD_LOCAL(long, main_local, 0, main_dtor);
+
+static void register_a_b_c(void)
+{
+	weft_atexit(at_a);
+	weft_atexit(at_b);
+	weft_atexit(at_c);
+	weft_local_set(main_local, 5);
+}
+
+static __attribute__((noinline)) void exit_from_depth(int depth)
+{
+	if (depth == 0)
+		weft_thread_exit((void *)1);
+	if (depth > 100)	/* never: keeps gcc from calling this an infinite recursion */
+		return;
+	exit_from_depth(depth - 1);
+	say("not reached: after the exit");
+}
+
+static void *exit_inside_catch(void *arg)
+{
+	exit_from_depth(3);
+	return NULL;
+}
+
+static void abort_quietly(void)
+{
+	weft_abort();
+}
+
+__attribute__((constructor)) static void maybe_exit_scenario(void)
+{
+	const char *mode = weft_getenv("WEFT_TEST_EXIT");
+
+	if (!mode)
+		return;
+	if (!weft_strcmp(mode, "return")) {
+		register_a_b_c();
+		return;	/* the harness's main() runs no test and returns 0 */
+	}
+	if (!weft_strcmp(mode, "weft_exit")) {
+		register_a_b_c();
+		weft_exit(7);
+	}
+	if (!weft_strcmp(mode, "register_while_exiting")) {
+		weft_atexit(at_a);
+		weft_atexit(at_c_registers);
+		weft_exit(0);
+	}
+	if (!weft_strcmp(mode, "many")) {
+		static void (*const fns[3])(void) = { at_a, at_b, at_c };
+
+		/* 100: past the first, static block of 32, into three heap blocks. */
+		for (int i = 0; i < 100; i++)
+			if (weft_atexit(fns[i % 3]))
+				say("weft_atexit failed");
+		weft_exit(0);
+	}
+	if (!weft_strcmp(mode, "thread_exit")) {
+		register_a_b_c();
+		/* Through a catch boundary, which lets an exit through. */
+		weft_catch_panic(exit_inside_catch, NULL, NULL);
+		say("not reached: after the catch");
+	}
+	if (!weft_strcmp(mode, "abort")) {
+		register_a_b_c();
+		abort_quietly();
+	}
+	if (!weft_strcmp(mode, "exit_group")) {
+		register_a_b_c();
+		sys_exit_group(4);
+	}
+	if (!weft_strcmp(mode, "null")) {
+		weft_dprintf(1, "%d\n", weft_atexit(NULL));
+		sys_exit_group(0);
+	}
+}
+
+static int run(const char *mode, char *out, size_t size)
+{
+	char env[64];
+	char *envp[] = { env, NULL };
+	int status;
+
+	weft_snprintf(env, sizeof(env), "WEFT_TEST_EXIT=%s", mode);
+	test_exec_self(envp, 1, out, size, &status);
+	return status;
+}
+
+#define ORDER "main's local destructor 5\natexit c\natexit b\natexit a\n"
+
+TEST(atexit_functions_run_newest_first_after_mains_local_destructors)
+{
+	char out[4096];
+	int status = run("weft_exit", out, sizeof(out));
+
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 7);
+	ASSERT_STREQ(out, ORDER);
+}
+
+TEST(atexit_functions_run_when_main_returns)
+{
+	char out[4096];
+	int status = run("return", out, sizeof(out));
+	const char *tail;
+
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	/* After everything main() printed. */
+	tail = weft_strstr(out, "# Totals:");
+	ASSERT_NE_NULL(tail);
+	ASSERT_NE_NULL(weft_strstr(tail, "\n" ORDER));
+}
+
+TEST(a_function_registered_while_exiting_runs_next)
+{
+	char out[4096];
+	int status = run("register_while_exiting", out, sizeof(out));
+
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	ASSERT_STREQ(out, "atexit c\natexit registered by c\natexit a\n");
+}
+
+TEST(a_hundred_functions_run_in_reverse)
+{
+	char out[4096], want[4096];
+	size_t len = 0;
+	int status = run("many", out, sizeof(out));
+
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	for (int i = 99; i >= 0; i--)
+		len += (size_t)weft_snprintf(want + len, sizeof(want) - len, "atexit %c\n",
+					     "abc"[i % 3]);
+	ASSERT_STREQ(out, want);
+}
+
+TEST(thread_exit_in_main_from_a_nested_call_is_exit_0_after_the_destructors)
+{
+	char out[4096];
+	int status = run("thread_exit", out, sizeof(out));
+
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	ASSERT_STREQ(out, ORDER);
+}
+
+TEST(abort_and_exit_group_run_no_atexit_function)
+{
+	char out[4096];
+	int status = run("abort", out, sizeof(out));
+
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(WTERMSIG(status), SIGABRT);
+	ASSERT_STREQ(out, "");
+	status = run("exit_group", out, sizeof(out));
+	ASSERT_EQ(WEXITSTATUS(status), 4);
+	ASSERT_STREQ(out, "");
+}
+
+TEST(a_null_function_is_einval)
+{
+	char out[64];
+
+	char want[64];
+
+	run("null", out, sizeof(out));
+	weft_snprintf(want, sizeof(want), "%d\n", -EINVAL);
+	ASSERT_STREQ(out, want);
+}
