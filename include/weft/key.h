@@ -100,9 +100,10 @@ int weft_key_destroy(weft_key_t key);
 
 /*
  * The fast paths of weft_key_get() and weft_key_set() are inline. They read
- * this thread's slot array and capacity from an initial-exec __thread (one
- * thread-pointer-relative load on every architecture; a static link relaxes
- * it to local-exec), the key's handle in the handle table, then the slot:
+ * this thread's slot array and capacity from an initial-exec __thread (a
+ * thread-pointer-relative load on every architecture; its offset is a link
+ * time constant, an immediate after a static link on x86_64 and aarch64),
+ * the key's handle in the handle table, then the slot:
  * the key its value was set under, and the value. Everything else is
  * weft_key_set_slow(). Other threads reach a thread's array through the
  * list of threads in lib/key.c, under that thread's lock.
