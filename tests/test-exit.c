@@ -130,14 +130,21 @@ static int run(const char *mode, char *out, size_t size)
 
 #define ORDER "main's local destructor 5\natexit c\natexit b\natexit a\n"
 
-TEST(atexit_functions_run_newest_first_after_mains_local_destructors)
+/* Run @mode; it must exit with @code and print exactly @want. */
+static void expect_exit(struct __test_metadata *_metadata, const char *mode, int code,
+			const char *want)
 {
 	char out[4096];
-	int status = run("weft_exit", out, sizeof(out));
+	int status = run(mode, out, sizeof(out));
 
 	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(WEXITSTATUS(status), 7);
-	ASSERT_STREQ(out, ORDER);
+	ASSERT_EQ(WEXITSTATUS(status), code);
+	ASSERT_STREQ(out, want);
+}
+
+TEST(atexit_functions_run_newest_first_after_mains_local_destructors)
+{
+	expect_exit(_metadata, "weft_exit", 7, ORDER);
 }
 
 TEST(atexit_functions_run_when_main_returns)
@@ -156,11 +163,8 @@ TEST(atexit_functions_run_when_main_returns)
 
 TEST(a_function_registered_while_exiting_runs_next)
 {
-	char out[4096];
-	int status = run("register_while_exiting", out, sizeof(out));
-
-	ASSERT_EQ(WEXITSTATUS(status), 0);
-	ASSERT_STREQ(out, "atexit c\natexit registered by c\natexit a\n");
+	expect_exit(_metadata, "register_while_exiting", 0,
+		    "atexit c\natexit registered by c\natexit a\n");
 }
 
 TEST(a_hundred_functions_run_in_reverse)
@@ -178,12 +182,7 @@ TEST(a_hundred_functions_run_in_reverse)
 
 TEST(thread_exit_in_main_from_a_nested_call_is_exit_0_after_the_destructors)
 {
-	char out[4096];
-	int status = run("thread_exit", out, sizeof(out));
-
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(WEXITSTATUS(status), 0);
-	ASSERT_STREQ(out, ORDER);
+	expect_exit(_metadata, "thread_exit", 0, ORDER);
 }
 
 TEST(abort_and_exit_group_run_no_atexit_function)
