@@ -41,7 +41,7 @@ void weft_runtime_exit_work(void);
  * Futex helpers. Inline on purpose: the `syscall` instruction then sits in its
  * caller (weft_park(), weft_unpark(), join) instead of in a wrapper that
  * returns right after it. The first `ret` after a system call mispredicts on
- * these machines (perf-facts.md: about 48 ns; after a futex wait that slept,
+ * these machines (Documentation/abi-notes.rst §13: about 48 ns; after a futex wait that slept,
  * because the kernel refilled the return-stack buffer when it switched tasks,
  * FILL_RETURN_BUFFER in __switch_to_asm). Documentation/parker.rst has the
  * figures.

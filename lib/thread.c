@@ -34,7 +34,7 @@
  * thread.h).
  */
 
-/* Exactly these flags: qemu-user rejects any other set with CLONE_VM (abi-facts §1). */
+/* Exactly these flags: qemu-user rejects any other set with CLONE_VM (abi-notes.rst §2). */
 #define WEFT_CLONE_FLAGS                                                                \
 	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | \
 	 CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
@@ -219,7 +219,7 @@ static int layout_for(size_t requested, size_t guard, struct layout *l)
 /*
  * DOC: the stack cache
  *
- * mmap + munmap of a thread's mapping cost about 10 us (perf-facts.md), more
+ * mmap + munmap of a thread's mapping cost about 10 us (abi-notes.rst §13), more
  * than the rest of spawn+join. A joined thread's mapping is kept, guard pages
  * and all, for the next spawn of the same size: at most STACK_CACHE_SLOTS
  * mappings and STACK_CACHE_BYTES in all; beyond that it is unmapped. Only
@@ -500,7 +500,7 @@ static int thread_main(void *arg)
 	tcb->tid = (int)atomic_load_explicit(&t->tid_word, memory_order_relaxed);
 	__atomic_store_n(&t->tid, tcb->tid, __ATOMIC_RELAXED);
 	if (t->name) {
-		/* qemu-user reads 16 bytes whatever the length (abi-facts §9). */
+		/* qemu-user reads 16 bytes whatever the length (abi-notes.rst §10). */
 		char comm[16] = { 0 };
 
 		weft_strlcpy(comm, t->name, sizeof(comm));
@@ -637,7 +637,7 @@ void weft_native_wait_exit(struct weft_native *n)
 	/*
 	 * A shared (non-private) futex: the kernel's wake at thread exit
 	 * (mm_release() in kernel/fork.c) uses a shared key, which a private
-	 * waiter never matches (abi-facts §3). Acquire pairs with the kernel's
+	 * waiter never matches (abi-notes.rst §4). Acquire pairs with the kernel's
 	 * store so that the thread's result and every write it made are visible.
 	 */
 	_Atomic uint32_t *word = &n->thread->tid_word;

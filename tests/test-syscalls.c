@@ -209,7 +209,7 @@ TEST(prctl_name)
 
 	ASSERT_EQ(sys_prctl(0x7fffffff, 0, 0, 0, 0), -EINVAL);
 	ASSERT_EQ(sys_prctl(PR_SET_NAME, (unsigned long)"weft-syscalls", 0, 0, 0), 0);
-	/* qemu-user reads and writes 16 bytes here (abi-facts §12.5): a full buffer. */
+	/* qemu-user reads and writes 16 bytes here (abi-notes.rst §10): a full buffer. */
 	ASSERT_EQ(sys_prctl(PR_GET_NAME, (unsigned long)name, 0, 0, 0), 0);
 	ASSERT_STREQ(name, "weft-syscalls");
 }

@@ -14,7 +14,7 @@
  *
  * Why: the CPU predicts where a `ret` goes from its return-stack buffer, and
  * the first `ret` after a system call mispredicts on these machines
- * (perf-facts.md measured about 48 ns after a plain getppid; after a sleep,
+ * (Documentation/abi-notes.rst §13: about 48 ns after a plain getppid; after a sleep,
  * the kernel has refilled the buffer on the task switch, FILL_RETURN_BUFFER
  * in __switch_to_asm, arch/x86/entry/entry_64.S). That is 1-2% of a
  * park/unpark round trip. An indirect `jmp` is predicted by the branch

@@ -18,7 +18,7 @@
  *     arguments, hence the "memory" clobber.
  *
  * These functions are always inlined: a `ret` right after the kernel entry
- * mispredicts (see ../shared/reference/perf-facts.md), and the compiler can
+ * mispredicts (Documentation/abi-notes.rst §13), and the compiler can
  * keep arguments in the right registers from the start.
  */
 

@@ -86,7 +86,7 @@ static void raw_spawn_join(int (*child)(void *), long threads)
 
 		if (tid < 0)
 			bench_die("clone", tid);
-		/* Shared, not private: the kernel's exit wake uses a shared key (abi-facts §3). */
+		/* Shared, not private: the kernel's exit wake uses a shared key (abi-notes.rst §4). */
 		while ((seen = atomic_load_explicit(&raw_tid_word, memory_order_acquire)) != 0)
 			sys_futex((uint32_t *)&raw_tid_word, FUTEX_WAIT, seen, NULL, NULL, 0);
 	}

@@ -10,8 +10,9 @@
  * and the stack pointer), so green_switch.weft is compared with it.
  *
  * floor_switch_ret() is the same switch ending in `ret` instead of `pop; jmp`, to show
- * what perf-facts.md reports: the `ret` is predicted from the return-stack buffer, which
- * holds this context's call site, never the other one's, so it mispredicts every time.
+ * what Documentation/abi-notes.rst §13 reports: the `ret` is predicted from the
+ * return-stack buffer, which holds this context's call site, never the other one's, so it
+ * mispredicts every time.
  */
 __asm__(".text\n"
 	".type floor_switch, @function\n"
