@@ -1051,18 +1051,19 @@ TEST(destroying_a_key_destroys_other_threads_values_with_versions_interleaved)
 }
 
 /*
- * Threads exit while main destroys their key: every value is destroyed
- * exactly once, by its exiting owner or by the destroy, never both.
+ * folly's TLResetAndThreadExitRace: threads reset their value, then exit
+ * while main destroys their key: every value is destroyed exactly once, by
+ * its exiting owner or by the destroy, never both.
  */
-#define RACE_THREADS 8
+#define RACE_THREADS 16
 static struct widget race_widgets[RACE_THREADS];
 static weft_key_t race_key;
 static _Atomic int race_go, race_ready;
 
 static void *set_widget_and_exit(void *arg)
 {
-	weft_key_set(race_key, arg);
-	atomic_fetch_add(&race_ready, 1);
+	if (weft_key_reset(race_key, arg) == 0)
+		atomic_fetch_add(&race_ready, 1);
 	while (!atomic_load(&race_go))
 		weft_yield();
 	return NULL;
@@ -1181,52 +1182,64 @@ TEST_TIMEOUT(reset_is_atomic_with_for_each_over_20000_loops, 240)
 }
 
 /*
- * folly's accessAllAndRealloc: a callback sets a key whose id is past its
- * thread's array (the array grows inside the walk), and waits, inside the
- * walk, for another thread that links itself into the list and grows its
- * own array: growth never waits for a walk.
+ * folly's accessAllAndRealloc: inside a walk, the walking thread sets 200
+ * keys in id order (its array grows again and again), and waits, still
+ * inside the walk, for four threads that each link themselves into the list
+ * and set the same 200 keys, growing their arrays: growth never waits for a
+ * walk. folly's threads cannot exit while its accessor lives; weft's may.
  */
-static weft_key_t walked_key, far_key;
+#define GROW_KEYS 200
+#define GROWERS 4
+static weft_key_t walked_key, grow_keys[GROW_KEYS];
 static struct weft_thread *walker;
-static _Atomic int grower_done;
-static int grow_in_fn = 1;
+static _Atomic int growers_done, grow_errors;
+
+/* Set every grow key to @tag; count what fails or reads back wrong. */
+static void set_all_grow_keys(long tag)
+{
+	for (int i = 0; i < GROW_KEYS; i++)
+		if (weft_key_set(grow_keys[i], (void *)(tag + i)) ||
+		    weft_key_get(grow_keys[i]) != (void *)(tag + i))
+			atomic_fetch_add(&grow_errors, 1);
+}
 
 static void *grow_while_walked(void *arg)
 {
-	weft_key_set(far_key, (void *)2);	/* first array: links into the list */
-	atomic_store(&grower_done, weft_key_get(far_key) == (void *)2);
+	set_all_grow_keys((long)arg);
+	atomic_fetch_add(&growers_done, 1);
 	weft_unpark(walker);
 	return NULL;
 }
 
 static void grow_and_wait(void *value, void *arg)
 {
+	struct weft_join_handle *growers = arg;
+
 	if (!value)
 		return;
-	grow_in_fn = weft_key_set(far_key, (void *)1);
-	ASSERT_EQ(weft_spawn(arg, grow_while_walked, NULL), 0);
-	while (!atomic_load(&grower_done))
+	set_all_grow_keys(1000);
+	for (int i = 0; i < GROWERS; i++)
+		ASSERT_EQ(weft_spawn(&growers[i], grow_while_walked, (void *)(2000L + 1000 * i)), 0);
+	while (atomic_load(&growers_done) != GROWERS)
 		weft_park();
 }
 
 TEST(arrays_grow_inside_a_for_each_callback_and_beside_it)
 {
-	static weft_key_t k[200];
-	struct weft_join_handle grower;
+	struct weft_join_handle growers[GROWERS];
 
 	walker = weft_current();
 	ASSERT_EQ(weft_key_create(&walked_key, NULL), 0);
-	for (int i = 0; i < 200; i++)
-		ASSERT_EQ(weft_key_create(&k[i], NULL), 0);
-	far_key = k[199];
+	for (int i = 0; i < GROW_KEYS; i++)
+		ASSERT_EQ(weft_key_create(&grow_keys[i], NULL), 0);
 	ASSERT_EQ(weft_key_set(walked_key, (void *)7), 0);
-	ASSERT_LT(__weft_keys.capacity, ID(far_key));
-	ASSERT_EQ(weft_key_for_each(walked_key, grow_and_wait, &grower), 1);
-	ASSERT_EQ(grow_in_fn, 0);
-	ASSERT_EQ(weft_key_get(far_key), (void *)1);
+	ASSERT_LT(__weft_keys.capacity, ID(grow_keys[GROW_KEYS - 1]));
+	ASSERT_EQ(weft_key_for_each(walked_key, grow_and_wait, growers), 1);
+	ASSERT_EQ(atomic_load(&grow_errors), 0);
+	ASSERT_EQ(weft_key_get(grow_keys[GROW_KEYS - 1]), (void *)(1000L + GROW_KEYS - 1));
 	ASSERT_EQ(weft_key_get(walked_key), (void *)7);
-	ASSERT_EQ(weft_join(&grower, NULL), 0);
-	ASSERT_EQ(atomic_load(&grower_done), 1);
+	for (int i = 0; i < GROWERS; i++)
+		ASSERT_EQ(weft_join(&growers[i], NULL), 0);
 }
 
 /* ---- StaticKey --------------------------------------------------------------- */
