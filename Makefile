@@ -129,11 +129,11 @@ WEFT_CPPFLAGS := -Iinclude -Iarch/$(ARCH) -I.
 # -Wmissing-format-attribute: gcc fails the build when a function that hands its format
 # and arguments on to the printf family has no format(printf) attribute of its own, so that
 # every printf-like function's callers stay checked.
-WEFT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
-	       -Wmissing-format-attribute \
-	       -ffreestanding -fno-pie -fno-asynchronous-unwind-tables -fno-unwind-tables \
-	       -fno-plt -fstack-protector-strong -ffunction-sections -fdata-sections -fno-ident \
-	       $(ARCH_CFLAGS)
+# WEFT_PROGRAM_CFLAGS are what every weft program is compiled with, weft's own and another
+# project's (they are the Cflags of the installed weft.pc); WEFT_CFLAGS add the warnings.
+WEFT_PROGRAM_CFLAGS := -O2 -ffreestanding -fno-pie -fno-asynchronous-unwind-tables \
+		       -fno-unwind-tables -fno-plt -fstack-protector-strong -ffunction-sections \
+		       -fdata-sections -fno-ident $(ARCH_CFLAGS)
 # Stack clash protection (Documentation/stack-guard.rst): a function whose frame is bigger
 # than a page touches every page of it on the way down, so it cannot step over a thread's
 # guard into the mapping below. gcc probes every 2^guard-size bytes: 4 KiB on x86_64, but
@@ -142,10 +142,12 @@ WEFT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 # only where the compiler accepts it.
 cc-option = $(shell $(CC) $(ARCH_CFLAGS) $(1) -Werror -c -x c /dev/null -o /dev/null \
 		2>/dev/null && echo $(1))
-WEFT_CFLAGS += $(call cc-option,-fstack-clash-protection)
+WEFT_PROGRAM_CFLAGS += $(call cc-option,-fstack-clash-protection)
 ifneq ($(CC_IS_CLANG),1)
-WEFT_CFLAGS += --param=stack-clash-protection-guard-size=12
+WEFT_PROGRAM_CFLAGS += --param=stack-clash-protection-guard-size=12
 endif
+WEFT_CFLAGS := -std=gnu11 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	       -Wmissing-format-attribute $(WEFT_PROGRAM_CFLAGS)
 WEFT_ASFLAGS := -fno-pie -Wa,--noexecstack $(ARCH_CFLAGS)
 # --gc-sections drops every function and table a program does not reach.
 # -z noseparate-code: no page of padding between the read-only and code segments.
@@ -218,7 +220,12 @@ $(filter-out $(USER_FORMAT_OBJS),$(COLD_OBJS)): WEFT_CFLAGS += $(ARCH_GENERAL_RE
 TEST_SRCS := $(sort $(wildcard tests/test-*.c))
 TESTS     := $(addprefix $(B),$(TEST_SRCS:.c=) tests/harness-selftest)
 TOUR      := $(B)samples/tour/tour
-SAMPLES   := $(addprefix $(B),$(patsubst %.c,%,$(sort $(wildcard samples/*.c)))) $(TOUR)
+# samples/outside/ is a project of its own that uses an installed weft (its Makefile,
+# `make check` builds it so); its programs are built here too, as the in-tree twins that
+# tests/check-install.sh compares them with.
+OUTSIDE   := $(addprefix $(B),$(patsubst %.c,%,$(sort $(wildcard samples/outside/*.c))))
+SAMPLES   := $(addprefix $(B),$(patsubst %.c,%,$(sort $(wildcard samples/*.c)))) $(TOUR) \
+	     $(OUTSIDE)
 TOUR_OBJS := $(addprefix $(B),$(patsubst %.c,%.o,$(sort $(wildcard samples/tour/*.c))))
 PROGS     := $(TESTS) $(SAMPLES)
 
@@ -230,7 +237,7 @@ $(shell mkdir -p $(or $(O),.) && { echo '$(BUILD_FLAGS)' | cmp -s - $(FLAGS_FILE
 
 .PHONY: check-all
 .PHONY: all lib tests samples check check-includes check-elf run run-native run-user \
-	deps bench clean help model-check
+	deps bench clean help model-check install uninstall
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -245,12 +252,12 @@ $(B)%.o: %.c $(HEADERS) Makefile $(FLAGS_FILE)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(c_flags) -c -o $@ $<
 
-$(B)%.o: %.S Makefile $(FLAGS_FILE)
+$(B)%.o: %.S $(HEADERS) Makefile $(FLAGS_FILE)
 	$(quiet) AS $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(as_flags) -c -o $@ $<
 
-$(CRT0): arch/$(ARCH)/crt0.S Makefile $(FLAGS_FILE)
+$(CRT0): arch/$(ARCH)/crt0.S $(HEADERS) Makefile $(FLAGS_FILE)
 	$(quiet) AS $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(as_flags) -c -o $@ $<
@@ -282,6 +289,43 @@ $(TOUR): $(TOUR_OBJS) $(LIBWEFT) $(CRT0)
 $(B)samples/%: $(B)samples/%.o $(LIBWEFT) $(CRT0)
 	$(quiet) LD $@
 	$(Q)$(link)
+
+# --- installing ----------------------------------------------------------------------------
+# `make install` copies the public headers, libweft.a, the start file and weft.pc, which
+# gives another project the whole freestanding compile and link line:
+#	cc $(pkg-config --cflags weft) -o prog prog.c $(pkg-config --libs weft)
+# Libs: the link flags, then the start file, then the library; the start file is found
+# with -l: along -L, so that PKG_CONFIG_SYSROOT_DIR applies to it as to the library.
+PREFIX       ?= /usr/local
+INCLUDEDIR   ?= $(PREFIX)/include
+LIBDIR       ?= $(PREFIX)/lib
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+WEFT_VERSION := 0.1
+INSTALL      ?= install
+PUBLIC_HEADERS := $(sort $(wildcard include/weft/*.h))
+
+install: lib
+	$(quiet) INSTALL '$(DESTDIR)$(PREFIX)'
+	$(Q)$(INSTALL) -d '$(DESTDIR)$(INCLUDEDIR)/weft' '$(DESTDIR)$(LIBDIR)/weft' \
+		'$(DESTDIR)$(PKGCONFIGDIR)'
+	$(Q)$(INSTALL) -m 644 $(PUBLIC_HEADERS) '$(DESTDIR)$(INCLUDEDIR)/weft/'
+	$(Q)$(INSTALL) -m 644 $(LIBWEFT) '$(DESTDIR)$(LIBDIR)/libweft.a'
+	$(Q)$(INSTALL) -m 644 $(CRT0) '$(DESTDIR)$(LIBDIR)/weft/crt0.o'
+	$(Q)printf '%s\n' '# weft.pc: made by `make install` from the Makefile of weft $(WEFT_VERSION).' \
+		'prefix=$(PREFIX)' 'includedir=$(INCLUDEDIR)' 'libdir=$(LIBDIR)' '' \
+		'Name: weft' \
+		'Description: threads woven from raw Linux syscalls, a C runtime without libc ($(ARCH))' \
+		'Version: $(WEFT_VERSION)' \
+		'Cflags: -I$${includedir} $(WEFT_PROGRAM_CFLAGS)' \
+		'Libs: $(WEFT_LDFLAGS) -L$${libdir} -l:weft/crt0.o -lweft' \
+		>'$(DESTDIR)$(PKGCONFIGDIR)/weft.pc'
+
+uninstall:
+	$(quiet) UNINSTALL '$(DESTDIR)$(PREFIX)'
+	$(Q)rm -f $(addprefix '$(DESTDIR)$(INCLUDEDIR)/weft/,$(addsuffix ',$(notdir $(PUBLIC_HEADERS)))) \
+		'$(DESTDIR)$(LIBDIR)/libweft.a' '$(DESTDIR)$(LIBDIR)/weft/crt0.o' \
+		'$(DESTDIR)$(PKGCONFIGDIR)/weft.pc'
+	$(Q)rmdir '$(DESTDIR)$(INCLUDEDIR)/weft' '$(DESTDIR)$(LIBDIR)/weft' 2>/dev/null || true
 
 # --- running -------------------------------------------------------------------------------
 # On another architecture the tour runs under $(QEMU_USER).
@@ -323,7 +367,11 @@ check-all: all
 
 # The passes of `make check`: natively where this machine runs $(ARCH), and under qemu-user.
 CHECK_MODE := $(if $(filter yes,$(NATIVE)),all,qemu)
-run_tests  = QEMU_USER=$(QEMU_USER) ELF_FILES='$(PROGS)' tests/run-tests.sh
+# The install check (tests/check-install.sh) runs `make install` in a scratch directory.
+run_tests  = QEMU_USER=$(QEMU_USER) ELF_FILES='$(PROGS)' \
+	     INSTALL_CHECK='$(B)install-test $(firstword $(OUTSIDE))' WEFT_MAKE='$(MAKE)' \
+	     WEFT_MAKEFLAGS='ARCH=$(ARCH) CC=$(CC) $(if $(O),O=$(O))' STRIP=$(STRIP) \
+	     tests/run-tests.sh
 
 check: all
 	$(Q)$(run_tests) $(CHECK_MODE) $(TESTS)
@@ -355,7 +403,7 @@ clean:
 	$(quiet) CLEAN $(or $(O),.)
 	$(Q)rm -f $(LIB_OBJS) $(CRT0) $(LIBWEFT) $(PROGS) $(FLAGS_FILE) \
 		$(addprefix $(B),tests/*.o samples/*.o samples/tour/*.o)
-	$(Q)rm -rf $(BENCH_OUT) $(foreach a,$(PORT_ARCHS),$(call port_dir,$(a)))
+	$(Q)rm -rf $(BENCH_OUT) $(B)install-test $(foreach a,$(PORT_ARCHS),$(call port_dir,$(a)))
 
 help:
 	@echo 'weft: threads from raw Linux syscalls'
@@ -382,6 +430,8 @@ help:
 	@echo '  bench-weft     build only the weft side of the benchmarks'
 	@echo '  bench-musl     build only the musl side (needs musl-gcc)'
 	@echo '  bench-rust     build only the Rust side (needs rustc)'
+	@echo '  install        headers, libweft.a, lib/weft/crt0.o and weft.pc under $$(DESTDIR)$$(PREFIX)'
+	@echo '  uninstall      remove what install put there'
 	@echo '  clean          remove what the build made (in $$(O) with O=)'
 	@echo '  help           this list'
 	@echo
@@ -394,6 +444,8 @@ help:
 	@echo '  CFLAGS=, LDFLAGS=, EXTRA_CFLAGS=, EXTRA_LDFLAGS='
 	@echo '                   added after weft'"'"'s own flags (WEFT_CFLAGS, WEFT_LDFLAGS), never'
 	@echo '                   instead of them; CFLAGS and LDFLAGS from the environment are ignored'
+	@echo '  PREFIX=/usr/local, DESTDIR=, LIBDIR=$$(PREFIX)/lib, INCLUDEDIR=$$(PREFIX)/include'
+	@echo '                   where install puts weft (DESTDIR: a staging root)'
 	@echo '  V=1              show full commands'
 	@echo '  QEMU_USER=...    the qemu-user binary for the foreign run (default $(ARCH_QEMU))'
 	@echo '  NATIVE=yes|no    whether `make check` has a native pass (default: yes on $(ARCH_NATIVE_ON))'

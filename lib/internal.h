@@ -16,6 +16,7 @@
 #include <linux/futex.h>
 
 #include "kernel-abi/sys.h"
+#include "lib/start-file.h"
 #include "lib/tcb.h"
 #include "lib/trace.h"
 

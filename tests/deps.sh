@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Installs what `make check` needs beyond a compiler (qemu-user, spin, the kernel's UAPI
+# Installs what `make check` needs beyond a compiler (qemu-user, spin, pkg-config, the UAPI
 # headers), on Debian as root. Extra package names given as arguments are installed too
 # when the command of the same name is missing (.ci/run asks for clang).
 #
@@ -32,6 +32,8 @@ for arch in ${ARCHS:-x86_64}; do
 	fi
 done
 command -v spin >/dev/null 2>&1 || packages+=(spin)
+# The install check builds samples/outside/ with pkg-config, as another project would.
+command -v pkg-config >/dev/null 2>&1 || packages+=(pkg-config)
 # <linux/futex.h> and <asm/unistd.h> come from linux-libc-dev (usually there with gcc).
 [ -e /usr/include/linux/futex.h ] || packages+=(linux-libc-dev)
 # musl-gcc (Debian's musl-tools) builds the musl side of `make bench`.

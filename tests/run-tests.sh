@@ -7,19 +7,20 @@
 #                "LABEL=RUNNER:" under RUNNER ("qemu=qemu-x86_64:", "aarch64=qemu-aarch64:").
 #                "native", "qemu" and "all" (both) followed by BINARYs are short for
 #                "native:" and "qemu=$QEMU_USER:" over the same BINARYs.
-#   --no-checks  the passes only, not the checks of the tree (check-includes, check-arch, check-elf,
-#                the Parker model, the KTAP check itself)
+#   --no-checks  the passes only, not the checks of the tree (check-includes, check-arch,
+#                check-elf, the Parker model, the install check, the KTAP check itself)
 #   QEMU_USER    the qemu-user binary of the "qemu" short form (default qemu-x86_64)
 #   ELF_FILES    the programs tests/check-elf.sh looks at (default: every BINARY)
+#   INSTALL_CHECK  "WORKDIR TWIN": also run tests/check-install.sh WORKDIR TWIN (make check)
 #
 # The stream (Documentation/testing.rst, "One KTAP stream") has a plan with one subtest per
 # check and per binary and pass; each subtest is that program's own TAP, indented by four
 # spaces under a "KTAP version 1" and a "# Subtest: NAME" line, followed by "ok N NAME"
 # or "not ok N NAME". A binary that exits non-zero without a "not ok" line (it crashed,
 # hung or was killed) counts as one failure; one that stops before its plan or before its
-# last result gets "not ok" lines for what it owes, so the stream stays well-formed. After the last subtest come one
-# "# LABEL: N passed, N failed, N skipped" line for the checks and for each pass, then
-# the plain grand total "N passed, N failed, N skipped" over every TAP line of every
+# last result gets "not ok" lines for what it owes, so the stream stays well-formed. After
+# the last subtest come one "# LABEL: N passed, N failed, N skipped" line for the checks
+# and for each pass, then the plain grand total "N passed, N failed, N skipped" over every TAP line of every
 # subtest, always the last line. The exit status is 0 only if nothing failed.
 
 set -u
@@ -99,6 +100,9 @@ if [ "$checks" = 1 ]; then
 	check_list+=("check-elf|$here/check-elf.sh ${ELF_FILES:-${bins[*]}}")
 	[ -f "$here/model/check-parker.sh" ] &&
 		check_list+=("parker model|bash $here/model/check-parker.sh")
+	# INSTALL_CHECK="WORKDIR TWIN" (from the Makefile): install, then build samples/outside/.
+	[ -n "${INSTALL_CHECK:-}" ] &&
+		check_list+=("install|$here/check-install.sh $INSTALL_CHECK ${runners[0]}")
 	ktap_pass=native:
 	[ -n "${runners[0]}" ] && ktap_pass=${labels[0]}=${runners[0]}:
 	check_list+=("ktap|$here/check-ktap.sh $ktap_pass $ktap_binary")

@@ -7,6 +7,8 @@
  * auxv pairs (create_elf_tables() in fs/binfmt_elf.c), sp 16-byte aligned and
  * TPIDR_EL0 = 0. x0 would be a dynamic loader's fini function; we ignore it.
  */
+#include "lib/start-file.h"
+
 	.text
 	.globl	_start
 	.type	_start, %function
@@ -18,5 +20,8 @@ _start:
 	bl	weft_start_c		/* never returns */
 	brk	#0			/* unreachable: trap loudly if it does */
 	.size	_start, . - _start
+
+	/* libweft.a refers to it: forgetting this file fails the link (lib/start-file.h). */
+	WEFT_START_FILE_DEFINE
 
 	.section .note.GNU-stack, "", %progbits	/* non-executable stack */

@@ -12,6 +12,8 @@
  * The `lla` itself must not be relaxed into a gp-relative form, hence
  * norelax (tools/include/nolibc/arch-riscv.h does the same).
  */
+#include "lib/start-file.h"
+
 	.text
 	.globl	_start
 	.type	_start, @function
@@ -27,5 +29,8 @@ _start:
 	call	weft_start_c		/* never returns */
 	unimp				/* unreachable: trap loudly if it does */
 	.size	_start, . - _start
+
+	/* libweft.a refers to it: forgetting this file fails the link (lib/start-file.h). */
+	WEFT_START_FILE_DEFINE
 
 	.section .note.GNU-stack, "", @progbits	/* non-executable stack */

@@ -8,6 +8,8 @@
  * is zero except %rdx, which a dynamic loader would use for its fini function
  * and we ignore. %rsp is 16-byte aligned here.
  */
+#include "lib/start-file.h"
+
 	.text
 	.globl	_start
 	.type	_start, @function
@@ -18,5 +20,8 @@ _start:
 	call	weft_start_c		/* never returns */
 	hlt				/* unreachable: fault loudly if it does */
 	.size	_start, . - _start
+
+	/* libweft.a refers to it: forgetting this file fails the link (lib/start-file.h). */
+	WEFT_START_FILE_DEFINE
 
 	.section .note.GNU-stack, "", @progbits	/* non-executable stack */

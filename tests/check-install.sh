@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs weft into a scratch DESTDIR and builds samples/outside/ against it, as another project.
+#
+# Usage: tests/check-install.sh WORKDIR TWIN [RUNNER...]
+#   WORKDIR  scratch directory (emptied): WORKDIR/root is the DESTDIR, WORKDIR/project
+#            a copy of samples/outside/
+#   TWIN     the same program built in the tree (samples/outside/hello, under O= if any)
+#   RUNNER   a command to run the programs under (qemu-user); none runs them natively
+# Environment: WEFT_MAKE (the make to run, default make) and WEFT_MAKEFLAGS (the CC=,
+# ARCH=, O= ... of the build under test), set by `make check`.
+#
+# One TAP line each: `make install DESTDIR=... PREFIX=/usr`; the project builds with
+# its own three-line Makefile, the pkg-config line and nothing else; it runs and prints
+# what its in-tree twin prints; stripped, it is no bigger than the twin; linking it
+# without crt0.o, or with glibc, fails at link time with weft's message
+# (lib/start-file.h); `make uninstall` leaves nothing behind.
+
+set -u
+
+[ $# -ge 2 ] || { echo "usage: $0 WORKDIR TWIN [RUNNER...]" >&2; exit 2; }
+work=$1 twin=$2
+shift 2
+runner=("$@")
+make=${WEFT_MAKE:-make}
+read -r -a makeflags <<<"${WEFT_MAKEFLAGS:-}"
+top=$(cd "$(dirname "$0")/.." && pwd)
+root=$work/root project=$work/project
+cc=${CC:-gcc}
+for flag in "${makeflags[@]}"; do
+	[[ $flag == CC=* ]] && cc=${flag#CC=}
+done
+strip_cmd=${STRIP:-strip}
+
+echo "TAP version 13"
+echo "1..7"
+n=0 fail=0
+ok() { n=$((n + 1)); echo "ok $n $1${2:+ # $2}"; }
+not_ok() { n=$((n + 1)) fail=1; echo "not ok $n $1${2:+ # $2}"; }
+skip_rest()
+{
+	while [ "$n" -lt 7 ]; do
+		n=$((n + 1))
+		echo "ok $n ${1} # SKIP $2"
+	done
+	exit "$fail"
+}
+# show FILE: a command's output as diagnostics.
+show() { sed 's/^/# /' "$1"; }
+
+rm -rf "$work"
+mkdir -p "$work" || exit 1
+work=$(cd "$work" && pwd) root=$work/root project=$work/project
+
+if $make -C "$top" --no-print-directory -s "${makeflags[@]}" install DESTDIR="$root" \
+	PREFIX=/usr >"$work/install.log" 2>&1 && [ -f "$root/usr/lib/pkgconfig/weft.pc" ]; then
+	ok "install"
+else
+	show "$work/install.log"
+	not_ok "install"
+	skip_rest "outside" "nothing installed"
+fi
+
+if ! command -v pkg-config >/dev/null 2>&1; then
+	skip_rest "outside" "pkg-config not installed (apt-get install -y pkgconf, or make deps)"
+fi
+export PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_LIBDIR=$root/usr/lib/pkgconfig
+unset PKG_CONFIG_PATH
+cp -r "$top/samples/outside" "$project" && rm -f "$project/hello" "$project"/*.o
+# Only its own Makefile: no variable from this build but the compiler.
+if env -u MAKEFLAGS -u MAKELEVEL -u CFLAGS -u LDFLAGS -u LDLIBS \
+	make -C "$project" --no-print-directory CC="$cc" >"$work/build.log" 2>&1; then
+	ok "outside.build" "$(pkg-config --cflags --libs weft | sed "s|$root|DESTDIR|g")"
+else
+	show "$work/build.log"
+	not_ok "outside.build"
+	skip_rest "outside" "the project did not build"
+fi
+
+want=$(timeout -k 5 60 "${runner[@]}" "$twin" 2>&1)
+got=$(timeout -k 5 60 "${runner[@]}" "$project/hello" 2>&1)
+status=$?
+if [ "$status" -eq 0 ] && [ "$got" = "$want" ] && [ -n "$got" ]; then
+	ok "outside.runs"
+else
+	printf '%s\n' "$got" | sed 's/^/# outside: /'
+	printf '%s\n' "$want" | sed 's/^/# in-tree: /'
+	not_ok "outside.runs" "exit status $status, or not the in-tree twin's output"
+fi
+
+"$strip_cmd" -o "$work/hello.stripped" "$project/hello" &&
+	"$strip_cmd" -o "$work/twin.stripped" "$twin"
+size=$(stat -c %s "$work/hello.stripped" 2>/dev/null || echo 0)
+twin_size=$(stat -c %s "$work/twin.stripped" 2>/dev/null || echo 0)
+if [ "$size" -gt 0 ] && [ "$size" -le "$twin_size" ]; then
+	ok "outside.size" "$size bytes stripped, in the tree $twin_size"
+else
+	not_ok "outside.size" "$size bytes stripped, in the tree $twin_size"
+fi
+
+# The two mistakes, each from the pkg-config line with one thing changed.
+read -r -a cflags <<<"$(pkg-config --cflags weft)"
+read -r -a libs <<<"$(pkg-config --libs weft)"
+"$cc" "${cflags[@]}" -c -o "$work/hello.o" "$project/hello.c"
+no_crt0=()
+for flag in "${libs[@]}"; do
+	[[ $flag == -l:weft/crt0.o ]] || no_crt0+=("$flag")
+done
+if "$cc" -o "$work/no-crt0" "$work/hello.o" "${no_crt0[@]}" >"$work/link.log" 2>&1; then
+	not_ok "link.without-crt0" "linked"
+elif grep -q 'put_crt0_o_first_on_the_link_line' "$work/link.log"; then
+	ok "link.without-crt0"
+else
+	show "$work/link.log"
+	not_ok "link.without-crt0" "failed, but without weft's message"
+fi
+
+# glibc's way: its start files and libc, with weft's crt0.o and library.
+if [ "$("$cc" -print-file-name=crt1.o)" = crt1.o ]; then
+	ok "link.with-libc" "SKIP $cc has no C library to mix in"
+elif "$cc" -no-pie -o "$work/with-libc" "$root/usr/lib/weft/crt0.o" "$work/hello.o" \
+	"$root/usr/lib/libweft.a" >"$work/link.log" 2>&1; then
+	not_ok "link.with-libc" "linked"
+elif grep -q "glibc's start file is linked too" "$work/link.log"; then
+	ok "link.with-libc"
+else
+	show "$work/link.log"
+	not_ok "link.with-libc" "failed, but without weft's message"
+fi
+
+if $make -C "$top" --no-print-directory -s "${makeflags[@]}" uninstall DESTDIR="$root" \
+	PREFIX=/usr >"$work/uninstall.log" 2>&1 &&
+   [ -z "$(find "$root" -type f)" ]; then
+	ok "uninstall"
+else
+	show "$work/uninstall.log"
+	find "$root" -type f | sed 's/^/# left: /'
+	not_ok "uninstall"
+fi
+exit "$fail"
