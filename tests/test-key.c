@@ -1242,6 +1242,58 @@ TEST(arrays_grow_inside_a_for_each_callback_and_beside_it)
 		ASSERT_EQ(weft_join(&growers[i], NULL), 0);
 }
 
+/*
+ * The gate's futex waits (for_each waiting for a destructor, delete waiting
+ * for the key's destructors) fail as a signal or a racing wake makes them
+ * fail; each keeps waiting. The destructor spins, making no system call,
+ * until the three injected failures have fired: so they all hit the waiter.
+ */
+static weft_key_t wait_key;
+static _Atomic int wait_in_dtor;
+
+static void hold_until_three_faults(void *value)
+{
+	atomic_store(&wait_in_dtor, 1);
+	while (weft_fault_fired() < 3)
+		;
+}
+
+static void *set_wait_key(void *arg)
+{
+	weft_key_set(wait_key, (void *)1);
+	return NULL;
+}
+
+TEST(gate_waits_survive_failed_futex_waits)
+{
+	static const int errs[] = { EINTR, EAGAIN };
+	int n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		struct weft_join_handle h;
+		int ret;
+
+		ASSERT_EQ(weft_key_create(&wait_key, hold_until_three_faults), 0);
+		atomic_store(&wait_in_dtor, 0);
+		ASSERT_EQ(weft_spawn(&h, set_wait_key, NULL), 0);
+		while (!atomic_load(&wait_in_dtor))
+			weft_yield();
+		for (int k = 0; k < 3; k++)
+			ASSERT_EQ(weft_fault_inject(__NR_futex, 1, errs[i % 2]), 0);
+		if (i < 2)
+			ret = weft_key_for_each(wait_key, count_value, &n);
+		else
+			ret = weft_key_delete(wait_key);
+		ASSERT_EQ(weft_fault_fired(), 3);
+		weft_fault_clear();
+		ASSERT_EQ(ret, 0);	/* the value was taken; delete succeeded */
+		ASSERT_EQ(weft_join(&h, NULL), 0);
+		if (i < 2)
+			ASSERT_EQ(weft_key_delete(wait_key), 0);
+	}
+	ASSERT_EQ(n, 0);
+}
+
 /* ---- StaticKey --------------------------------------------------------------- */
 
 static struct weft_static_key lazy = WEFT_STATIC_KEY_INIT(NULL);
