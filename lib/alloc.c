@@ -247,7 +247,12 @@ void weft_alloc_fork_prepare(void)
 	weft_lock(&lock);
 }
 
-void weft_alloc_fork_done(void)
+void weft_alloc_fork_parent(void)
+{
+	weft_unlock(&lock);
+}
+
+void weft_alloc_fork_child(void)
 {
 	weft_unlock(&lock);
 }

@@ -1,34 +1,67 @@
 // SPDX-License-Identifier: MIT
-/* Thread-exit work: what a thread does after its function returned, before exit(2). */
+/* The end of a thread and of the process: the one place that states the order. */
 #define WEFT_SYS_COLD	/* cold code: built for size, system calls out of line (sys.h) */
-#include "lib/thread.h"
+#include "lib/hooks.h"
+#include "lib/internal.h"
 
 /*
- * Weak references: a program that never uses a LocalKey, an OS key or a green
- * thread does not link lib/local.o, lib/key.o or lib/green.o at all (an
- * archive member is pulled in only for a strong reference), and these read NULL.
+ * DOC: the end of a thread
+ *
+ * A native thread, after its function returned or panicked (thread_main()
+ * in lib/thread.c), and main, from weft_exit() (or returning from main()),
+ * end the same way. weft_thread_exit_work() below is steps 1 to 3; the
+ * caller does the rest:
+ *
+ *   1. tcb->exiting = 1: a panic from here on is fatal (below).
+ *   2. Destructors, in the order Rust and POSIX give: the LocalKey
+ *      destructors; then rounds of OS-key destructors (at most
+ *      WEFT_DESTRUCTOR_ITERATIONS, weft_key_exit_round() counts), each
+ *      followed by the LocalKey destructors it made necessary (a key
+ *      destructor may touch a LocalKey for the first time, and the other way
+ *      round); then the thread's key array is unlinked, and a later
+ *      weft_key_set() fails with -EBUSY.
+ *   3. Green threads: the OS thread's green runtime is freed if none of its
+ *      green threads is unfinished.
+ *   --- back in the caller (lib/thread.c, lib/process.c) ---
+ *   4. The overflow guard's alternate signal stack is switched off, a scoped
+ *      thread tells its scope, and the current-thread record goes last: the
+ *      join state is published and the struct weft_thread reference dropped
+ *      (or, for main, the weft_atexit() functions run and exit_group ends
+ *      the process: lib/process.c).
+ *
+ * Every step above lib/ core plugs in through lib/hooks.h: a weak reference,
+ * NULL when its subsystem is not linked. A new step is one declaration
+ * there and one line here, at its place.
+ *
+ * The circle the semantics force: a destructor may panic, and a panic
+ * ends the thread, which runs the destructors:
+ *
+ *      weft_thread_exit_work() --> a destructor --> weft_panic()
+ *              ^                                         |
+ *              |                                         v
+ *      weft_exit() <-- no catch boundary: unwind() ------+
+ *
+ * It is cut in unwind() (lib/panic.c): with tcb->exiting set, a panic that
+ * reaches no boundary is "fatal runtime error: thread-local destructor
+ * panicked, aborting", as in Rust, and never runs step 2 again. A panic
+ * caught inside a destructor (weft_catch_panic()) stays there.
  */
-void weft_local_run_dtors(void) __attribute__((weak));
-void weft_key_run_dtors(void) __attribute__((weak));
-/* lib/green.c: frees the OS thread's green runtime if no green thread is unfinished. */
-void weft_green_thread_exit(void) __attribute__((weak));
 
-/*
- * Runs in the exiting thread itself, main included (from weft_exit()). The
- * order is the one Rust and POSIX give: LocalKey destructors (which may set
- * OS-key values), then OS-key destructor rounds. weft_key_run_dtors() runs
- * the LocalKey list again after each of its rounds, so a LocalKey first
- * touched by a key destructor is destroyed too (lib/key.c).
- */
-void weft_thread_exit_work(void)
+static void run_destructors(void)
 {
-	struct weft_tcb *tcb = weft_tcb();
-
-	tcb->exiting = 1;
 	if (weft_local_run_dtors)
 		weft_local_run_dtors();
-	if (weft_key_run_dtors)
-		weft_key_run_dtors();
+	for (int round = 0; weft_key_exit_round && weft_key_exit_round(round); round++)
+		if (weft_local_run_dtors)
+			weft_local_run_dtors();
+	if (weft_key_thread_exit)
+		weft_key_thread_exit();
+}
+
+void weft_thread_exit_work(void)
+{
+	weft_tcb()->exiting = 1;
+	run_destructors();
 	if (weft_green_thread_exit)
 		weft_green_thread_exit();
 }

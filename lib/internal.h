@@ -34,9 +34,11 @@ size_t weft_tls_area_size(void);
 struct weft_tcb *weft_tls_install(void *area, size_t len);
 void *weft_tls_block(struct weft_tcb *tcb);
 
-/* lib/runtime.c: the hooks start-up and exit call, in order. */
+/* lib/runtime.c: the main thread becomes a weft thread; start-up calls it before main(). */
 void weft_runtime_init(void);
-void weft_runtime_exit_work(void);
+
+/* lib/exit.c: the end of the calling thread, run by itself (main's from weft_exit()). */
+void weft_thread_exit_work(void);
 
 /*
  * Futex helpers. Inline on purpose: the `syscall` instruction then sits in its
@@ -112,18 +114,6 @@ static inline void weft_unlock(struct weft_lock *l)
 	if (atomic_exchange_explicit(&l->state, 0, memory_order_release) == 2)
 		weft_unlock_slow(l);
 }
-
-/*
- * weft_fork() (lib/fork.c) takes these locks, in this order, before the fork
- * and releases them in both processes after it: key_lock (lib/key.c, weak),
- * the allocator's, the stack cache's.
- */
-void weft_alloc_fork_prepare(void);
-void weft_alloc_fork_done(void);
-void weft_thread_fork_prepare(void);
-void weft_thread_fork_done(void);
-/* How many weft_fork()s made this process: +1 in each child (lib/fork.c). */
-extern unsigned long weft_forks;
 
 /*
  * lib/time.c. Deadlines at or past WEFT_DEADLINE_LIMIT (2^62 ns, ~146 years of

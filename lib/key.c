@@ -619,29 +619,37 @@ static bool values_pending(void)
 	return false;
 }
 
-void weft_local_run_dtors(void);
-
 /**
- * weft_key_run_dtors() - the calling thread's key destructor rounds, then its array's end
+ * weft_key_exit_round() - one round of the calling thread's key destructors
+ * @round: how many rounds this thread has run already
  *
  * Called by weft_thread_exit_work() (lib/exit.c) in every exiting thread,
- * main included when it calls weft_exit(). Up to WEFT_DESTRUCTOR_ITERATIONS
- * rounds, each followed by the LocalKey destructors it made necessary; then
- * the thread leaves the list (once no walker stands on it) and frees its
- * array, and is marked so that a later weft_key_set() fails with -EBUSY
- * instead of linking a dying thread again. Values still set then are
- * abandoned, as POSIX allows.
+ * main included when it calls weft_exit(), which runs the LocalKey
+ * destructors after each round (lib/hooks.h).
+ *
+ * Return: false, without running a round, if @round is
+ * WEFT_DESTRUCTOR_ITERATIONS or no value left has a destructor: values still
+ * set then are abandoned, as POSIX allows.
  */
-void weft_key_run_dtors(void)
+bool weft_key_exit_round(int round)
+{
+	if (round == WEFT_DESTRUCTOR_ITERATIONS || !__weft_keys.slots || !values_pending())
+		return false;
+	run_round();
+	return true;
+}
+
+/**
+ * weft_key_thread_exit() - the end of the calling thread's element array
+ *
+ * After the last round (lib/exit.c): the thread leaves the list (once no
+ * walker stands on it) and frees its array, and is marked so that a later
+ * weft_key_set() fails with -EBUSY instead of linking a dying thread again.
+ */
+void weft_key_thread_exit(void)
 {
 	struct __weft_key_slot *slots;
 
-	for (int round = 1; __weft_keys.slots; round++) {
-		run_round();
-		weft_local_run_dtors();
-		if (round == WEFT_DESTRUCTOR_ITERATIONS || !values_pending())
-			break;
-	}
 	if (me.linked) {
 		weft_lock(&key_lock);
 		while (atomic_load_explicit(&me.pins, memory_order_relaxed)) {
@@ -674,7 +682,7 @@ void weft_key_run_dtors(void)
  * itself uses: it never allocates under key_lock, but the lock is first),
  * so no other thread is half-way through the key table or the list when
  * the address space is copied. The parent then unlocks; the child rebuilds
- * its state in weft_key_after_fork().
+ * its state in weft_key_fork_child().
  */
 void weft_key_fork_prepare(void)
 {
@@ -696,7 +704,7 @@ void weft_key_fork_parent(void)
  * only what this thread's own frames (a fork from a destructor or a
  * callback) account for.
  */
-void weft_key_after_fork(void)
+void weft_key_fork_child(void)
 {
 	atomic_store_explicit(&key_lock.state, 0, memory_order_relaxed);
 	atomic_store_explicit(&me.lock.state, 0, memory_order_relaxed);

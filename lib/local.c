@@ -41,8 +41,8 @@ void weft_local_access_error(const char *name)
 /**
  * weft_local_run_dtors() - run the calling thread's LocalKey destructors, round after round
  *
- * Called by weft_thread_exit_work() (lib/exit.c) in the exiting thread, and
- * by weft_key_run_dtors() between OS-key rounds, so a LocalKey first touched
+ * Called by weft_thread_exit_work() (lib/exit.c) in the exiting thread,
+ * first and again after each OS-key round, so a LocalKey first touched
  * by an OS-key destructor is destroyed too. Returns when the list is empty.
  */
 void weft_local_run_dtors(void)

@@ -4,6 +4,7 @@
 #include <linux/futex.h>
 #include <linux/time.h>
 
+#include "lib/hooks.h"
 #include "lib/thread.h"
 
 /*
@@ -30,16 +31,7 @@
  * semaphore with happens-before.
  */
 
-/*
- * Weak: a program that never spawns a green thread does not link lib/green.o
- * (an archive member is pulled in only by a strong reference), and then no
- * thread is green, so these are never called.
- */
 _Static_assert((FUTEX_WAKE | FUTEX_PRIVATE_FLAG) == 0x81, "arch/x86_64/futex.S hard-codes it");
-
-#pragma weak weft_green_park
-#pragma weak weft_green_park_until
-#pragma weak weft_green_unpark
 
 static bool consume_token(struct weft_thread *t)
 {

@@ -16,7 +16,7 @@
  * weft_exit(main(...))) and weft_thread_exit() in main, does, in this order:
  *
  *   1. the calling thread's thread-local destructors: LocalKeys, then OS
- *      keys (weft_runtime_exit_work(), lib/exit.c);
+ *      keys (weft_thread_exit_work(), lib/exit.c);
  *   2. the weft_atexit() functions, newest first; one registered while
  *      they run runs too, before the older ones;
  *   3. exit_group(status): the kernel ends every other thread where it
@@ -88,7 +88,7 @@ static void run_atexit(void)
 
 void weft_exit(int status)
 {
-	weft_runtime_exit_work();
+	weft_thread_exit_work();
 	run_atexit();
 	sys_exit_group(status);
 }

@@ -9,6 +9,7 @@
 #include "weft/io.h"
 #include "weft/signal.h"
 
+#include "lib/hooks.h"
 #include "lib/thread.h"
 
 /* How far below the lowest address of the main stack a fault still counts as overflow. */
@@ -261,4 +262,18 @@ void weft_stack_guard_init(void)
 	}
 	install_if_default(SIGSEGV);
 	install_if_default(SIGBUS);
+}
+
+/* The running stack: a green thread's while one runs (lib/green.c knows its top). */
+void weft_stack_info(struct weft_stack_info *info)
+{
+	struct weft_tcb *tcb = weft_tcb();
+
+	info->stack_lo = (void *)tcb->guard_hi;
+	info->stack_hi = (void *)(tcb->green_current ? weft_green_stack_top(tcb->green_current)
+						      : tcb->stack_hi);
+	info->guard_lo = (void *)tcb->guard_lo;
+	info->guard_hi = (void *)tcb->guard_hi;
+	info->tp = weft_tcb_tp(tcb);
+	info->tls_block = weft_tls_block(tcb);
 }

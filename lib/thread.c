@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Native threads: one mapping, one clone, join on the clear-tid word, detach, a stack cache. */
+/* Native threads: one mapping, one clone, join on the clear-tid word, detach. */
 #include <limits.h>
 
 #include <linux/errno.h>
@@ -135,21 +135,6 @@ struct weft_thread *weft_current(void)
 	return weft_tcb()->current;
 }
 
-#pragma weak weft_green_stack_top	/* lib/green.o is linked only if green threads are used */
-
-void weft_stack_info(struct weft_stack_info *info)
-{
-	struct weft_tcb *tcb = weft_tcb();
-
-	info->stack_lo = (void *)tcb->guard_hi;
-	info->stack_hi = (void *)(tcb->green_current ? weft_green_stack_top(tcb->green_current)
-						      : tcb->stack_hi);
-	info->guard_lo = (void *)tcb->guard_lo;
-	info->guard_hi = (void *)tcb->guard_hi;
-	info->tp = weft_tcb_tp(tcb);
-	info->tls_block = weft_tls_block(tcb);
-}
-
 /* ---- stack size and mapping layout -------------------------------------- */
 
 static size_t default_stack_size(void)
@@ -216,91 +201,13 @@ static int layout_for(size_t requested, size_t guard, struct layout *l)
 	return 0;
 }
 
-/*
- * DOC: the stack cache
- *
- * mmap + munmap of a thread's mapping cost about 10 us (abi-notes.rst §13), more
- * than the rest of spawn+join. A joined thread's mapping is kept, guard pages
- * and all, for the next spawn of the same size: at most STACK_CACHE_SLOTS
- * mappings and STACK_CACHE_BYTES in all; beyond that it is unmapped. Only
- * joined (or detached-then-reaped) mappings enter: a detached thread that
- * finishes alone unmaps its own.
- */
-#define STACK_CACHE_SLOTS 16
-#define STACK_CACHE_BYTES (64UL << 20)
-
-static struct {
-	struct weft_lock lock;
-	size_t bytes;
-	int count;
-	struct {
-		void *map;
-		size_t len;
-	} slot[STACK_CACHE_SLOTS];
-} cache;
-
-static void *cache_take(size_t len)
-{
-	void *map = NULL;
-
-	weft_lock(&cache.lock);
-	for (int i = cache.count - 1; i >= 0; i--) {
-		if (cache.slot[i].len == len) {
-			map = cache.slot[i].map;
-			cache.slot[i] = cache.slot[--cache.count];
-			cache.bytes -= len;
-			break;
-		}
-	}
-	weft_unlock(&cache.lock);
-	return map;
-}
-
-static void release_mapping(void *map, size_t len)
-{
-	weft_lock(&cache.lock);
-	if (cache.count < STACK_CACHE_SLOTS && cache.bytes + len <= STACK_CACHE_BYTES) {
-		cache.slot[cache.count].map = map;
-		cache.slot[cache.count].len = len;
-		cache.count++;
-		cache.bytes += len;
-		map = NULL;
-	}
-	weft_unlock(&cache.lock);
-	if (map) {
-		sys_why("thread stack: cache full");
-		sys_munmap(map, len);
-	}
-}
-
 static void unmap_or_cache(void *map, size_t len, bool own_guard)
 {
 	if (own_guard) {
 		sys_why("thread stack with a guard of its own size: not cached");
 		sys_munmap(map, len);
 	} else {
-		release_mapping(map, len);
-	}
-}
-
-void weft_thread_cache_trim(void)
-{
-	for (;;) {
-		void *map = NULL;
-		size_t len = 0;
-
-		weft_lock(&cache.lock);
-		if (cache.count) {
-			cache.count--;
-			map = cache.slot[cache.count].map;
-			len = cache.slot[cache.count].len;
-			cache.bytes -= len;
-		}
-		weft_unlock(&cache.lock);
-		if (!map)
-			return;
-		sys_why("thread stack cache trimmed");
-		sys_munmap(map, len);
+		weft_stack_cache_put(map, len);
 	}
 }
 
@@ -361,6 +268,9 @@ static struct {
 	struct weft_lock lock;
 	struct weft_native *free;
 } natives = { .lock = WEFT_LOCK_INIT };
+
+/* How many weft_fork()s made this process: +1 in each child (weft_thread_fork_child()). */
+static unsigned long weft_forks;
 
 static struct weft_native *native_get(void)
 {
@@ -429,17 +339,26 @@ static bool native_claim(struct weft_native *n, uint64_t gen)
 						       memory_order_acq_rel, memory_order_relaxed);
 }
 
-/* weft_fork() holds the join-state and cache locks across the fork, as it does the allocator's. */
+/* weft_fork() holds the join-state lock across the fork (lib/hooks.h). */
 void weft_thread_fork_prepare(void)
 {
 	weft_lock(&natives.lock);
-	weft_lock(&cache.lock);
 }
 
-void weft_thread_fork_done(void)
+void weft_thread_fork_parent(void)
 {
-	weft_unlock(&cache.lock);
 	weft_unlock(&natives.lock);
+}
+
+/* In the child: the forking thread's record gets the new tid; the others are not ours. */
+void weft_thread_fork_child(void)
+{
+	struct weft_tcb *tcb = weft_tcb();
+
+	weft_unlock(&natives.lock);
+	weft_forks++;
+	if (tcb->current)
+		__atomic_store_n(&tcb->current->tid, tcb->tid, __ATOMIC_RELAXED);
 }
 
 /* ---- the thread's side ------------------------------------------------- */
@@ -556,7 +475,7 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 		return -ENOMEM;
 	/* The cache knows mappings by length: only default-guard ones enter it. */
 	own_guard = l.guard != ROUND_UP(WEFT_GUARD_DEFAULT, weft_start.page_size);
-	map = own_guard ? NULL : cache_take(l.total);
+	map = own_guard ? NULL : weft_stack_cache_take(l.total);
 	if (!map) {
 		ret = map_thread(&l, name);
 		if (ret < 0) {

@@ -75,6 +75,7 @@ extern struct weft_thread weft_main_thread;
 void weft_native_wait_exit(struct weft_native *n);
 
 /* lib/stack-guard.c: per-thread alternate signal stack and guard range. */
+void weft_stack_guard_init(void);
 size_t weft_altstack_size(void);
 /* @b's guard size (NULL: the default) rounded up to pages, or -EINVAL if that overflows. */
 int weft_guard_size(const struct weft_builder *b, size_t *guard);
@@ -93,15 +94,9 @@ void *weft_panic_call_boundary(weft_thread_fn fn, void *arg, struct weft_panic *
 int weft_catch_unwind(void *(*fn)(void *), void *arg, void **result);
 void weft_panic_free(struct weft_panic *p);
 
-/* lib/local.c, lib/key.c: thread-exit destructors; run by the thread itself. */
-void weft_thread_exit_work(void);
-
-/* lib/green.c: park and unpark for green threads. */
-void weft_green_park(void);
-void weft_green_park_until(uint64_t deadline);
-void weft_green_unpark(struct weft_thread *t);
-uintptr_t weft_green_stack_top(const struct weft_green *g);
-
+/* lib/stack-cache.c: joined threads' mappings, kept for the next spawn of the same size. */
+void *weft_stack_cache_take(size_t len);
+void weft_stack_cache_put(void *map, size_t len);
 /* Unmap every cached thread mapping (tests use it to compare mapping counts). */
 void weft_thread_cache_trim(void);
 

@@ -13,9 +13,6 @@
 #include "kernel-abi/sys.h"
 #include "lib/thread.h"
 
-/* Internal, called here directly to reach the state after a thread's key teardown. */
-void weft_key_run_dtors(void);
-
 #define ID(key) ((key) & 1023u)
 
 /* ---- basics and errors ---------------------------------------------------- */
@@ -448,7 +445,7 @@ static void *set_after_teardown(void *arg)
 
 	if (weft_key_set(k, (void *)1))
 		return (void *)1;
-	weft_key_run_dtors();
+	weft_thread_exit_work();	/* lib/exit.c: the thread's end, run early */
 	if (__weft_keys.slots || weft_key_get(k))
 		return (void *)2;
 	if (weft_key_set(k, (void *)1) != -EBUSY)

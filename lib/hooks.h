@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* The registration interface: the one way code in a lower layer runs code of a higher one. */
+#ifndef WEFT_LIB_HOOKS_H
+#define WEFT_LIB_HOOKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct weft_thread;
+struct weft_green;
+
+/*
+ * DOC: the registration interface
+ *
+ * Layers call down, never up (Documentation/layers.rst). A few sequences
+ * owned low down must still run steps of higher layers: the end of a thread
+ * runs the LocalKey and key destructors and tears down green threads; a fork
+ * holds every subsystem's lock; the parker of a green thread is the green
+ * scheduler. Each such step is declared here, and only here, as a weak
+ * reference (WEFT_HOOK): the owner calls it if it is linked, and a program
+ * that never uses keys or green threads does not link lib/key.o or
+ * lib/green.o at all (an archive member is pulled in only by a strong
+ * reference), so the step reads NULL and is skipped. tests/check-layers.sh
+ * allows a call up a layer only to a name declared here with WEFT_HOOK.
+ *
+ * The order of each sequence is written once, in its owner: lib/exit.c for
+ * the end of a thread, lib/fork.c for a fork. To add a step: declare it
+ * below under its owner, call it at its place in the owner's sequence
+ * (`if (step) step();`), and give it a row in Documentation/layers.rst.
+ */
+#define WEFT_HOOK __attribute__((weak))
+
+/*
+ * The end of a thread, main's included (lib/exit.c, weft_thread_exit_work()),
+ * in this order:
+ */
+/* lib/local.c: the LocalKey destructors, round after round until none is left. */
+WEFT_HOOK void weft_local_run_dtors(void);
+/*
+ * lib/key.c: round @round (from 0) of OS-key destructors; false, and no round
+ * run, when no value has a destructor or WEFT_DESTRUCTOR_ITERATIONS have run.
+ */
+WEFT_HOOK bool weft_key_exit_round(int round);
+/* lib/key.c: unlink the thread's element array; a later weft_key_set() fails. */
+WEFT_HOOK void weft_key_thread_exit(void);
+/* lib/green.c: free the OS thread's green runtime if no green thread is unfinished. */
+WEFT_HOOK void weft_green_thread_exit(void);
+
+/*
+ * weft_fork() (lib/fork.c): each subsystem's prepare takes its lock before
+ * the clone, in this order; parent and child release it (the child also
+ * drops what belonged to the threads that were not copied).
+ */
+WEFT_HOOK void weft_key_fork_prepare(void);	/* lib/key.c: key_lock */
+WEFT_HOOK void weft_key_fork_parent(void);
+WEFT_HOOK void weft_key_fork_child(void);
+WEFT_HOOK void weft_alloc_fork_prepare(void);	/* lib/alloc.c: the allocator's lock */
+WEFT_HOOK void weft_alloc_fork_parent(void);
+WEFT_HOOK void weft_alloc_fork_child(void);
+WEFT_HOOK void weft_thread_fork_prepare(void);	/* lib/thread.c: the join states' lock */
+WEFT_HOOK void weft_thread_fork_parent(void);
+WEFT_HOOK void weft_thread_fork_child(void);	/* also: the thread record's new tid */
+WEFT_HOOK void weft_stack_cache_fork_prepare(void);	/* lib/stack-cache.c: its lock */
+WEFT_HOOK void weft_stack_cache_fork_parent(void);
+WEFT_HOOK void weft_stack_cache_fork_child(void);
+
+/*
+ * A thread that runs green threads parks, unparks and reports its stack
+ * through the green scheduler (lib/green.c), from lib/park.c and
+ * lib/thread.c. Called only when tcb->green_current or t->green is set,
+ * which only lib/green.c does, so never while they read NULL.
+ */
+WEFT_HOOK void weft_green_park(void);
+WEFT_HOOK void weft_green_park_until(uint64_t deadline);
+WEFT_HOOK void weft_green_unpark(struct weft_thread *t);
+WEFT_HOOK uintptr_t weft_green_stack_top(const struct weft_green *g);
+
+#endif
