@@ -188,14 +188,37 @@ static bool in_frame(weft_key_t key, bool walk)
 	return false;
 }
 
+/*
+ * Frames live on the stack of whoever runs the destructor or the walk. Green
+ * threads share their OS thread's TLS, and one may switch away inside a
+ * callback: so a frame is unlinked by address, not by restoring the head,
+ * and the set stays right whatever order the green threads finish in. (A
+ * green thread that sees another's frame of the same key gets -EDEADLK, which
+ * is the truth: they share one OS thread's gate.)
+ */
+static void frame_push(struct key_frame *frame)
+{
+	frame->up = me.frames;
+	me.frames = frame;
+}
+
+static void frame_pop(struct key_frame *frame)
+{
+	struct key_frame **p = &me.frames;
+
+	while (*p != frame)
+		p = &(*p)->up;
+	*p = frame->up;
+}
+
 /* Run a destructor with a frame saying so; the caller has entered the gate. */
 static void call_dtor(weft_key_t key, void (*dtor)(void *), void *value)
 {
-	struct key_frame frame = { .key = key, .walk = false, .up = me.frames };
+	struct key_frame frame = { .key = key, .walk = false };
 
-	me.frames = &frame;
+	frame_push(&frame);
 	dtor(value);
-	me.frames = frame.up;
+	frame_pop(&frame);
 }
 
 /* ---- the key table ------------------------------------------------------ */
@@ -546,7 +569,7 @@ int weft_key_for_each(weft_key_t key, void (*fn)(void *value, void *arg), void *
 {
 	_Atomic uint32_t *gate = &gates[key & KEY_ID_MASK];
 	struct walk w = { .key = key, .fn = fn, .arg = arg, .visited = 0 };
-	struct key_frame frame = { .key = key, .walk = true, .up = me.frames };
+	struct key_frame frame = { .key = key, .walk = true };
 
 	if (!fn || !key_is_live(key))
 		return -EINVAL;
@@ -554,10 +577,10 @@ int weft_key_for_each(weft_key_t key, void (*fn)(void *value, void *arg), void *
 		return -EDEADLK;
 	gate_enter(gate, GATE_DTORS, GATE_WALK);
 	if (key_is_live(key)) {
-		me.frames = &frame;
+		frame_push(&frame);
 		walk_threads(visit_value, &w);
 		fn(NULL, arg);
-		me.frames = frame.up;
+		frame_pop(&frame);
 	} else {
 		w.visited = -EINVAL;	/* deleted while we waited */
 	}

@@ -5,6 +5,7 @@
 
 #include "weft/alloc.h"
 #include "weft/fault.h"
+#include "weft/green.h"
 #include "weft/key.h"
 #include "weft/local.h"
 #include "weft/thread.h"
@@ -1289,6 +1290,44 @@ TEST(gate_waits_survive_failed_futex_waits)
 			ASSERT_EQ(weft_key_delete(wait_key), 0);
 	}
 	ASSERT_EQ(n, 0);
+}
+
+/*
+ * Two green threads on one OS thread walk two keys, each yielding to the
+ * other inside its callback, and finish in the order they started: the
+ * walks' records in the OS thread's TLS must come out right, so that main
+ * may delete both keys afterwards (a stale record would say -EDEADLK).
+ */
+static weft_key_t green_keys[2];
+
+static void yield_inside(void *value, void *arg)
+{
+	if (value)
+		weft_green_yield();
+}
+
+static void *walk_and_yield(void *arg)
+{
+	return (void *)(long)weft_key_for_each(*(weft_key_t *)arg, yield_inside, NULL);
+}
+
+TEST(green_threads_may_switch_inside_for_each_callbacks)
+{
+	struct weft_green_handle g[2];
+	void *visited;
+
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(weft_key_create(&green_keys[i], NULL), 0);
+		ASSERT_EQ(weft_key_set(green_keys[i], (void *)1), 0);
+		ASSERT_EQ(weft_green_spawn(&g[i], walk_and_yield, &green_keys[i], NULL), 0);
+	}
+	ASSERT_EQ(weft_green_run(), 0);
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(weft_green_join(&g[i], &visited), 0);
+		ASSERT_EQ((long)visited, 1);
+	}
+	ASSERT_EQ(weft_key_delete(green_keys[0]), 0);
+	ASSERT_EQ(weft_key_delete(green_keys[1]), 0);
 }
 
 /* ---- StaticKey --------------------------------------------------------------- */
