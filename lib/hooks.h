@@ -47,6 +47,13 @@ WEFT_HOOK void weft_key_thread_exit(void);
 WEFT_HOOK void weft_green_thread_exit(void);
 
 /*
+ * The end of the process (lib/process.c, weft_exit()), before the end of the
+ * exiting thread: lib/thread.c destroys the results of finished threads that
+ * nobody joined or detached (those spawned with a result destructor).
+ */
+WEFT_HOOK void weft_thread_drop_unjoined_results(void);
+
+/*
  * weft_fork() (lib/fork.c): each subsystem's prepare takes its lock before
  * the clone, in this order; parent and child release it (the child also
  * drops what belonged to the threads that were not copied).

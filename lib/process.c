@@ -7,6 +7,7 @@
 
 #include "weft/io.h"
 
+#include "lib/hooks.h"
 #include "lib/internal.h"
 
 /*
@@ -15,8 +16,10 @@
  * weft_exit(status), and so a return from main() (lib/start.c calls
  * weft_exit(main(...))) and weft_thread_exit() in main, does, in this order:
  *
- *   1. the calling thread's thread-local destructors: LocalKeys, then OS
- *      keys (weft_thread_exit_work(), lib/exit.c);
+ *   1. the results of finished threads nobody joined (a hook into
+ *      lib/thread.c, lib/hooks.h), then the calling thread's thread-local
+ *      destructors: LocalKeys, then OS keys (weft_thread_exit_work(),
+ *      lib/exit.c);
  *   2. the weft_atexit() functions, newest first; one registered while
  *      they run runs too, before the older ones;
  *   3. exit_group(status): the kernel ends every other thread where it
@@ -88,6 +91,8 @@ static void run_atexit(void)
 
 void weft_exit(int status)
 {
+	if (weft_thread_drop_unjoined_results)
+		weft_thread_drop_unjoined_results();
 	weft_thread_exit_work();
 	run_atexit();
 	sys_exit_group(status);

@@ -267,10 +267,56 @@ static long map_thread(const struct layout *l, const char *name)
 static struct {
 	struct weft_lock lock;
 	struct weft_native *free;
+	struct weft_native *owned;	/* unclaimed, with a result destructor */
 } natives = { .lock = WEFT_LOCK_INIT };
 
 /* How many weft_fork()s made this process: +1 in each child (weft_thread_fork_child()). */
 static unsigned long weft_forks;
+
+/*
+ * DOC: results at the end of the process
+ *
+ * A thread spawned with a result destructor stays on natives.owned until
+ * its handle is claimed (join or detach, which destroy or hand over the
+ * result themselves). At weft_exit() the threads still on it that have
+ * finished are claimed there, as a join would claim them, and their
+ * results destroyed: Rust drops the JoinHandles main still holds when main
+ * returns, and with them the finished threads' results. A thread still
+ * running has no result yet; exit_group ends it.
+ */
+static void owned_link(struct weft_native *n)
+{
+	weft_lock(&natives.lock);
+	n->owned_prev = NULL;
+	n->owned_next = natives.owned;
+	if (natives.owned)
+		natives.owned->owned_prev = n;
+	natives.owned = n;
+	n->on_owned = true;
+	weft_unlock(&natives.lock);
+}
+
+/* With natives.lock held. */
+static void owned_unlink_locked(struct weft_native *n)
+{
+	if (n->owned_prev)
+		n->owned_prev->owned_next = n->owned_next;
+	else
+		natives.owned = n->owned_next;
+	if (n->owned_next)
+		n->owned_next->owned_prev = n->owned_prev;
+	n->on_owned = false;
+}
+
+/* By the claimer of @n: off the list, if it is on it (only the claimer may look). */
+static void owned_unlink(struct weft_native *n)
+{
+	if (!n->on_owned)
+		return;	/* no lock for threads without a result destructor */
+	weft_lock(&natives.lock);
+	owned_unlink_locked(n);
+	weft_unlock(&natives.lock);
+}
 
 static struct weft_native *native_get(void)
 {
@@ -375,6 +421,32 @@ static void native_drop_outcome(struct weft_native *n)
 		weft_panic_free(n->panic);
 	else if (n->result_dtor)
 		n->result_dtor(n->result);
+}
+
+void weft_thread_drop_unjoined_results(void)
+{
+	for (;;) {
+		struct weft_native *n;
+
+		weft_lock(&natives.lock);
+		for (n = natives.owned; n; n = n->owned_next) {
+			uint64_t gen = atomic_load_explicit(&n->gen, memory_order_acquire);
+
+			/* Finished, unclaimed, ours (not a parent's): claim it as a join would. */
+			if (!(gen & 1) && n->forks == weft_forks &&
+			    atomic_load_explicit(&n->state, memory_order_acquire) ==
+				    NATIVE_FINISHED &&
+			    native_claim(n, gen)) {
+				owned_unlink_locked(n);
+				break;
+			}
+		}
+		weft_unlock(&natives.lock);
+		if (!n)
+			return;
+		/* Unlocked: a destructor may spawn, join or allocate. */
+		native_drop_outcome(n);
+	}
 }
 
 static __attribute__((noreturn)) void thread_finish(struct weft_native *n)
@@ -499,6 +571,9 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 	n->result = NULL;
 	n->result_dtor = b ? b->result_dtor : NULL;
 	n->result_unwanted = false;
+	n->on_owned = false;
+	if (n->result_dtor)
+		owned_link(n);
 	n->panic = NULL;
 	n->map = map;
 	n->map_len = l.total;
@@ -532,6 +607,7 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 	}
 	if (ret < 0) {
 		atomic_fetch_add_explicit(&n->gen, 1, memory_order_relaxed);	/* "claimed" */
+		owned_unlink(n);
 		native_put(n);
 		unmap_or_cache(map, l.total, own_guard);
 		weft_thread_put(t);
@@ -584,6 +660,7 @@ int weft_join(struct weft_join_handle *handle, void **result)
 	ret = 0;
 	if (!native_claim(n, handle->gen))
 		return -EINVAL;
+	owned_unlink(n);
 	weft_native_wait_exit(n);
 	handle->native = NULL;
 	if (n->panic)
@@ -606,6 +683,7 @@ int weft_detach(struct weft_join_handle *handle)
 		return err;
 	if (!native_claim(n, handle->gen))
 		return -EINVAL;
+	owned_unlink(n);
 	handle->native = NULL;
 	if (atomic_exchange_explicit(&n->state, NATIVE_DETACHED, memory_order_acq_rel) ==
 	    NATIVE_FINISHED) {

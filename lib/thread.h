@@ -51,6 +51,9 @@ enum native_state { NATIVE_RUNNING, NATIVE_FINISHED, NATIVE_DETACHED };
 struct weft_native {
 	_Atomic uint64_t gen;		/* even: a handle's; odd: claimed. Kept on reuse */
 	struct weft_native *pool_next;	/* while free: the pool's list */
+	/* With a result destructor, until claimed: natives.owned, for the process's end. */
+	struct weft_native *owned_next, *owned_prev;
+	bool on_owned;			/* linked there; set by the spawner, cleared under the lock */
 	unsigned long forks;		/* weft_forks when spawned: a parent's thread? */
 	_Atomic int state;		/* enum native_state: decides who frees */
 	struct weft_thread *thread;	/* our reference */
@@ -97,6 +100,7 @@ void weft_panic_free(struct weft_panic *p);
 /* lib/stack-cache.c: joined threads' mappings, kept for the next spawn of the same size. */
 void *weft_stack_cache_take(size_t len);
 void weft_stack_cache_put(void *map, size_t len);
+
 /* Unmap every cached thread mapping (tests use it to compare mapping counts). */
 void weft_thread_cache_trim(void);
 

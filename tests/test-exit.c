@@ -69,6 +69,32 @@ static void abort_quietly(void)
 	weft_abort();
 }
 
+/* Results nobody joined: destroyed at the end of the process, once, before the rest. */
+static void say_result(void *result)
+{
+	weft_dprintf(1, "result %ld destroyed\n", (long)result);
+}
+
+static void *return_arg(void *arg)
+{
+	return arg;
+}
+
+static void leave_results_unjoined(void)
+{
+	struct weft_builder b = { .result_dtor = say_result };
+	struct weft_join_handle unjoined, joined;
+	void *r;
+
+	register_a_b_c();
+	if (weft_builder_spawn(&b, &unjoined, return_arg, (void *)11) ||
+	    weft_builder_spawn(&b, &joined, return_arg, (void *)12) ||
+	    weft_join(&joined, &r) || r != (void *)12)
+		say("spawn or join failed");
+	while (weft_is_finished(&unjoined) == 0)
+		weft_yield();
+}
+
 __attribute__((constructor)) static void maybe_exit_scenario(void)
 {
 	const char *mode = weft_getenv("WEFT_TEST_EXIT");
@@ -102,6 +128,10 @@ __attribute__((constructor)) static void maybe_exit_scenario(void)
 		/* Through a catch boundary, which lets an exit through. */
 		weft_catch_panic(exit_inside_catch, NULL, NULL);
 		say("not reached: after the catch");
+	}
+	if (!weft_strcmp(mode, "unjoined_results")) {
+		leave_results_unjoined();
+		weft_exit(0);
 	}
 	if (!weft_strcmp(mode, "abort")) {
 		register_a_b_c();
@@ -183,6 +213,12 @@ TEST(a_hundred_functions_run_in_reverse)
 TEST(thread_exit_in_main_from_a_nested_call_is_exit_0_after_the_destructors)
 {
 	expect_exit(_metadata, "thread_exit", 0, ORDER);
+}
+
+TEST(a_finished_thread_nobody_joined_has_its_result_destroyed_at_exit_once)
+{
+	/* 12 was joined: handed over, never destroyed. 11 first, as Rust drops handles. */
+	expect_exit(_metadata, "unjoined_results", 0, "result 11 destroyed\n" ORDER);
 }
 
 TEST(abort_and_exit_group_run_no_atexit_function)

@@ -67,8 +67,10 @@ const char *weft_getenv(const char *name);
  * weft_exit() - end the process the way returning from main() does
  * @status: exit status
  *
- * Runs the calling thread's thread-local destructors (the main thread's when
- * called from main), then the weft_atexit() functions, newest first, then
+ * Destroys the results of finished threads nobody joined (those with a
+ * result destructor, see struct weft_builder), runs the calling thread's
+ * thread-local destructors (the main thread's when called from main), then
+ * the weft_atexit() functions, newest first, then
  * calls exit_group(2). Other threads are killed by the kernel without
  * running theirs. A raw sys_exit_group() skips the destructors and the
  * atexit functions; so do weft_abort() and a fatal signal.

@@ -53,7 +53,8 @@ struct weft_join_handle {
  *               value its function returns), for a result that may own
  *               resources: it runs exactly once on a result nobody collects
  *               (weft_join() with a NULL @result, weft_detach(), a scope
- *               ending with the thread unjoined), never on one a join hands
+ *               ending with the thread unjoined, the end of the process with
+ *               the thread finished and unjoined), never on one a join hands
  *               over, never when the thread panicked (there is no result).
  *               Rust drops a JoinHandle's unclaimed Packet result the same way
  */
