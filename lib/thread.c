@@ -284,7 +284,7 @@ static unsigned long weft_forks;
  * returns, and with them the finished threads' results. A thread still
  * running has no result yet; exit_group ends it.
  */
-static void owned_link(struct weft_native *n)
+static __attribute__((cold)) void owned_link(struct weft_native *n)
 {
 	weft_lock(&natives.lock);
 	n->owned_prev = NULL;
@@ -297,7 +297,7 @@ static void owned_link(struct weft_native *n)
 }
 
 /* With natives.lock held. */
-static void owned_unlink_locked(struct weft_native *n)
+static __attribute__((cold)) void owned_unlink_locked(struct weft_native *n)
 {
 	if (n->owned_prev)
 		n->owned_prev->owned_next = n->owned_next;
@@ -423,7 +423,7 @@ static void native_drop_outcome(struct weft_native *n)
 		n->result_dtor(n->result);
 }
 
-void weft_thread_drop_unjoined_results(void)
+__attribute__((cold)) void weft_thread_drop_unjoined_results(void)
 {
 	for (;;) {
 		struct weft_native *n;
