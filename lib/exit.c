@@ -21,7 +21,8 @@
  *      round); then the thread's key array is unlinked, and a later
  *      weft_key_set() fails with -EBUSY.
  *   3. Green threads: the OS thread's green runtime is freed if none of its
- *      green threads is unfinished.
+ *      green threads is unfinished. Then, in a spawned thread, the
+ *      weft/sync.h locks it still holds are released and poisoned.
  *   --- back in the caller (lib/thread.c, lib/process.c) ---
  *   4. The overflow guard's alternate signal stack is switched off, a scoped
  *      thread tells its scope, and the current-thread record goes last: the
@@ -64,4 +65,7 @@ void weft_thread_exit_work(void)
 	run_destructors();
 	if (weft_green_thread_exit)
 		weft_green_thread_exit();
+	/* Last: a destructor may still release a lock. Not in main: the process ends. */
+	if (weft_held_thread_exit && weft_tcb()->native)
+		weft_held_thread_exit();
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The held-lock record: which locks each thread holds, for poisoning and deadlock checks. */
+#include "weft/io.h"
 #include "weft/panic.h"
 
 #include "lib/sync-internal.h"
@@ -78,4 +79,78 @@ bool weft_held_by_me(const void *lock)
 void weft_held_deadlock(const char *what, const void *lock)
 {
 	weft_panic("deadlock: %s %p, which this thread already holds", what, lock);
+}
+
+/* Release one recorded lock as its abandoned holder would have, poisoning if due. */
+static void release_abandoned(const struct weft_held_entry *e)
+{
+	switch (e->kind) {
+	case HELD_MUTEX: {
+		struct weft_mutex *m = e->lock;
+
+		if (!e->panicking)
+			atomic_store_explicit(&m->poisoned, 1, memory_order_relaxed);
+		weft_mutex_release(m);
+		break;
+	}
+	case HELD_WRITE: {
+		struct weft_rwlock *l = e->lock;
+
+		if (!e->panicking)
+			atomic_store_explicit(&l->poisoned, 1, memory_order_relaxed);
+		weft_rwlock_write_release(l);
+		break;
+	}
+	case HELD_READ:
+		weft_rwlock_read_release(e->lock);	/* a reader changed nothing */
+		break;
+	}
+}
+
+/*
+ * Called by lib/panic.c (a weak reference: linked only in programs that use
+ * these locks) just before a panic jumps to @boundary, in the panicking
+ * thread. The newest entries go first, as destructors would run.
+ */
+void weft_held_unwind(const void *boundary)
+{
+	struct weft_held *h = &weft_held;
+	struct weft_thread *me = weft_tcb()->current;
+
+	for (uint32_t i = h->n; i-- > 0;) {
+		struct weft_held_entry e = h->e[i];
+
+		if (e.owner != me || e.frame >= (uintptr_t)boundary)
+			continue;
+		remove_at(h, i);
+		release_abandoned(&e);
+	}
+}
+
+/*
+ * Called by lib/exit.c (weak) when a native thread ends: a lock still held
+ * now would never be released. glibc's robust mutexes are the peer: the
+ * next locker gets EOWNERDEAD with the lock. Here the lock is released and
+ * poisoned, so the next locker gets WEFT_POISONED with it, and the thread
+ * says so on stderr. Green threads that finished holding locks on this OS
+ * thread are caught here too, later than they could be.
+ */
+void weft_held_thread_exit(void)
+{
+	struct weft_held *h = &weft_held;
+	struct weft_thread *me = weft_tcb()->current;
+
+	while (h->n) {
+		struct weft_held_entry e = h->e[--h->n];
+		/* Only our own struct weft_thread is sure to be alive. */
+		const char *name = e.owner != me	? "(a finished green thread)"
+				   : me && me->name ? me->name
+						    : "<unnamed>";
+
+		weft_dprintf(2, "thread '%s' exited holding %s %p: released%s\n", name,
+			     e.kind == HELD_MUTEX ? "weft_mutex" : "weft_rwlock", e.lock,
+			     e.kind == HELD_READ ? "" : " and poisoned");
+		e.panicking = 0;
+		release_abandoned(&e);
+	}
 }

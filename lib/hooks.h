@@ -45,6 +45,17 @@ WEFT_HOOK bool weft_key_exit_round(int round);
 WEFT_HOOK void weft_key_thread_exit(void);
 /* lib/green.c: free the OS thread's green runtime if no green thread is unfinished. */
 WEFT_HOOK void weft_green_thread_exit(void);
+/*
+ * lib/held.c: release the weft/sync.h locks a spawned thread still holds,
+ * poisoned, with a message (not in main, whose exit ends the process).
+ */
+WEFT_HOOK void weft_held_thread_exit(void);
+
+/*
+ * A panic (lib/panic.c, unwind()), just before it jumps to @boundary: lib/held.c
+ * releases the locks taken in the frames the jump abandons, poisoning them.
+ */
+WEFT_HOOK void weft_held_unwind(const void *boundary);
 
 /*
  * The end of the process (lib/process.c, weft_exit()), before the end of the

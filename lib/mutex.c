@@ -58,8 +58,11 @@ static int lock_contended(struct weft_mutex *m, uint64_t deadline)
 		if (state != 2 &&
 		    atomic_exchange_explicit(&m->state, 2, memory_order_acquire) == 0)
 			return 0;
-		if (!checked) {
-			/* Before the first sleep only: the check walks the record. */
+		if (!checked && deadline == WEFT_FOREVER) {
+			/*
+			 * Before the first untimed sleep only (a timed one would
+			 * just time out): the check walks the record.
+			 */
 			if (weft_held_by_me(m))
 				weft_held_deadlock("weft_mutex_lock() of mutex", m);
 			checked = true;

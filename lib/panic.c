@@ -9,6 +9,7 @@
 #include "weft/panic.h"
 
 #include "catch_arch.h"
+#include "lib/hooks.h"
 #include "lib/thread.h"
 
 /*
@@ -194,6 +195,9 @@ static __attribute__((noreturn)) void unwind(struct weft_tcb *tcb, struct weft_p
 		/* Rust's behaviour for a panic that reaches main: exit status 101. */
 		weft_exit(101);
 	}
+	/* Release (and poison) the locks the abandoned frames hold: lib/held.c. */
+	if (weft_held_unwind)
+		weft_held_unwind(c);
 	c->kind = WEFT_PANICKED;
 	c->payload = p;
 	weft_arch_unwind(&c->jmp);

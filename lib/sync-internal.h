@@ -24,13 +24,17 @@
  */
 int weft_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t deadline);
 
-/*
- * weft_wake() - wake up to @count sleepers on @word (INT32_MAX: all)
+/**
+ * weft_wake() - wake up to @count sleepers on @word
+ * @word: the word they wait on
+ * @count: how many at most; INT32_MAX for all
  *
  * Touches only the address, never the memory behind it: the caller may
  * already have released the primitive, which may be freed by now.
+ *
+ * Return: how many were woken (green and native).
  */
-void weft_wake(_Atomic uint32_t *word, int count);
+int weft_wake(_Atomic uint32_t *word, int count);
 
 /* A spin-wait hint to the CPU (Rust's core::hint::spin_loop). */
 static inline void weft_spin_hint(void)

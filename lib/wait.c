@@ -156,15 +156,18 @@ static int green_wake(struct wait_bucket *b, _Atomic uint32_t *word, int count)
 	return woken;
 }
 
-void weft_wake(_Atomic uint32_t *word, int count)
+int weft_wake(_Atomic uint32_t *word, int count)
 {
 	struct wait_bucket *b = bucket_of(word);
+	int woken = 0;
+	long r;
 
 	atomic_thread_fence(memory_order_seq_cst);
 	if (unlikely(atomic_load_explicit(&b->count, memory_order_relaxed) != 0)) {
-		count -= green_wake(b, word, count);
-		if (count <= 0)
-			return;
+		woken = green_wake(b, word, count);
+		if (woken >= count)
+			return woken;
 	}
-	weft_futex_wake(word, count, false);
+	r = weft_futex_wake(word, count - woken, false);
+	return r > 0 ? woken + (int)r : woken;
 }

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MIT
+/* weft_rwlock: Rust's writer-preferring futex reader-writer lock, with poisoning. */
+#include <linux/errno.h>
+
+#include "weft/panic.h"
+
+#include "lib/sync-internal.h"
+
+/*
+ * DOC: the reader-writer lock
+ *
+ * The state word, bit by bit (Rust's library/std/src/sys/sync/rwlock/futex.rs):
+ *
+ *	 31  30  29                                  0
+ *	+---+---+-------------------------------------+
+ *	| W | R |  readers (0 .. 2^30 - 2)             |
+ *	+---+---+-------------------------------------+
+ *	  |   |   all ones (2^30 - 1): write locked
+ *	  |   +-- READERS_WAITING: a reader sleeps on the state word
+ *	  +------ WRITERS_WAITING: a writer sleeps on writer_notify
+ *
+ * A reader may enter only while neither bit is set and no writer holds the
+ * lock: a waiting writer stops new readers, so a stream of readers cannot
+ * starve it. Readers sleep on the state word itself; writers on a second
+ * word, writer_notify, which an unlock increments before waking one of
+ * them, so that each kind can be woken without the other.
+ *
+ * The unlock that leaves the lock free with someone asleep calls
+ * wake_writer_or_readers(), which prefers a writer and, when the writer
+ * bit was set but FUTEX_WAKE finds no writer asleep (it timed out, or has
+ * not gone to sleep yet), wakes the readers instead. Skipping that
+ * fallback is the missed wake-up of glibc bugs 23844 and 23861: readers
+ * asleep behind a writer that never comes. tests/model/rwlock.pml checks
+ * that every sleeper is woken.
+ */
+
+#define READ_LOCKED 1u
+#define MASK ((1u << 30) - 1)
+#define WRITE_LOCKED MASK
+#define MAX_READERS (MASK - 1)
+#define READERS_WAITING (1u << 30)
+#define WRITERS_WAITING (1u << 31)
+
+#define RWLOCK_SPIN 100
+
+static inline bool is_unlocked(uint32_t s)
+{
+	return (s & MASK) == 0;
+}
+
+static inline bool is_write_locked(uint32_t s)
+{
+	return (s & MASK) == WRITE_LOCKED;
+}
+
+static inline bool is_read_lockable(uint32_t s)
+{
+	return (s & MASK) < MAX_READERS && !(s & (READERS_WAITING | WRITERS_WAITING));
+}
+
+static uint32_t spin_until(struct weft_rwlock *l, bool write)
+{
+	bool green = weft_tcb()->green_current != NULL;
+
+	for (int i = 0;; i++) {
+		uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+		bool done = write ? is_unlocked(s) || (s & WRITERS_WAITING)
+				  : !is_write_locked(s) || (s & (READERS_WAITING | WRITERS_WAITING));
+
+		if (done || green || i == RWLOCK_SPIN)
+			return s;
+		weft_spin_hint();
+	}
+}
+
+static inline int poison_status(struct weft_rwlock *l)
+{
+	return unlikely(atomic_load_explicit(&l->poisoned, memory_order_relaxed)) ? WEFT_POISONED
+										  : 0;
+}
+
+/* ---- readers ----------------------------------------------------------------- */
+
+static int read_contended(struct weft_rwlock *l, uint64_t deadline)
+{
+	uint32_t s = spin_until(l, false);
+	bool checked = false;
+
+	for (;;) {
+		if (is_read_lockable(s)) {
+			if (atomic_compare_exchange_weak_explicit(&l->state, &s, s + READ_LOCKED,
+								  memory_order_acquire,
+								  memory_order_relaxed))
+				return 0;
+			continue;
+		}
+		if ((s & MASK) == MAX_READERS)
+			weft_panic("weft_rwlock %p: too many read locks", (void *)l);
+		if (!checked && deadline == WEFT_FOREVER) {
+			/* Behind a waiting writer, our own read lock would never be released. */
+			if (weft_held_by_me(l))
+				weft_held_deadlock("weft_rwlock_read() of rwlock", l);
+			checked = true;
+		}
+		if (!(s & READERS_WAITING) &&
+		    !atomic_compare_exchange_weak_explicit(&l->state, &s, s | READERS_WAITING,
+							   memory_order_relaxed,
+							   memory_order_relaxed))
+			continue;
+		if (weft_wait(&l->state, s | READERS_WAITING, deadline) != 0 &&
+		    deadline != WEFT_FOREVER && weft_now() >= deadline)
+			return -ETIMEDOUT;	/* the bit stays: an unlock clears it */
+		s = spin_until(l, false);
+	}
+}
+
+static int read_lock(struct weft_rwlock *l, uint64_t deadline, uintptr_t frame)
+{
+	uint32_t s;
+
+	if (unlikely(!l))
+		return -EINVAL;
+	s = atomic_load_explicit(&l->state, memory_order_relaxed);
+	if (unlikely(!is_read_lockable(s) ||
+		     !atomic_compare_exchange_weak_explicit(&l->state, &s, s + READ_LOCKED,
+							    memory_order_acquire,
+							    memory_order_relaxed)) &&
+	    read_contended(l, deadline))
+		return -ETIMEDOUT;
+	weft_held_push(l, HELD_READ, frame);
+	return poison_status(l);
+}
+
+int weft_rwlock_read(struct weft_rwlock *l)
+{
+	return read_lock(l, WEFT_FOREVER, (uintptr_t)__builtin_frame_address(0));
+}
+
+int weft_rwlock_read_until(struct weft_rwlock *l, uint64_t deadline)
+{
+	return read_lock(l, deadline, (uintptr_t)__builtin_frame_address(0));
+}
+
+int weft_rwlock_try_read(struct weft_rwlock *l)
+{
+	uint32_t s;
+
+	if (unlikely(!l))
+		return -EINVAL;
+	s = atomic_load_explicit(&l->state, memory_order_relaxed);
+	do {
+		if (!is_read_lockable(s))
+			return -EBUSY;
+	} while (!atomic_compare_exchange_weak_explicit(&l->state, &s, s + READ_LOCKED,
+							memory_order_acquire, memory_order_relaxed));
+	weft_held_push(l, HELD_READ, (uintptr_t)__builtin_frame_address(0));
+	return poison_status(l);
+}
+
+/* ---- waking ------------------------------------------------------------------ */
+
+/* The lock is free (@s has no holder) and someone sleeps: a writer first. */
+static void wake_writer_or_readers(struct weft_rwlock *l, uint32_t s)
+{
+	if (s == WRITERS_WAITING) {
+		/* writer_notify moves before the state does: after that, only the wake. */
+		atomic_fetch_add_explicit(&l->writer_notify, 1, memory_order_release);
+		if (atomic_compare_exchange_strong_explicit(&l->state, &s, 0, memory_order_relaxed,
+							    memory_order_relaxed)) {
+			weft_wake(&l->writer_notify, 1);
+			return;
+		}
+		/* Someone changed the state; @s is the new value. */
+	}
+	if (s == (READERS_WAITING | WRITERS_WAITING)) {
+		atomic_fetch_add_explicit(&l->writer_notify, 1, memory_order_release);
+		if (!atomic_compare_exchange_strong_explicit(&l->state, &s, READERS_WAITING,
+							     memory_order_relaxed,
+							     memory_order_relaxed))
+			return;	/* whoever changed it took over */
+		if (weft_wake(&l->writer_notify, 1) > 0)
+			return;
+		/*
+		 * No writer was asleep (it timed out, or is just about to
+		 * sleep and will find writer_notify moved): wake the readers,
+		 * or they would wait for a writer that never unlocks.
+		 */
+		s = READERS_WAITING;
+	}
+	if (s == READERS_WAITING &&
+	    atomic_compare_exchange_strong_explicit(&l->state, &s, 0, memory_order_relaxed,
+						    memory_order_relaxed))
+		weft_wake(&l->state, INT32_MAX);
+}
+
+void weft_rwlock_read_release(struct weft_rwlock *l)
+{
+	uint32_t s = atomic_fetch_sub_explicit(&l->state, READ_LOCKED, memory_order_release) -
+		     READ_LOCKED;
+
+	/* The last reader out, with a writer waiting: readers are blocked behind it. */
+	if (is_unlocked(s) && (s & WRITERS_WAITING))
+		wake_writer_or_readers(l, s);
+}
+
+void weft_rwlock_read_unlock(struct weft_rwlock *l)
+{
+	weft_held_pop(l, HELD_READ);
+	weft_rwlock_read_release(l);
+}
+
+/* ---- writers ----------------------------------------------------------------- */
+
+static int write_contended(struct weft_rwlock *l, uint64_t deadline)
+{
+	uint32_t s = spin_until(l, true), other_writers = 0;
+	bool checked = false;
+
+	for (;;) {
+		uint32_t seq;
+
+		if (is_unlocked(s)) {
+			/* Keep the bit if we ever saw it: others may sleep behind us. */
+			if (atomic_compare_exchange_weak_explicit(&l->state, &s,
+								  s | WRITE_LOCKED | other_writers,
+								  memory_order_acquire,
+								  memory_order_relaxed))
+				return 0;
+			continue;
+		}
+		if (!checked && deadline == WEFT_FOREVER) {
+			if (weft_held_by_me(l))
+				weft_held_deadlock("weft_rwlock_write() of rwlock", l);
+			checked = true;
+		}
+		if (!(s & WRITERS_WAITING) &&
+		    !atomic_compare_exchange_weak_explicit(&l->state, &s, s | WRITERS_WAITING,
+							   memory_order_relaxed,
+							   memory_order_relaxed))
+			continue;
+		other_writers = WRITERS_WAITING;
+		seq = atomic_load_explicit(&l->writer_notify, memory_order_acquire);
+		s = atomic_load_explicit(&l->state, memory_order_relaxed);
+		if (is_unlocked(s) || !(s & WRITERS_WAITING))
+			continue;
+		if (weft_wait(&l->writer_notify, seq, deadline) != 0 && deadline != WEFT_FOREVER &&
+		    weft_now() >= deadline) {
+			/*
+			 * We may have been the writer an unlock just woke, or the
+			 * bit we leave may be all that stops the readers: if the
+			 * lock is free, do an unlock's waking for it.
+			 */
+			s = atomic_load_explicit(&l->state, memory_order_relaxed);
+			if (is_unlocked(s) && (s & (READERS_WAITING | WRITERS_WAITING)))
+				wake_writer_or_readers(l, s);
+			return -ETIMEDOUT;
+		}
+		s = spin_until(l, true);
+	}
+}
+
+static int write_lock(struct weft_rwlock *l, uint64_t deadline, uintptr_t frame)
+{
+	uint32_t zero = 0;
+
+	if (unlikely(!l))
+		return -EINVAL;
+	if (unlikely(!atomic_compare_exchange_strong_explicit(&l->state, &zero, WRITE_LOCKED,
+							      memory_order_acquire,
+							      memory_order_relaxed)) &&
+	    write_contended(l, deadline))
+		return -ETIMEDOUT;
+	weft_held_push(l, HELD_WRITE, frame);
+	return poison_status(l);
+}
+
+int weft_rwlock_write(struct weft_rwlock *l)
+{
+	return write_lock(l, WEFT_FOREVER, (uintptr_t)__builtin_frame_address(0));
+}
+
+int weft_rwlock_write_until(struct weft_rwlock *l, uint64_t deadline)
+{
+	return write_lock(l, deadline, (uintptr_t)__builtin_frame_address(0));
+}
+
+int weft_rwlock_try_write(struct weft_rwlock *l)
+{
+	uint32_t s;
+
+	if (unlikely(!l))
+		return -EINVAL;
+	s = atomic_load_explicit(&l->state, memory_order_relaxed);
+	do {
+		if (!is_unlocked(s))
+			return -EBUSY;
+	} while (!atomic_compare_exchange_weak_explicit(&l->state, &s, s | WRITE_LOCKED,
+							memory_order_acquire, memory_order_relaxed));
+	weft_held_push(l, HELD_WRITE, (uintptr_t)__builtin_frame_address(0));
+	return poison_status(l);
+}
+
+void weft_rwlock_write_release(struct weft_rwlock *l)
+{
+	uint32_t s = atomic_fetch_sub_explicit(&l->state, WRITE_LOCKED, memory_order_release) -
+		     WRITE_LOCKED;
+
+	if (s & (READERS_WAITING | WRITERS_WAITING))
+		wake_writer_or_readers(l, s);
+}
+
+void weft_rwlock_write_unlock(struct weft_rwlock *l)
+{
+	weft_held_pop(l, HELD_WRITE);
+	weft_rwlock_write_release(l);
+}
+
+bool weft_rwlock_is_poisoned(const struct weft_rwlock *l)
+{
+	return l && atomic_load_explicit(&l->poisoned, memory_order_relaxed);
+}
+
+void weft_rwlock_clear_poison(struct weft_rwlock *l)
+{
+	if (l)
+		atomic_store_explicit(&l->poisoned, 0, memory_order_relaxed);
+}

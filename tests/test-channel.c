@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: MIT
+/* Channels: bounded, rendezvous and unbounded; exactly-once delivery, timeouts, disconnection. */
+#include <linux/errno.h>
+#include <asm/unistd.h>
+
+#include "weft/alloc.h"
+#include "weft/fault.h"
+#include "weft/green.h"
+#include "weft/sync.h"
+#include "weft/thread.h"
+#include "weft/time.h"
+
+#include "harness.h"
+
+#define MS (1000ULL * 1000)
+
+struct msg {
+	uint32_t producer;
+	uint32_t seq;
+};
+
+struct producer_arg {
+	struct weft_sender tx;
+	uint32_t id, count;
+};
+
+static void *producer(void *arg)
+{
+	struct producer_arg *p = arg;
+
+	for (uint32_t i = 0; i < p->count; i++) {
+		struct msg m = { p->id, i };
+
+		if (weft_send(&p->tx, &m))
+			return (void *)1;
+	}
+	weft_sender_drop(&p->tx);
+	return NULL;
+}
+
+/* 8 producers; the receiver gets each message once, in order per producer, then -EPIPE. */
+static void exactly_once(struct __test_metadata *_metadata, size_t capacity, uint32_t count)
+{
+	struct producer_arg args[8];
+	struct weft_join_handle h[8];
+	struct weft_sender tx;
+	struct weft_receiver rx;
+	uint32_t next[8] = { 0 };
+	struct msg m;
+	uint64_t total = 0;
+	int r;
+
+	ASSERT_EQ(weft_channel(&tx, &rx, sizeof(struct msg), capacity), 0);
+	for (uint32_t i = 0; i < 8; i++) {
+		args[i].id = i;
+		args[i].count = count;
+		ASSERT_EQ(weft_sender_clone(&tx, &args[i].tx), 0);
+		ASSERT_EQ(weft_spawn(&h[i], producer, &args[i]), 0);
+	}
+	weft_sender_drop(&tx);	/* only the producers' senders are left */
+	while ((r = weft_recv(&rx, &m)) == 0) {
+		ASSERT_LT(m.producer, 8);
+		ASSERT_EQ(m.seq, next[m.producer]);	/* no loss, no duplicate, in order */
+		next[m.producer]++;
+		total++;
+	}
+	ASSERT_EQ(r, -EPIPE);
+	for (int i = 0; i < 8; i++) {
+		ASSERT_EQ(weft_join(&h[i], NULL), 0);
+		ASSERT_EQ(next[i], count);
+	}
+	ASSERT_EQ(total, 8ULL * count);
+	weft_receiver_drop(&rx);
+}
+
+TEST(channel_bounded_8_producers_x_10000_exactly_once_in_order)
+{
+	exactly_once(_metadata, 16, test_under_qemu() ? 2000 : 10000);
+}
+
+TEST(channel_unbounded_8_producers_exactly_once_in_order)
+{
+	exactly_once(_metadata, WEFT_CHANNEL_UNBOUNDED, test_under_qemu() ? 1000 : 5000);
+}
+
+TEST(channel_rendezvous_8_producers_exactly_once_in_order)
+{
+	exactly_once(_metadata, 0, test_under_qemu() ? 200 : 1000);
+}
+
+/* Rust's mpsc test: empty, a message, empty, disconnected. */
+TEST(channel_disconnect_sequence)
+{
+	struct weft_sender tx;
+	struct weft_receiver rx;
+	int v = 7, out = 0;
+
+	ASSERT_EQ(weft_channel(&tx, &rx, sizeof(int), 4), 0);
+	ASSERT_EQ(weft_try_recv(&rx, &out), -EAGAIN);
+	ASSERT_EQ(weft_send(&tx, &v), 0);
+	ASSERT_EQ(weft_try_recv(&rx, &out), 0);
+	ASSERT_EQ(out, 7);
+	ASSERT_EQ(weft_try_recv(&rx, &out), -EAGAIN);
+	/* Queued messages outlive the sender: drained first, then -EPIPE. */
+	v = 8;
+	ASSERT_EQ(weft_send(&tx, &v), 0);
+	weft_sender_drop(&tx);
+	weft_sender_drop(&tx);	/* a second drop is a no-op */
+	ASSERT_EQ(weft_recv(&rx, &out), 0);
+	ASSERT_EQ(out, 8);
+	ASSERT_EQ(weft_try_recv(&rx, &out), -EPIPE);
+	ASSERT_EQ(weft_recv(&rx, &out), -EPIPE);
+	ASSERT_EQ(weft_recv_until(&rx, &out, weft_deadline_in(MS)), -EPIPE);
+	weft_receiver_drop(&rx);
+}
+
+TEST(channel_send_after_receiver_is_gone_fails_and_keeps_the_message)
+{
+	struct weft_sender tx;
+	struct weft_receiver rx, rx2;
+	int v = 1;
+
+	ASSERT_EQ(weft_channel(&tx, &rx, sizeof(int), 2), 0);
+	ASSERT_EQ(weft_receiver_clone(&rx, &rx2), 0);
+	ASSERT_EQ(weft_send(&tx, &v), 0);
+	weft_receiver_drop(&rx);
+	ASSERT_EQ(weft_send(&tx, &v), 0);	/* one receiver is left */
+	weft_receiver_drop(&rx2);
+	ASSERT_EQ(weft_send(&tx, &v), -EPIPE);
+	ASSERT_EQ(weft_try_send(&tx, &v), -EPIPE);
+	ASSERT_EQ(v, 1);
+	weft_sender_drop(&tx);
+}
+
+TEST(channel_bad_arguments)
+{
+	struct weft_sender tx = { 0 };
+	struct weft_receiver rx = { 0 };
+	int v = 0;
+
+	ASSERT_EQ(weft_channel(NULL, &rx, 4, 1), -EINVAL);
+	ASSERT_EQ(weft_channel(&tx, &rx, 0, 1), -EINVAL);
+	ASSERT_EQ(weft_channel(&tx, &rx, SIZE_MAX / 2, 4), -ENOMEM);
+	ASSERT_EQ(weft_send(&tx, &v), -EINVAL);
+	ASSERT_EQ(weft_recv(&rx, &v), -EINVAL);
+	ASSERT_EQ(weft_sender_clone(&tx, &tx), -EINVAL);
+	ASSERT_EQ(weft_receiver_clone(&rx, &rx), -EINVAL);
+	weft_sender_drop(&tx);
+	weft_receiver_drop(NULL);
+}
+
+TEST(channel_timeouts_lose_and_duplicate_nothing)
+{
+	struct weft_sender tx;
+	struct weft_receiver rx;
+	uint64_t deadline;
+	int v = 5, out = 0;
+
+	/* Bounded: full, the timed send gives up; empty, the timed receive does. */
+	ASSERT_EQ(weft_channel(&tx, &rx, sizeof(int), 1), 0);
+	ASSERT_EQ(weft_send(&tx, &v), 0);
+	ASSERT_EQ(weft_try_send(&tx, &v), -EAGAIN);
+	deadline = weft_deadline_in(2 * MS);
+	ASSERT_EQ(weft_send_until(&tx, &v, deadline), -ETIMEDOUT);
+	ASSERT_GE(weft_now(), deadline);
+	ASSERT_EQ(weft_recv(&rx, &out), 0);
+	ASSERT_EQ(weft_recv_until(&rx, &out, weft_deadline_in(2 * MS)), -ETIMEDOUT);
+	weft_sender_drop(&tx);
+	weft_receiver_drop(&rx);
+
+	/* Rendezvous: nobody receives, the send takes its message back. */
+	ASSERT_EQ(weft_channel(&tx, &rx, sizeof(int), 0), 0);
+	ASSERT_EQ(weft_try_send(&tx, &v), -EAGAIN);	/* no receiver waiting */
+	ASSERT_EQ(weft_send_until(&tx, &v, weft_deadline_in(2 * MS)), -ETIMEDOUT);
+	ASSERT_EQ(weft_try_recv(&rx, &out), -EAGAIN);	/* not delivered */
+	weft_sender_drop(&tx);
+	weft_receiver_drop(&rx);
+}
+
+/* Timed sends and receives racing: every message sent (return 0) is received once. */
+struct race {
+	struct weft_sender tx;
+	uint32_t sent;
+};
+
+static void *timed_sender(void *arg)
+{
+	struct race *r = arg;
+
+	for (uint32_t i = 0; i < 2000; i++) {
+		struct msg m = { 0, r->sent };
+
+		if (weft_send_until(&r->tx, &m, weft_deadline_in(20 * 1000)) == 0)
+			r->sent++;
+	}
+	weft_sender_drop(&r->tx);
+	return NULL;
+}
+
+static void race_at_timeouts(struct __test_metadata *_metadata, size_t capacity)
+{
+	struct weft_receiver rx;
+	struct weft_join_handle h;
+	struct race r = { .sent = 0 };
+	uint32_t got = 0;
+	struct msg m;
+	int ret;
+
+	ASSERT_EQ(weft_channel(&r.tx, &rx, sizeof(m), capacity), 0);
+	ASSERT_EQ(weft_spawn(&h, timed_sender, &r), 0);
+	while ((ret = weft_recv_until(&rx, &m, weft_deadline_in(15 * 1000))) != -EPIPE) {
+		if (ret == -ETIMEDOUT)
+			continue;
+		ASSERT_EQ(ret, 0);
+		ASSERT_EQ(m.seq, got);	/* the next one: none lost or repeated */
+		got++;
+	}
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	ASSERT_EQ(got, r.sent);
+	weft_receiver_drop(&rx);
+}
+
+TEST(channel_rendezvous_timeouts_race_without_loss_or_duplication)
+{
+	race_at_timeouts(_metadata, 0);
+}
+
+TEST(channel_bounded_timeouts_race_without_loss_or_duplication)
+{
+	race_at_timeouts(_metadata, 1);
+}
+
+TEST(channel_rendezvous_send_returns_after_the_receive)
+{
+	struct weft_sender tx;
+	struct weft_receiver rx;
+	struct race r;
+	struct weft_join_handle h;
+	struct msg m;
+
+	ASSERT_EQ(weft_channel(&tx, &rx, sizeof(m), 0), 0);
+	r.tx = tx;
+	r.sent = 0;
+	ASSERT_EQ(weft_spawn(&h, timed_sender, &r), 0);
+	for (uint32_t i = 0; weft_recv(&rx, &m) == 0; i++)
+		ASSERT_EQ(m.seq, i);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	weft_receiver_drop(&rx);
+}
+
+TEST(channel_unbounded_growth_out_of_memory)
+{
+	struct weft_sender tx;
+	struct weft_receiver rx;
+	static char big[64 << 10];
+	int r = 0, sent = 0;
+
+	ASSERT_EQ(weft_channel(&tx, &rx, sizeof(big), WEFT_CHANNEL_UNBOUNDED), 0);
+	ASSERT_EQ(weft_fault_inject(__NR_mmap, WEFT_FAULT_EVERY, ENOMEM), 0);
+	while (sent < 64 && (r = weft_send(&tx, big)) == 0)
+		sent++;
+	weft_fault_clear();
+	ASSERT_EQ(r, -ENOMEM);	/* doubling a ring of 64 KiB messages needs fresh memory */
+	for (int i = 0; i < sent; i++)
+		ASSERT_EQ(weft_try_recv(&rx, big), 0);
+	ASSERT_EQ(weft_try_recv(&rx, big), -EAGAIN);
+	weft_sender_drop(&tx);
+	weft_receiver_drop(&rx);
+}
+
+/* A pipeline of green and native threads. */
+struct stage {
+	struct weft_receiver in;
+	struct weft_sender out;
+};
+
+static void *add_one(void *arg)
+{
+	struct stage *s = arg;
+	int v;
+
+	while (weft_recv(&s->in, &v) == 0)
+		if (weft_send(&s->out, &(int){ v + 1 }))
+			break;
+	weft_receiver_drop(&s->in);
+	weft_sender_drop(&s->out);
+	return NULL;
+}
+
+static void *green_stage_runtime(void *arg)
+{
+	struct weft_green_handle g;
+
+	if (weft_green_spawn(&g, add_one, arg, NULL))
+		return (void *)1;
+	return (void *)(long)weft_green_join(&g, NULL);
+}
+
+struct driver {
+	struct weft_sender first;
+	struct weft_receiver last;
+	int bad;
+};
+
+/* A green thread: feeds the pipeline and checks what comes out, one at a time. */
+static void *drive(void *arg)
+{
+	struct driver *d = arg;
+	int v;
+
+	for (int i = 0; i < 200; i++) {
+		if (weft_send(&d->first, &i) || weft_recv(&d->last, &v) || v != i + 3)
+			d->bad++;
+	}
+	weft_sender_drop(&d->first);
+	if (weft_recv(&d->last, &v) != -EPIPE)
+		d->bad++;
+	weft_receiver_drop(&d->last);
+	return NULL;
+}
+
+TEST(channel_pipeline_of_green_and_native_stages)
+{
+	struct driver d = { .bad = 0 };
+	struct stage s[3];
+	struct weft_green_handle g, gd;
+	struct weft_join_handle n1, n2;
+	void *r;
+
+	/* drive -> s0 (native) -> s1 (green, another OS thread) -> s2 (green, here) -> drive */
+	ASSERT_EQ(weft_channel(&d.first, &s[0].in, sizeof(int), 0), 0);
+	ASSERT_EQ(weft_channel(&s[0].out, &s[1].in, sizeof(int), 2), 0);
+	ASSERT_EQ(weft_channel(&s[1].out, &s[2].in, sizeof(int), WEFT_CHANNEL_UNBOUNDED), 0);
+	ASSERT_EQ(weft_channel(&s[2].out, &d.last, sizeof(int), 1), 0);
+	ASSERT_EQ(weft_spawn(&n1, add_one, &s[0]), 0);
+	ASSERT_EQ(weft_spawn(&n2, green_stage_runtime, &s[1]), 0);
+	ASSERT_EQ(weft_green_spawn(&g, add_one, &s[2], NULL), 0);
+	ASSERT_EQ(weft_green_spawn(&gd, drive, &d, NULL), 0);
+	ASSERT_EQ(weft_green_join(&gd, NULL), 0);
+	ASSERT_EQ(weft_green_join(&g, NULL), 0);
+	ASSERT_EQ(d.bad, 0);
+	ASSERT_EQ(weft_join(&n1, NULL), 0);
+	ASSERT_EQ(weft_join(&n2, &r), 0);
+	ASSERT_NULL(r);
+}

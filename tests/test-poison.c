@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: MIT
+/* Poisoning across weft's jump-based panics: the held-lock record releases what a panic abandons. */
+#include <linux/errno.h>
+
+#include "weft/green.h"
+#include "weft/local.h"
+#include "weft/panic.h"
+#include "weft/process.h"
+#include "weft/sync.h"
+#include "weft/thread.h"
+
+#include "harness.h"
+
+static void quiet_hook(const struct weft_panic_info *info)
+{
+}
+
+static struct weft_mutex pm;
+static int protected_value;
+
+static void *lock_and_panic(void *arg)
+{
+	weft_mutex_lock(&pm);
+	protected_value = -1;	/* half-way through an update */
+	weft_panic("stage failed");
+	return NULL;
+}
+
+TEST(a_child_that_panics_holding_the_lock_poisons_it)
+{
+	struct weft_join_handle h;
+
+	weft_set_panic_hook(quiet_hook);
+	ASSERT_EQ(weft_spawn(&h, lock_and_panic, NULL), 0);
+	ASSERT_EQ(weft_join(&h, NULL), WEFT_PANICKED);
+	ASSERT_TRUE(weft_mutex_is_poisoned(&pm));
+	/* Poisoned, and held: another thread cannot get in meanwhile. */
+	ASSERT_EQ(weft_mutex_lock(&pm), WEFT_POISONED);
+	ASSERT_EQ(weft_mutex_trylock(&pm), -EBUSY);
+	ASSERT_EQ(protected_value, -1);
+	protected_value = 0;	/* repaired */
+	weft_mutex_clear_poison(&pm);
+	weft_mutex_unlock(&pm);
+	ASSERT_FALSE(weft_mutex_is_poisoned(&pm));
+	ASSERT_EQ(weft_mutex_lock(&pm), 0);
+	weft_mutex_unlock(&pm);
+}
+
+TEST(three_caught_panics_in_a_row_each_relock)
+{
+	struct weft_panic *p;
+
+	weft_set_panic_hook(quiet_hook);
+	weft_mutex_clear_poison(&pm);
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(weft_catch_panic(lock_and_panic, NULL, (void **)&p), WEFT_PANICKED);
+		weft_panic_free(p);
+		/* Not left locked: relocking does not hang, and reports the poison. */
+		ASSERT_EQ(weft_mutex_lock(&pm), WEFT_POISONED);
+		weft_mutex_unlock(&pm);
+	}
+	ASSERT_EQ(weft_mutex_lock_until(&pm, 0), WEFT_POISONED);
+	weft_mutex_unlock(&pm);
+}
+
+/* A lock taken outside the boundary stays held; one taken inside is released. */
+static struct weft_mutex outer, inner;
+
+static void *lock_inner_and_panic(void *arg)
+{
+	weft_mutex_lock(&inner);
+	weft_panic("inner");
+	return NULL;
+}
+
+TEST(only_locks_taken_inside_the_boundary_are_released)
+{
+	weft_set_panic_hook(quiet_hook);
+	ASSERT_EQ(weft_mutex_lock(&outer), 0);
+	ASSERT_EQ(weft_catch_panic(lock_inner_and_panic, NULL, NULL), WEFT_PANICKED);
+	ASSERT_EQ(weft_mutex_trylock(&outer), -EBUSY);	/* still ours */
+	ASSERT_FALSE(weft_mutex_is_poisoned(&outer));
+	ASSERT_TRUE(weft_mutex_is_poisoned(&inner));
+	ASSERT_EQ(weft_mutex_trylock(&inner), WEFT_POISONED);
+	weft_mutex_unlock(&inner);
+	weft_mutex_unlock(&outer);
+}
+
+/* A lock taken while already panicking (in the hook) does not poison. */
+static struct weft_mutex hook_lock;
+
+static void locking_hook(const struct weft_panic_info *info)
+{
+	weft_mutex_lock(&hook_lock);	/* and never unlocked: the panic jumps on */
+}
+
+static void *just_panic(void *arg)
+{
+	weft_panic("with a locking hook");
+	return NULL;
+}
+
+TEST(a_lock_taken_while_panicking_does_not_poison)
+{
+	weft_set_panic_hook(locking_hook);
+	ASSERT_EQ(weft_catch_panic(just_panic, NULL, NULL), WEFT_PANICKED);
+	weft_set_panic_hook(quiet_hook);
+	ASSERT_FALSE(weft_mutex_is_poisoned(&hook_lock));
+	ASSERT_EQ(weft_mutex_trylock(&hook_lock), 0);	/* released all the same */
+	weft_mutex_unlock(&hook_lock);
+}
+
+/* Thread-local destructors of a thread that panicked run while panicking. */
+static struct weft_mutex dtor_lock;
+static _Atomic int dtor_ran;
+
+static void dtor_locks(int *value)
+{
+	weft_mutex_lock(&dtor_lock);
+	atomic_store(&dtor_ran, weft_panicking() ? 1 : 2);
+	weft_mutex_unlock(&dtor_lock);
+}
+
+WEFT_THREAD_LOCAL(int, dtor_key, 0, dtor_locks);
+
+static void *touch_key_and_panic(void *arg)
+{
+	weft_local_set(dtor_key, 1);
+	weft_mutex_lock(&pm);
+	weft_panic("with a destructor that locks");
+	return NULL;
+}
+
+TEST(a_lock_taken_during_unwinding_does_not_poison)
+{
+	struct weft_join_handle h;
+
+	weft_set_panic_hook(quiet_hook);
+	weft_mutex_clear_poison(&pm);
+	ASSERT_EQ(weft_spawn(&h, touch_key_and_panic, NULL), 0);
+	ASSERT_EQ(weft_join(&h, NULL), WEFT_PANICKED);
+	ASSERT_EQ(atomic_load(&dtor_ran), 1);
+	ASSERT_FALSE(weft_mutex_is_poisoned(&dtor_lock));
+	ASSERT_TRUE(weft_mutex_is_poisoned(&pm));
+	weft_mutex_clear_poison(&pm);
+}
+
+/* Write locks poison; read locks are only released. */
+static struct weft_rwlock prw;
+
+static void *write_and_panic(void *arg)
+{
+	weft_rwlock_write(&prw);
+	weft_panic("writer failed");
+	return NULL;
+}
+
+static void *read_and_panic(void *arg)
+{
+	weft_rwlock_read(&prw);
+	weft_rwlock_read(&prw);	/* two shared holds, both released */
+	weft_panic("reader failed");
+	return NULL;
+}
+
+TEST(rwlock_write_poisons_read_only_releases)
+{
+	weft_set_panic_hook(quiet_hook);
+	ASSERT_EQ(weft_catch_panic(read_and_panic, NULL, NULL), WEFT_PANICKED);
+	ASSERT_FALSE(weft_rwlock_is_poisoned(&prw));
+	ASSERT_EQ(weft_rwlock_try_write(&prw), 0);
+	weft_rwlock_write_unlock(&prw);
+	ASSERT_EQ(weft_catch_panic(write_and_panic, NULL, NULL), WEFT_PANICKED);
+	ASSERT_TRUE(weft_rwlock_is_poisoned(&prw));
+	ASSERT_EQ(weft_rwlock_read(&prw), WEFT_POISONED);
+	weft_rwlock_read_unlock(&prw);
+	weft_rwlock_clear_poison(&prw);
+	ASSERT_EQ(weft_rwlock_write(&prw), 0);
+	weft_rwlock_write_unlock(&prw);
+}
+
+/* Relocking a mutex panics; the panic then releases it, poisoned. */
+static void *lock_twice(void *arg)
+{
+	weft_mutex_lock(arg);
+	weft_mutex_lock(arg);
+	return NULL;
+}
+
+TEST(relocking_a_held_mutex_panics_and_releases_it)
+{
+	struct weft_mutex m = WEFT_MUTEX_INIT;
+	struct weft_panic *p;
+
+	weft_set_panic_hook(quiet_hook);
+	ASSERT_EQ(weft_catch_panic(lock_twice, &m, (void **)&p), WEFT_PANICKED);
+	ASSERT_NE_NULL(weft_strstr(weft_panic_message(p), "deadlock"));
+	weft_panic_free(p);
+	ASSERT_EQ(weft_mutex_trylock(&m), WEFT_POISONED);
+	weft_mutex_unlock(&m);
+}
+
+/* A condvar wait returns the mutex's poison, with the mutex held. */
+static struct weft_condvar pcv;
+static _Atomic int waiter_in;
+
+static void *wait_on_poisoned(void *arg)
+{
+	int r;
+
+	weft_mutex_lock(&pm);
+	atomic_store(&waiter_in, 1);
+	r = weft_condvar_wait(&pcv, &pm);
+	weft_mutex_unlock(&pm);
+	return (void *)(long)r;
+}
+
+static void *poison_and_notify(void *arg)
+{
+	weft_mutex_lock(&pm);
+	weft_condvar_notify_all(&pcv);
+	weft_panic("notifier failed");
+	return NULL;
+}
+
+TEST(condvar_wait_reports_poison_with_the_mutex_held)
+{
+	struct weft_join_handle w, n;
+	void *r;
+
+	weft_set_panic_hook(quiet_hook);
+	weft_mutex_clear_poison(&pm);
+	ASSERT_EQ(weft_spawn(&w, wait_on_poisoned, NULL), 0);
+	while (!atomic_load(&waiter_in))
+		weft_yield();
+	ASSERT_EQ(weft_spawn(&n, poison_and_notify, NULL), 0);
+	ASSERT_EQ(weft_join(&n, NULL), WEFT_PANICKED);
+	ASSERT_EQ(weft_join(&w, &r), 0);
+	ASSERT_EQ((long)r, WEFT_POISONED);
+	weft_mutex_clear_poison(&pm);
+}
+
+/* A thread that returns holding a lock: released, poisoned, and said so. */
+static void *return_holding(void *arg)
+{
+	weft_mutex_lock(arg);
+	return NULL;
+}
+
+static void exit_holding_child(void *arg)
+{
+	struct weft_mutex m = WEFT_MUTEX_INIT;
+	struct weft_join_handle h;
+
+	if (weft_spawn(&h, return_holding, &m) || weft_join(&h, NULL))
+		weft_exit(2);
+	if (weft_mutex_lock(&m) != WEFT_POISONED)
+		weft_exit(3);
+	weft_exit(0);
+}
+
+TEST(a_thread_that_exits_holding_a_lock_releases_it_poisoned_and_says_so)
+{
+	char err[512];
+	int status = test_run_child(exit_holding_child, NULL, err, sizeof(err));
+
+	ASSERT_EQ(status, 0);
+	ASSERT_NE_NULL(weft_strstr(err, "exited holding weft_mutex"));
+	ASSERT_NE_NULL(weft_strstr(err, "released and poisoned"));
+}
+
+/* More locks than the record holds: the extra ones work, only without the record. */
+TEST(more_locks_than_the_record_holds)
+{
+	static struct weft_mutex many[40];
+
+	for (int i = 0; i < 40; i++)
+		ASSERT_EQ(weft_mutex_lock(&many[i]), 0);
+	for (int i = 40; i-- > 0;)
+		weft_mutex_unlock(&many[i]);
+	for (int i = 0; i < 40; i++)
+		ASSERT_EQ(weft_mutex_trylock(&many[i]), 0);
+	for (int i = 0; i < 40; i++)	/* in taking order: the slow pop */
+		weft_mutex_unlock(&many[i]);
+}
+
+/* A green thread's panic poisons what it holds, not what its siblings hold. */
+static struct weft_mutex gm1, gm2;
+static _Atomic int sibling_locked;
+
+static void *green_sibling(void *arg)
+{
+	weft_mutex_lock(&gm2);
+	atomic_store(&sibling_locked, 1);
+	weft_green_yield();
+	weft_green_yield();
+	weft_mutex_unlock(&gm2);
+	return NULL;
+}
+
+static void *green_panicker(void *arg)
+{
+	while (!atomic_load(&sibling_locked))
+		weft_green_yield();
+	weft_mutex_lock(&gm1);
+	weft_panic("green stage failed");
+	return NULL;
+}
+
+TEST(a_green_panic_poisons_only_its_own_locks)
+{
+	struct weft_green_handle a, b;
+
+	weft_set_panic_hook(quiet_hook);
+	ASSERT_EQ(weft_green_spawn(&a, green_sibling, NULL, NULL), 0);
+	ASSERT_EQ(weft_green_spawn(&b, green_panicker, NULL, NULL), 0);
+	ASSERT_EQ(weft_green_join(&b, NULL), WEFT_PANICKED);
+	ASSERT_EQ(weft_green_join(&a, NULL), 0);
+	ASSERT_TRUE(weft_mutex_is_poisoned(&gm1));
+	ASSERT_FALSE(weft_mutex_is_poisoned(&gm2));
+	ASSERT_EQ(weft_mutex_trylock(&gm1), WEFT_POISONED);
+	weft_mutex_unlock(&gm1);
+	ASSERT_EQ(weft_mutex_trylock(&gm2), 0);
+	weft_mutex_unlock(&gm2);
+}
