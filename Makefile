@@ -398,6 +398,7 @@ check-elf: all
 
 model-check:
 	$(Q)bash tests/model/check-parker.sh
+	$(Q)bash tests/model/check-sync.sh
 
 -include bench/bench.mk
 -include bench/weft.mk
@@ -432,7 +433,7 @@ help:
 	@echo '  run-user       the tests under $$(QEMU_USER) only'
 	@echo '  check-includes fail if a file includes anything but freestanding or UAPI headers'
 	@echo '  check-elf      every binary is static, has no PT_INTERP, no libc symbol, no exec stack'
-	@echo '  model-check    check the Parker model with spin'
+	@echo '  model-check    check the Parker and weft/sync.h models with spin'
 	@echo '  bench          benchmarks against glibc, musl and Rust, as a table of medians and ratios'
 	@echo '  bench-glibc    build only the glibc side of the benchmarks'
 	@echo '  bench-weft     build only the weft side of the benchmarks'

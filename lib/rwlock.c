@@ -159,26 +159,38 @@ int weft_rwlock_try_read(struct weft_rwlock *l)
 
 /* ---- waking ------------------------------------------------------------------ */
 
+static int wake_writer(struct weft_rwlock *l)
+{
+	atomic_fetch_add_explicit(&l->writer_notify, 1, memory_order_release);
+	return weft_wake(&l->writer_notify, 1);
+}
+
 /* The lock is free (@s has no holder) and someone sleeps: a writer first. */
 static void wake_writer_or_readers(struct weft_rwlock *l, uint32_t s)
 {
+	/*
+	 * The state changes first, writer_notify after: a writer that has
+	 * read writer_notify then re-reads the state before it sleeps, and
+	 * must not find the bit we are about to clear with the count already
+	 * moved (tests/model/rwlock.pml finds that lost wake-up with two
+	 * writers). So writer_notify is touched after the lock is free: the
+	 * one exception to the destruction rule, and only while a writer
+	 * waits, that is while the lock cannot be freed by a correct program.
+	 */
 	if (s == WRITERS_WAITING) {
-		/* writer_notify moves before the state does: after that, only the wake. */
-		atomic_fetch_add_explicit(&l->writer_notify, 1, memory_order_release);
 		if (atomic_compare_exchange_strong_explicit(&l->state, &s, 0, memory_order_relaxed,
 							    memory_order_relaxed)) {
-			weft_wake(&l->writer_notify, 1);
+			wake_writer(l);
 			return;
 		}
 		/* Someone changed the state; @s is the new value. */
 	}
 	if (s == (READERS_WAITING | WRITERS_WAITING)) {
-		atomic_fetch_add_explicit(&l->writer_notify, 1, memory_order_release);
 		if (!atomic_compare_exchange_strong_explicit(&l->state, &s, READERS_WAITING,
 							     memory_order_relaxed,
 							     memory_order_relaxed))
 			return;	/* whoever changed it took over */
-		if (weft_wake(&l->writer_notify, 1) > 0)
+		if (wake_writer(l) > 0)
 			return;
 		/*
 		 * No writer was asleep (it timed out, or is just about to

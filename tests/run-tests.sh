@@ -100,6 +100,8 @@ if [ "$checks" = 1 ]; then
 	check_list+=("check-elf|$here/check-elf.sh ${ELF_FILES:-${bins[*]}}")
 	[ -f "$here/model/check-parker.sh" ] &&
 		check_list+=("parker model|bash $here/model/check-parker.sh")
+	[ -f "$here/model/check-sync.sh" ] &&
+		check_list+=("sync models|bash $here/model/check-sync.sh")
 	# INSTALL_CHECK="WORKDIR TWIN" (from the Makefile): install, then build samples/outside/.
 	[ -n "${INSTALL_CHECK:-}" ] &&
 		check_list+=("install|$here/check-install.sh $INSTALL_CHECK ${runners[0]}")

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Model-checks weft's Parker (tests/model/parker.pml) with spin and reports the results as TAP.
 #
-# Usage: bash tests/model/check-parker.sh [-v]
+# Usage: bash tests/model/check-parker.sh [-v] [PREFIX CHECK...]
 #   -v  also print, as "#" lines, the counterexample spin finds for each broken variant.
 #
 # Each check runs "spin -a" (Promela -> pan.c), compiles pan.c with -DSAFETY (safety
@@ -15,12 +15,12 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-model=$here/parker.pml
 cc=${CC:-gcc}
 verbose=0
-[ "${1:-}" = "-v" ] && verbose=1
+[ "${1:-}" = "-v" ] && verbose=1 && shift
 
 # name | spin -D flags | expected: "pass", or the pan message the bug must produce
+# [| model file in this directory, parker.pml if left out]
 checks=(
 	"nthreads-2|-DNTHREADS=2|pass"
 	"nthreads-3|-DNTHREADS=3|pass"
@@ -28,6 +28,13 @@ checks=(
 	"broken-check-then-wait|-DNTHREADS=2 -DBROKEN=2|invalid end state"
 	"broken-trust-wakeup|-DNTHREADS=2 -DBROKEN=3|assertion violated"
 )
+prefix=parker-model
+# Other models reuse this runner: check-parker.sh [-v] PREFIX CHECK... (tests/model/check-sync.sh).
+if [ $# -gt 0 ]; then
+	prefix=$1
+	shift
+	checks=("$@")
+fi
 
 echo "TAP version 13"
 echo "1..${#checks[@]}"
@@ -39,7 +46,7 @@ if [ -n "$missing" ]; then
 	n=0
 	for check in "${checks[@]}"; do
 		n=$((n + 1))
-		echo "ok $n parker-model.${check%%|*} # SKIP $missing"
+		echo "ok $n $prefix.${check%%|*} # SKIP $missing"
 	done
 	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:$n error:0"
 	exit 4
@@ -51,14 +58,15 @@ trap 'rm -rf "$workdir"' EXIT
 # run_check DIR FLAGS EXPECT: build and run pan in DIR; pan's report goes to DIR/pan.out.
 run_check()
 {
-	local dir=$1 flags=$2 expect=$3
+	local dir=$1 flags=$2 expect=$3 model=$4
 	local cc_flags="-O2 -DSAFETY" pan_flags="-m100000 -w20 -n"
 
 	# For a broken variant, search on after the first error for shorter ones (-i).
 	[ "$expect" != pass ] && cc_flags="$cc_flags -DREACH" && pan_flags="$pan_flags -i"
-	mkdir -p "$dir" && cp "$model" "$dir/" && cd "$dir" || return 1
+	# Every model, for the files one #includes (futex.pml).
+	mkdir -p "$dir" && cp "$here"/*.pml "$dir/" && cd "$dir" || return 1
 	# shellcheck disable=SC2086 # the flag variables are lists of options
-	spin $flags -a parker.pml >spin.out 2>&1 || { cat spin.out; return 1; }
+	spin $flags -a "$model" >spin.out 2>&1 || { cat spin.out; return 1; }
 	# shellcheck disable=SC2086
 	"$cc" $cc_flags -o pan pan.c >cc.out 2>&1 || { cat cc.out; return 1; }
 	# -m: search depth limit. -w20: a hash table of 2^20 slots, plenty for the
@@ -73,13 +81,14 @@ pass=0
 fail=0
 n=0
 for check in "${checks[@]}"; do
-	IFS='|' read -r name flags expect <<<"$check"
+	IFS='|' read -r name flags expect model <<<"$check"
+	model=${model:-parker.pml}
 	n=$((n + 1))
 	dir=$workdir/$name
 	result=fail
 	why=""
 	start=$(date +%s.%N)
-	if ! log=$(run_check "$dir" "$flags" "$expect" 2>&1); then
+	if ! log=$(run_check "$dir" "$flags" "$expect" "$model" 2>&1); then
 		why="could not build the verifier: $(echo "$log" | head -n 3 | tr '\n' ' ')"
 	elif grep -q "max search depth too small" "$dir/pan.out"; then
 		why="search truncated by -m; raise the depth limit"
@@ -117,18 +126,18 @@ for check in "${checks[@]}"; do
 				printf ", search %s s, total %s s\n", t, total
 			}' "$dir/pan.out"
 	fi
-	if [ "$verbose" = 1 ] && [ "$expect" != pass ] && [ -f "$dir/parker.pml.trail" ]; then
+	if [ "$verbose" = 1 ] && [ "$expect" != pass ] && [ -f "$dir/$model.trail" ]; then
 		# shellcheck disable=SC2086
 		# The trail, minus the steps that only move between branches.
-		(cd "$dir" && spin $flags -t -p parker.pml 2>&1) |
+		(cd "$dir" && spin $flags -t -p "$model" 2>&1) |
 			grep -v -E '\[(\.\(goto\)|IF|\(1\)|else)\]$' | sed 's/^/#   /'
 	fi
 
 	if [ "$result" = pass ]; then
-		echo "ok $n parker-model.$name"
+		echo "ok $n $prefix.$name"
 		pass=$((pass + 1))
 	else
-		echo "not ok $n parker-model.$name # $why"
+		echo "not ok $n $prefix.$name # $why"
 		fail=$((fail + 1))
 	fi
 done
