@@ -65,6 +65,14 @@ WEFT_HOOK void weft_held_unwind(const void *boundary);
 WEFT_HOOK void weft_thread_drop_unjoined_results(void);
 
 /*
+ * A panic or weft_thread_exit() (lib/panic.c), just before it jumps to its
+ * catch boundary (NULL: none, the thread or process ends). A call down, not
+ * up, but weak all the same, so that a panic does not link lib/key.o.
+ */
+/* lib/key.c: release the gates and pins of the key walks and destructors cut short. */
+WEFT_HOOK void weft_key_unwind(const void *boundary);
+
+/*
  * weft_fork() (lib/fork.c): each subsystem's prepare takes its lock before
  * the clone, in this order; parent and child release it (the child also
  * drops what belonged to the threads that were not copied).

@@ -6,6 +6,7 @@
 
 #include "weft/key.h"
 
+#include "lib/hooks.h"
 #include "lib/internal.h"
 
 /*
@@ -94,10 +95,19 @@ static unsigned short free_ids[WEFT_KEYS_MAX];	/* a stack: last freed, first reu
 static unsigned int free_count;			/* key_lock */
 static _Atomic unsigned int next_id;		/* ids ever handed out; written under key_lock */
 
-/* A destructor call or a for_each walk in progress in this thread. */
+/*
+ * Something of a key in progress in this thread, whose user code may
+ * panic: a destructor call (holds the gate as a destructor), a for_each walk
+ * (holds the gate as a walk), a destroy's walk (neither). A walk also holds
+ * a pin on the list entry it visits.
+ */
+enum key_frame_kind { FRAME_DTOR, FRAME_WALK, FRAME_DESTROY };
+
 struct key_frame {
 	weft_key_t key;
-	bool walk;
+	enum key_frame_kind kind;
+	struct weft_thread *owner;	/* the context (green threads share the TLS) */
+	struct key_thread *pinned;	/* the entry a walk stands on, or NULL */
 	struct key_frame *up;
 };
 
@@ -179,11 +189,11 @@ static void gate_wait_no_dtors(_Atomic uint32_t *gate)
 	}
 }
 
-/* Is this thread inside a destructor (walk false) or a walk (true) of @key? */
-static bool in_frame(weft_key_t key, bool walk)
+/* Is this thread inside a destructor (FRAME_DTOR) or a walk (FRAME_WALK) of @key? */
+static bool in_frame(weft_key_t key, enum key_frame_kind kind)
 {
 	for (struct key_frame *f = me.frames; f; f = f->up)
-		if (f->key == key && f->walk == walk)
+		if (f->key == key && f->kind == kind)
 			return true;
 	return false;
 }
@@ -198,6 +208,8 @@ static bool in_frame(weft_key_t key, bool walk)
  */
 static void frame_push(struct key_frame *frame)
 {
+	frame->owner = weft_tcb()->current;
+	frame->pinned = NULL;
 	frame->up = me.frames;
 	me.frames = frame;
 }
@@ -214,7 +226,7 @@ static void frame_pop(struct key_frame *frame)
 /* Run a destructor with a frame saying so; the caller has entered the gate. */
 static void call_dtor(weft_key_t key, void (*dtor)(void *), void *value)
 {
-	struct key_frame frame = { .key = key, .walk = false };
+	struct key_frame frame = { .key = key, .kind = FRAME_DTOR };
 
 	frame_push(&frame);
 	dtor(value);
@@ -286,7 +298,7 @@ static int unpublish(weft_key_t key, bool keep_dtor)
 {
 	int ret = 0;
 
-	if (in_frame(key, false) || in_frame(key, true))
+	if (in_frame(key, FRAME_DTOR) || in_frame(key, FRAME_WALK))
 		return -EDEADLK;
 	weft_lock(&key_lock);
 	if (!key_is_live(key)) {
@@ -337,9 +349,11 @@ static void unpin(struct key_thread *t)
 /*
  * Call @visit for every thread on the list, with no lock held: the thread
  * visited is pinned (it stays on the list, its array and TLS alive), the
- * others come and go as they please.
+ * others come and go as they please. @frame records the pin, for a panic
+ * in @visit's user code to let go of it (weft_key_unwind()).
  */
-static void walk_threads(void (*visit)(struct key_thread *t, void *ctx), void *ctx)
+static void walk_threads(void (*visit)(struct key_thread *t, void *ctx), void *ctx,
+			 struct key_frame *frame)
 {
 	struct key_thread *t, *next;
 
@@ -347,6 +361,7 @@ static void walk_threads(void (*visit)(struct key_thread *t, void *ctx), void *c
 	t = threads;
 	if (t)
 		atomic_fetch_add_explicit(&t->pins, 1, memory_order_relaxed);
+	frame->pinned = t;
 	weft_unlock(&key_lock);
 	while (t) {
 		visit(t, ctx);
@@ -355,6 +370,7 @@ static void walk_threads(void (*visit)(struct key_thread *t, void *ctx), void *c
 		if (next)
 			atomic_fetch_add_explicit(&next->pins, 1, memory_order_relaxed);
 		unpin(t);
+		frame->pinned = next;
 		weft_unlock(&key_lock);
 		t = next;
 	}
@@ -416,8 +432,13 @@ int weft_key_destroy(weft_key_t key)
 	 * destroy their own values (dtor_keys[] still names @key), so each
 	 * value is taken once, under its thread's lock, by one of us.
 	 */
-	if (key_dtors[key & KEY_ID_MASK])
-		walk_threads(destroy_in, &key);
+	if (key_dtors[key & KEY_ID_MASK]) {
+		struct key_frame frame = { .key = key, .kind = FRAME_DESTROY };
+
+		frame_push(&frame);
+		walk_threads(destroy_in, &key, &frame);
+		frame_pop(&frame);
+	}
 	retire(key);
 	return 0;
 }
@@ -532,7 +553,7 @@ int weft_key_reset(weft_key_t key, const void *value)
 
 	if (!key_is_live(key))
 		return -EINVAL;
-	if (in_frame(key, true))
+	if (in_frame(key, FRAME_WALK))
 		return -EDEADLK;
 	/* No walk of @key is under way from here to the destructor's end. */
 	gate_enter(gate, GATE_WALKS, GATE_DTOR);
@@ -569,16 +590,16 @@ int weft_key_for_each(weft_key_t key, void (*fn)(void *value, void *arg), void *
 {
 	_Atomic uint32_t *gate = &gates[key & KEY_ID_MASK];
 	struct walk w = { .key = key, .fn = fn, .arg = arg, .visited = 0 };
-	struct key_frame frame = { .key = key, .walk = true };
+	struct key_frame frame = { .key = key, .kind = FRAME_WALK };
 
 	if (!fn || !key_is_live(key))
 		return -EINVAL;
-	if (in_frame(key, false))
+	if (in_frame(key, FRAME_DTOR))
 		return -EDEADLK;
 	gate_enter(gate, GATE_DTORS, GATE_WALK);
 	if (key_is_live(key)) {
 		frame_push(&frame);
-		walk_threads(visit_value, &w);
+		walk_threads(visit_value, &w, &frame);
 		fn(NULL, arg);
 		frame_pop(&frame);
 	} else {
@@ -586,6 +607,47 @@ int weft_key_for_each(weft_key_t key, void (*fn)(void *value, void *arg), void *
 	}
 	gate_leave(gate, GATE_WALKS, GATE_WALK);
 	return w.visited;
+}
+
+/* ---- panics ---------------------------------------------------------------- */
+
+/**
+ * weft_key_unwind() - let go of what this context's abandoned frames hold
+ * @boundary: the catch boundary a panic or weft_thread_exit() jumps to; NULL
+ *            when there is none and the thread or process ends
+ *
+ * Called by lib/panic.c just before the jump. The frames between the jump
+ * and @boundary never run again, so neither do their gate_leave() and
+ * unpin(): a walk or a destructor cut short by a panic would otherwise keep
+ * the key's gate, and a pin, for ever, and every later destructor of the key
+ * (this thread's own exit included) would wait for it. Stacks grow down on
+ * every architecture weft supports: an abandoned frame lies below @boundary.
+ * The walk or destroy is simply cut short: values not yet visited are not.
+ */
+void weft_key_unwind(const void *boundary)
+{
+	struct weft_thread *owner = weft_tcb()->current;
+	struct key_frame **p = &me.frames;
+
+	while (*p) {
+		struct key_frame *f = *p;
+		_Atomic uint32_t *gate = &gates[f->key & KEY_ID_MASK];
+
+		if (f->owner != owner || (boundary && (uintptr_t)f >= (uintptr_t)boundary)) {
+			p = &f->up;
+			continue;
+		}
+		*p = f->up;
+		if (f->pinned) {
+			weft_lock(&key_lock);
+			unpin(f->pinned);
+			weft_unlock(&key_lock);
+		}
+		if (f->kind == FRAME_WALK)
+			gate_leave(gate, GATE_WALKS, GATE_WALK);
+		else if (f->kind == FRAME_DTOR)
+			gate_leave(gate, GATE_DTORS, GATE_DTOR);
+	}
 }
 
 /* ---- StaticKey -------------------------------------------------------------- */
@@ -735,9 +797,13 @@ void weft_key_fork_child(void)
 	me.unlinking = false;
 	for (unsigned int id = 0; id < WEFT_KEYS_MAX; id++)
 		atomic_store_explicit(&gates[id], 0, memory_order_relaxed);
-	for (struct key_frame *f = me.frames; f; f = f->up)
-		atomic_fetch_add_explicit(&gates[f->key & KEY_ID_MASK],
-					  f->walk ? GATE_WALK : GATE_DTOR, memory_order_relaxed);
+	for (struct key_frame *f = me.frames; f; f = f->up) {
+		f->pinned = NULL;
+		if (f->kind != FRAME_DESTROY)
+			atomic_fetch_add_explicit(&gates[f->key & KEY_ID_MASK],
+						  f->kind == FRAME_WALK ? GATE_WALK : GATE_DTOR,
+						  memory_order_relaxed);
+	}
 	threads = NULL;
 	if (me.linked) {
 		me.prev = NULL;

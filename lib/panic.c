@@ -188,6 +188,8 @@ static __attribute__((noreturn)) void unwind(struct weft_tcb *tcb, struct weft_p
 	struct weft_catch *c = tcb->catch_top;
 
 	tcb->panicking = 1;
+	if (weft_key_unwind)
+		weft_key_unwind(c);	/* key walks and destructors cut short */
 	if (!c) {
 		if (tcb->exiting)
 			weft_fatal("fatal runtime error: "
@@ -296,6 +298,8 @@ void weft_thread_exit(void *result)
 			   "aborting\n");
 	if (tcb->panicking)
 		weft_fatal("fatal runtime error: weft_thread_exit() while panicking, aborting\n");
+	if (weft_key_unwind)
+		weft_key_unwind(c);	/* key walks and destructors cut short */
 	if (!c)
 		weft_exit(0);
 	c->kind = WEFT_EXITED;

@@ -8,6 +8,7 @@
 #include "weft/green.h"
 #include "weft/key.h"
 #include "weft/local.h"
+#include "weft/panic.h"
 #include "weft/thread.h"
 
 #include "harness.h"
@@ -1328,6 +1329,125 @@ TEST(green_threads_may_switch_inside_for_each_callbacks)
 	}
 	ASSERT_EQ(weft_key_delete(green_keys[0]), 0);
 	ASSERT_EQ(weft_key_delete(green_keys[1]), 0);
+}
+
+/* ---- panics and weft_thread_exit() inside callbacks and destructors ------------------- */
+
+/*
+ * A panic is a jump: the frames of a walk or a destructor that it leaves
+ * never run their end. The gate and the pin they held are let go all the
+ * same, so the key's destructors still run (the visited thread's exit
+ * included) and the key can be walked, reset and deleted afterwards.
+ */
+static weft_key_t cut_key;
+static _Atomic int cut_release, cut_set, cut_destroyed;
+
+static void quiet(const struct weft_panic_info *info)
+{
+}
+
+static void count_cut(void *value)
+{
+	atomic_fetch_add(&cut_destroyed, 1);
+}
+
+static void *set_cut_key_and_wait(void *arg)
+{
+	weft_key_set(cut_key, (void *)1);
+	atomic_store(&cut_set, 1);
+	while (!atomic_load(&cut_release))
+		weft_yield();
+	return NULL;	/* its exit round destroys the value: no walk may still hold the gate */
+}
+
+static void panic_on_value(void *value, void *arg)
+{
+	if (value)
+		weft_panic("in a for_each callback");
+}
+
+static void *walk_and_panic(void *arg)
+{
+	return (void *)(long)weft_key_for_each(cut_key, panic_on_value, NULL);
+}
+
+static void panic_in_dtor(void *value)
+{
+	weft_panic("in a reset's destructor");
+}
+
+static void *reset_and_panic(void *arg)
+{
+	return (void *)(long)weft_key_reset(cut_key, (void *)3);
+}
+
+TEST(a_panic_in_a_callback_or_a_reset_destructor_lets_go_of_the_key)
+{
+	struct weft_join_handle h;
+	weft_key_t other;
+	void *r;
+	int n = 0;
+
+	weft_set_panic_hook(quiet);
+	ASSERT_EQ(weft_key_create(&cut_key, count_cut), 0);
+	ASSERT_EQ(weft_spawn(&h, set_cut_key_and_wait, NULL), 0);
+	while (!atomic_load(&cut_set))
+		weft_yield();
+	/* Only h has a value: the walk panics while it stands on h's entry. */
+	ASSERT_EQ(weft_catch_panic(walk_and_panic, NULL, &r), WEFT_PANICKED);
+	weft_panic_free(r);
+	atomic_store(&cut_release, 1);
+	ASSERT_EQ(weft_join(&h, NULL), 0);	/* unlinked: no pin left; destroyed: no walk */
+	ASSERT_EQ(atomic_load(&cut_destroyed), 1);
+	ASSERT_EQ(weft_key_for_each(cut_key, count_value, &n), 0);
+	ASSERT_EQ(weft_key_delete(cut_key), 0);	/* not -EDEADLK: no walk frame left */
+
+	/* A reset whose destructor panics: the destructor's hold on the gate goes too. */
+	ASSERT_EQ(weft_key_create(&other, panic_in_dtor), 0);
+	cut_key = other;
+	ASSERT_EQ(weft_key_set(cut_key, (void *)2), 0);
+	ASSERT_EQ(weft_catch_panic(reset_and_panic, NULL, &r), WEFT_PANICKED);
+	weft_panic_free(r);
+	ASSERT_EQ(weft_key_get(cut_key), (void *)3);
+	ASSERT_EQ(weft_key_for_each(cut_key, count_value, &n), 1);	/* not waiting */
+	ASSERT_EQ(weft_key_delete(cut_key), 0);
+}
+
+/* weft_thread_exit() from inside a walk: the thread ends, and its own exit round runs. */
+static weft_key_t exit_key;
+static _Atomic int exit_destroyed;
+
+static void count_exit_destroyed(void *value)
+{
+	atomic_fetch_add(&exit_destroyed, 1);
+}
+
+static void exit_on_value(void *value, void *arg)
+{
+	if (value)
+		weft_thread_exit((void *)42);
+}
+
+static void *walk_and_exit(void *arg)
+{
+	weft_key_set(exit_key, (void *)1);
+	weft_key_for_each(exit_key, exit_on_value, NULL);
+	return NULL;
+}
+
+TEST(weft_thread_exit_inside_a_for_each_callback_ends_the_thread_cleanly)
+{
+	struct weft_join_handle h;
+	void *r;
+	int n = 0;
+
+	ASSERT_EQ(weft_key_create(&exit_key, count_exit_destroyed), 0);
+	ASSERT_EQ(weft_spawn(&h, walk_and_exit, NULL), 0);
+	ASSERT_EQ(weft_join(&h, &r), 0);
+	ASSERT_EQ(r, (void *)42);
+	ASSERT_EQ(atomic_load(&exit_destroyed), 1);
+	ASSERT_EQ(weft_key_for_each(exit_key, count_value, &n), 0);
+	ASSERT_EQ(weft_key_destroy(exit_key), 0);
 }
 
 /* ---- StaticKey --------------------------------------------------------------- */
