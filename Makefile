@@ -245,7 +245,7 @@ $(shell mkdir -p $(or $(O),.) && { echo '$(BUILD_FLAGS)' | cmp -s - $(FLAGS_FILE
 
 .PHONY: check-all
 .PHONY: all lib tests samples check check-includes check-elf run run-native run-user \
-	deps bench clean help model-check install uninstall
+	deps bench clean help model-check install uninstall htmldocs
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -335,6 +335,21 @@ uninstall:
 		'$(DESTDIR)$(PKGCONFIGDIR)/weft.pc'
 	$(Q)rmdir '$(DESTDIR)$(INCLUDEDIR)/weft' '$(DESTDIR)$(LIBDIR)/weft' 2>/dev/null || true
 
+# --- documentation ---------------------------------------------------------------------------
+# Sphinx (Debian's python3-sphinx; `make deps` installs it) renders Documentation/, with an API
+# reference that Documentation/sphinx/kerneldoc.py reads from the kernel-doc comments of
+# include/weft/. Every warning is an error, as in `make check` (tests/check-docs.sh).
+SPHINXBUILD ?= sphinx-build
+DOCS_OUT    := $(B)Documentation/output
+
+htmldocs:
+	@command -v $(SPHINXBUILD) >/dev/null 2>&1 || { echo "htmldocs: $(SPHINXBUILD) not found:" \
+		"apt-get install -y python3-sphinx (or make deps)" >&2; exit 1; }
+	$(quiet) SPHINX $(DOCS_OUT)/html
+	$(Q)$(SPHINXBUILD) -W --keep-going $(if $(Q),-q) -b html -d $(DOCS_OUT)/doctrees \
+		Documentation $(DOCS_OUT)/html
+	$(quiet) DOCS $(DOCS_OUT)/html/index.html
+
 # --- running -------------------------------------------------------------------------------
 # On another architecture the tour runs under $(QEMU_USER).
 TOUR_RUNNER := $(if $(filter yes,$(NATIVE)),,$(QEMU_USER))
@@ -412,7 +427,7 @@ clean:
 	$(quiet) CLEAN $(or $(O),.)
 	$(Q)rm -f $(LIB_OBJS) $(CRT0) $(LIBWEFT) $(PROGS) $(FLAGS_FILE) \
 		$(addprefix $(B),tests/*.o samples/*.o samples/tour/*.o)
-	$(Q)rm -rf $(BENCH_OUT) $(B)install-test $(foreach a,$(PORT_ARCHS),$(call port_dir,$(a)))
+	$(Q)rm -rf $(BENCH_OUT) $(B)install-test $(DOCS_OUT) $(foreach a,$(PORT_ARCHS),$(call port_dir,$(a)))
 
 help:
 	@echo 'weft: threads from raw Linux syscalls'
@@ -439,6 +454,7 @@ help:
 	@echo '  bench-weft     build only the weft side of the benchmarks'
 	@echo '  bench-musl     build only the musl side (needs musl-gcc)'
 	@echo '  bench-rust     build only the Rust side (needs rustc)'
+	@echo '  htmldocs       the documentation as HTML, in $$(O)/Documentation/output/html (Sphinx)'
 	@echo '  install        headers, libweft.a, lib/weft/crt0.o and weft.pc under $$(DESTDIR)$$(PREFIX)'
 	@echo '  uninstall      remove what install put there'
 	@echo '  clean          remove what the build made (in $$(O) with O=)'

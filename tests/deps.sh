@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Installs what `make check` needs beyond a compiler (qemu-user, spin, pkg-config, the UAPI
-# headers), on Debian as root. Extra package names given as arguments are installed too
+# Installs what `make check` needs beyond a compiler (qemu-user, spin, pkg-config, Sphinx,
+# the UAPI headers), on Debian as root. Extra package names given as arguments are installed too
 # when the command of the same name is missing (.ci/run asks for clang).
 #
 # ARCHS (default x86_64) lists the architectures to test: each needs its qemu-user binary,
@@ -34,6 +34,8 @@ done
 command -v spin >/dev/null 2>&1 || packages+=(spin)
 # The install check builds samples/outside/ with pkg-config, as another project would.
 command -v pkg-config >/dev/null 2>&1 || packages+=(pkg-config)
+# `make htmldocs`, which `make check` runs with warnings as errors.
+command -v sphinx-build >/dev/null 2>&1 || packages+=(python3-sphinx)
 # <linux/futex.h> and <asm/unistd.h> come from linux-libc-dev (usually there with gcc).
 [ -e /usr/include/linux/futex.h ] || packages+=(linux-libc-dev)
 # musl-gcc (Debian's musl-tools) builds the musl side of `make bench`.

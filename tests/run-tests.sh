@@ -8,7 +8,7 @@
 #                "native", "qemu" and "all" (both) followed by BINARYs are short for
 #                "native:" and "qemu=$QEMU_USER:" over the same BINARYs.
 #   --no-checks  the passes only, not the checks of the tree (check-includes, check-arch,
-#                check-elf, the Parker model, the install check, the KTAP check itself)
+#                check-elf, the Parker model, the docs, the install check, the KTAP check)
 #   QEMU_USER    the qemu-user binary of the "qemu" short form (default qemu-x86_64)
 #   ELF_FILES    the programs tests/check-elf.sh looks at (default: every BINARY)
 #   INSTALL_CHECK  "WORKDIR TWIN": also run tests/check-install.sh WORKDIR TWIN (make check)
@@ -102,6 +102,7 @@ if [ "$checks" = 1 ]; then
 		check_list+=("parker model|bash $here/model/check-parker.sh")
 	[ -f "$here/model/check-sync.sh" ] &&
 		check_list+=("sync models|bash $here/model/check-sync.sh")
+	check_list+=("htmldocs|$here/check-docs.sh")
 	# INSTALL_CHECK="WORKDIR TWIN" (from the Makefile): install, then build samples/outside/.
 	[ -n "${INSTALL_CHECK:-}" ] &&
 		check_list+=("install|$here/check-install.sh $INSTALL_CHECK ${runners[0]}")

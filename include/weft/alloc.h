@@ -54,7 +54,10 @@ struct weft_alloc_stats {
 	size_t chunks;
 };
 
-/** weft_alloc_stats() - read the counters. @st: filled in. */
+/**
+ * weft_alloc_stats() - read the allocator's counters
+ * @st: filled in with the counters
+ */
 void weft_alloc_stats(struct weft_alloc_stats *st);
 
 #endif

@@ -38,7 +38,9 @@
  */
 int weft_fault_inject(long nr, unsigned long nth, int err);
 
-/** weft_fault_clear() - disarm every rule and reset the counters. */
+/**
+ * weft_fault_clear() - disarm every rule and reset the counters
+ */
 void weft_fault_clear(void);
 
 /**

@@ -273,7 +273,12 @@ static inline weft_key_t weft_static_key(struct weft_static_key *sk)
 	return weft_static_key_lazy_init(sk);
 }
 
-/** weft_static_key_get() - weft_key_get() on @sk's key. Return: the value or NULL. */
+/**
+ * weft_static_key_get() - weft_key_get() on @sk's key
+ * @sk: the static key (created on first use)
+ *
+ * Return: the value, or NULL.
+ */
 static inline void *weft_static_key_get(struct weft_static_key *sk)
 {
 	weft_key_t key = weft_static_key(sk);

@@ -118,7 +118,14 @@ __attribute__((noreturn, cold)) void weft_local_access_error(const char *name);
  */
 #define weft_local_try_with(name) name##__weft_try_with()
 
-/** weft_local_get() - a copy of the value (Cell::get). Panics on an access error. */
+/**
+ * weft_local_get() - a copy of the value (Rust's Cell::get)
+ * @name: the LocalKey
+ *
+ * Panics on an access error (Documentation/local-keys.rst).
+ *
+ * Return: the value.
+ */
 #define weft_local_get(name) name##__weft_get()
 
 /**
@@ -133,13 +140,33 @@ __attribute__((noreturn, cold)) void weft_local_access_error(const char *name);
  */
 #define weft_local_set(name, value) name##__weft_set(value)
 
-/** weft_local_take() - the value, leaving zero bytes (Cell::take). Panics on access error. */
+/**
+ * weft_local_take() - the value, leaving zero bytes in its place (Rust's Cell::take)
+ * @name: the LocalKey
+ *
+ * Panics on an access error.
+ *
+ * Return: the value it held.
+ */
 #define weft_local_take(name) name##__weft_take()
 
-/** weft_local_replace() - the old value, @value stored (Cell::replace). Panics likewise. */
+/**
+ * weft_local_replace() - store @value, return the old one (Rust's Cell::replace)
+ * @name: the LocalKey
+ * @value: the new value
+ *
+ * Panics on an access error.
+ *
+ * Return: the value it held.
+ */
 #define weft_local_replace(name, value) name##__weft_replace(value)
 
-/** weft_local_state() - the key's enum weft_local_state in this thread (tests, teaching). */
+/**
+ * weft_local_state() - the key's state in this thread (for tests and teaching)
+ * @name: the LocalKey
+ *
+ * Return: its enum weft_local_state.
+ */
 #define weft_local_state(name) ((enum weft_local_state)name##__weft_slot.state)
 
 /**
@@ -152,10 +179,19 @@ __attribute__((noreturn, cold)) void weft_local_access_error(const char *name);
 	__WEFT_LOCAL_DECLARE(static, type, name)                                                \
 	__WEFT_LOCAL_PICK(__VA_ARGS__)(static, type, name, ##__VA_ARGS__)
 
-/** WEFT_THREAD_LOCAL_DECLARE() - declare a shared LocalKey (in a header) */
+/**
+ * WEFT_THREAD_LOCAL_DECLARE() - declare a LocalKey shared between files (in a header)
+ * @type: the value's type
+ * @name: the key
+ */
 #define WEFT_THREAD_LOCAL_DECLARE(type, name) __WEFT_LOCAL_DECLARE(extern, type, name)
 
-/** WEFT_THREAD_LOCAL_DEFINE() - define a declared LocalKey in one .c file, as WEFT_THREAD_LOCAL */
+/**
+ * WEFT_THREAD_LOCAL_DEFINE() - define, in one .c file, a LocalKey declared with WEFT_THREAD_LOCAL_DECLARE()
+ * @type: the value's type
+ * @name: the key
+ * @...: the initial value and destructor, as for WEFT_THREAD_LOCAL()
+ */
 #define WEFT_THREAD_LOCAL_DEFINE(type, name, ...)                                               \
 	__WEFT_LOCAL_PICK(__VA_ARGS__)(, type, name, ##__VA_ARGS__)
 

@@ -44,7 +44,11 @@ struct weft_startup {
 	uintptr_t canary;
 };
 
-/** weft_startup_info() - the facts gathered at start-up. Return: a pointer valid forever. */
+/**
+ * weft_startup_info() - the facts gathered at start-up
+ *
+ * Return: a pointer valid for the life of the process.
+ */
 const struct weft_startup *weft_startup_info(void);
 
 /**

@@ -3,7 +3,12 @@
 #ifndef WEFT_SIGNAL_H
 #define WEFT_SIGNAL_H
 
-/** Handler type: @sig, the kernel's siginfo_t at @info, the ucontext at @ucontext. */
+/**
+ * typedef weft_sighandler_t - a signal handler, as the kernel calls an SA_SIGINFO one
+ * @sig: the signal number
+ * @info: the kernel's siginfo_t
+ * @ucontext: the kernel's ucontext (the interrupted registers)
+ */
 typedef void (*weft_sighandler_t)(int sig, void *info, void *ucontext);
 
 #define WEFT_SIG_DFL ((weft_sighandler_t)0)

@@ -16,17 +16,53 @@ void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 
-/** weft_strlen() - length of a NUL-terminated string @s. Return: bytes before the NUL. */
+/**
+ * weft_strlen() - length of a NUL-terminated string
+ * @s: the string
+ *
+ * Return: the number of bytes before the NUL.
+ */
 size_t weft_strlen(const char *s);
-/** weft_strnlen() - weft_strlen() of @s, looking at most at @max bytes. Return: the length. */
+/**
+ * weft_strnlen() - weft_strlen() of @s, looking at no more than @max bytes
+ * @s: the string
+ * @max: the most bytes to look at
+ *
+ * Return: the length, at most @max.
+ */
 size_t weft_strnlen(const char *s, size_t max);
-/** weft_strcmp() - compare @a and @b bytewise. Return: <0, 0 or >0 as strcmp(3). */
+/**
+ * weft_strcmp() - compare two strings bytewise
+ * @a: a string
+ * @b: another
+ *
+ * Return: <0, 0 or >0, as strcmp(3).
+ */
 int weft_strcmp(const char *a, const char *b);
-/** weft_strncmp() - compare at most @n bytes of @a and @b. Return: as strncmp(3). */
+/**
+ * weft_strncmp() - compare at most @n bytes of two strings
+ * @a: a string
+ * @b: another
+ * @n: the most bytes to compare
+ *
+ * Return: <0, 0 or >0, as strncmp(3).
+ */
 int weft_strncmp(const char *a, const char *b, size_t n);
-/** weft_strstr() - first occurrence of @needle in @hay. Return: it, or NULL. */
+/**
+ * weft_strstr() - find a substring
+ * @hay: the string to search
+ * @needle: the string to find
+ *
+ * Return: the first occurrence of @needle in @hay, or NULL.
+ */
 char *weft_strstr(const char *hay, const char *needle);
-/** weft_strchr() - first @c in @s (the NUL counts). Return: it, or NULL. */
+/**
+ * weft_strchr() - find a byte in a string
+ * @s: the string
+ * @c: the byte (the terminating NUL counts)
+ *
+ * Return: the first @c in @s, or NULL.
+ */
 char *weft_strchr(const char *s, int c);
 /**
  * weft_strlcpy() - copy @src into @dst of @size bytes, always NUL-terminated

@@ -238,7 +238,10 @@ int weft_rwlock_try_read(struct weft_rwlock *l);
  */
 int weft_rwlock_read_until(struct weft_rwlock *l, uint64_t deadline);
 
-/** weft_rwlock_read_unlock() - release a shared hold of @l. @l: the lock. */
+/**
+ * weft_rwlock_read_unlock() - release a shared hold
+ * @l: the lock
+ */
 void weft_rwlock_read_unlock(struct weft_rwlock *l);
 
 /**
@@ -266,7 +269,10 @@ int weft_rwlock_try_write(struct weft_rwlock *l);
  */
 int weft_rwlock_write_until(struct weft_rwlock *l, uint64_t deadline);
 
-/** weft_rwlock_write_unlock() - release the exclusive hold of @l. @l: the lock. */
+/**
+ * weft_rwlock_write_unlock() - release the exclusive hold
+ * @l: the lock
+ */
 void weft_rwlock_write_unlock(struct weft_rwlock *l);
 
 /**
@@ -277,7 +283,10 @@ void weft_rwlock_write_unlock(struct weft_rwlock *l);
  */
 bool weft_rwlock_is_poisoned(const struct weft_rwlock *l);
 
-/** weft_rwlock_clear_poison() - declare @l's data consistent again. @l: the lock. */
+/**
+ * weft_rwlock_clear_poison() - declare the lock's data consistent again
+ * @l: the lock
+ */
 void weft_rwlock_clear_poison(struct weft_rwlock *l);
 
 /* ---- Once, OnceLock, LazyLock -------------------------------------------- */
@@ -295,6 +304,16 @@ struct weft_once {
 
 #define WEFT_ONCE_INIT { 0 }
 
+/**
+ * weft_once_call_slow() - the slow path of weft_once_call() and weft_once_call_force()
+ * @o: the Once
+ * @fn: the initialiser, told whether an earlier one panicked
+ * @arg: its argument
+ * @force: run @fn even if the Once is poisoned (call_once_force)
+ *
+ * Called by the inline fast paths once they saw that @o is not complete; not
+ * meant to be called directly.
+ */
 void weft_once_call_slow(struct weft_once *o, void (*fn)(void *arg, bool poisoned), void *arg,
 			 bool force);
 
@@ -528,7 +547,13 @@ void weft_receiver_drop(struct weft_receiver *rx);
  */
 int weft_send_until(struct weft_sender *tx, const void *msg, uint64_t deadline);
 
-/** weft_send() - weft_send_until(@tx, @msg, WEFT_FOREVER). @tx: sender. @msg: message. */
+/**
+ * weft_send() - weft_send_until(@tx, @msg, WEFT_FOREVER)
+ * @tx: the sender
+ * @msg: the message
+ *
+ * Return: as weft_send_until().
+ */
 int weft_send(struct weft_sender *tx, const void *msg);
 
 /**
@@ -553,7 +578,13 @@ int weft_try_send(struct weft_sender *tx, const void *msg);
  */
 int weft_recv_until(struct weft_receiver *rx, void *msg, uint64_t deadline);
 
-/** weft_recv() - weft_recv_until(@rx, @msg, WEFT_FOREVER). @rx: receiver. @msg: buffer. */
+/**
+ * weft_recv() - weft_recv_until(@rx, @msg, WEFT_FOREVER)
+ * @rx: the receiver
+ * @msg: the buffer for the message
+ *
+ * Return: as weft_recv_until().
+ */
 int weft_recv(struct weft_receiver *rx, void *msg);
 
 /**

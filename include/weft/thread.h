@@ -201,10 +201,18 @@ struct weft_thread *weft_current(void);
  */
 struct weft_thread *weft_thread_get(struct weft_thread *t);
 
-/** weft_thread_put() - drop a reference on @t; the last one frees it. @t may be NULL. */
+/**
+ * weft_thread_put() - drop a reference to a thread; the last one frees it
+ * @t: the thread, or NULL
+ */
 void weft_thread_put(struct weft_thread *t);
 
-/** weft_thread_id() - @t's ThreadId: non-zero, unique for the life of the process. */
+/**
+ * weft_thread_id() - the thread's ThreadId
+ * @t: the thread
+ *
+ * Return: a non-zero id, unique for the life of the process.
+ */
 weft_thread_id_t weft_thread_id(const struct weft_thread *t);
 
 /**
@@ -216,7 +224,12 @@ weft_thread_id_t weft_thread_id(const struct weft_thread *t);
  */
 int weft_thread_tid(const struct weft_thread *t);
 
-/** weft_thread_name() - @t's full name. Return: the name, or NULL if unnamed. */
+/**
+ * weft_thread_name() - the thread's full name
+ * @t: the thread
+ *
+ * Return: the name, or NULL if the thread is unnamed.
+ */
 const char *weft_thread_name(const struct weft_thread *t);
 
 /**
@@ -285,7 +298,9 @@ void weft_park_until(uint64_t deadline);
  */
 void weft_unpark(struct weft_thread *t);
 
-/** weft_yield() - offer the CPU to another thread: sched_yield(2). */
+/**
+ * weft_yield() - offer the CPU to another thread: sched_yield(2)
+ */
 void weft_yield(void);
 
 /**
