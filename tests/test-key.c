@@ -604,7 +604,7 @@ static struct weft_lock reset_lock = WEFT_LOCK_INIT;
 static _Atomic int stop_reader;
 static long reader_checks;
 
-/* At exit, under the exit lock (shared): atomic with respect to for_each. */
+/* At exit, as a destructor of the key: never while a for_each of it is under way. */
 static void retire_counter(void *p)
 {
 	struct counter *c = p;

@@ -120,7 +120,8 @@ void tour_locals(void)
 		 "key to 100, 200, 300. weft_key_for_each() visits every live thread's value:\n"
 		 "  while they live: %d values, sum %ld; after they exited: %d values, sum %ld,\n"
 		 "  because each key destructor folded its value into a total that for_each's\n"
-		 "  last callback reads under the same lock. See Documentation/keys.rst.\n",
+		 "  last callback reads while no destructor of the key may start. See\n"
+		 "  Documentation/keys.rst.\n",
 		 live, live_sum, after, final_sum);
 	weft_key_delete(counter_key);
 }
