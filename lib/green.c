@@ -8,6 +8,7 @@
 #include "weft/panic.h"
 
 #include "green_arch.h"
+#include "mm_arch.h"
 #include "lib/thread.h"
 
 /*
@@ -502,7 +503,7 @@ int weft_green_spawn(struct weft_green_handle *handle, weft_thread_fn fn, void *
 		size = WEFT_GREEN_STACK_MIN;
 	if (weft_guard_size(builder, &guard))
 		return -EINVAL;
-	if (__builtin_add_overflow(size, guard, &len) || len >= (1UL << 47))
+	if (__builtin_add_overflow(size, guard, &len) || len >= WEFT_ARCH_USER_ADDR_LIMIT)
 		return -ENOMEM;
 
 	if (!rt) {

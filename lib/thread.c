@@ -11,6 +11,7 @@
 #include "weft/panic.h"
 
 #include "lib/thread.h"
+#include "mm_arch.h"
 
 /*
  * DOC: the mapping of a thread
@@ -195,8 +196,8 @@ static int layout_for(size_t requested, size_t guard, struct layout *l)
 	if (__builtin_add_overflow(l->stack, l->guard, &l->total) ||
 	    __builtin_add_overflow(l->total, l->alt_guard + l->alt, &l->total))
 		return -EINVAL;
-	/* More than x86_64's 47-bit user address space can never be mapped. */
-	if (l->total >= (1UL << 47))
+	/* More than the user address space can never be mapped. */
+	if (l->total >= WEFT_ARCH_USER_ADDR_LIMIT)
 		return -ENOMEM;
 	return 0;
 }
