@@ -12,7 +12,7 @@ BENCH_OUT ?= $(B)bench/out
 BENCH_MUSL_CC ?= $(shell command -v musl-gcc 2>/dev/null)
 RUSTC ?= $(firstword $(shell command -v rustc 2>/dev/null) $(wildcard $(HOME)/.cargo/bin/rustc))
 
-BENCH_MUSL_PROGRAMS := spawn_join pingpong many_threads tls tls_exit
+BENCH_MUSL_PROGRAMS := spawn_join pingpong many_threads tls tls_exit sync
 BENCH_MUSL_BINARIES := $(BENCH_MUSL_PROGRAMS:%=$(BENCH_OUT)/%-musl) \
 		       $(BENCH_OUT)/hello_thread-musl-static.stripped
 BENCH_RUST_SOURCES := $(filter-out bench/rust/bench.rs,$(sort $(wildcard bench/rust/*.rs)))

@@ -212,11 +212,16 @@ static int send(struct weft_sender *tx, const void *msg, uint64_t deadline, bool
 	memcpy(slot(c, c->len), msg, c->msg_size);
 	c->len++;
 	ticket = ++c->sent;
-	weft_condvar_notify_one(&c->not_empty);
 	if (c->capacity != 0 || try) {
+		/*
+		 * Notify after unlocking, or the receiver wakes only to sleep
+		 * again on the mutex we still hold. Our handle keeps @c alive.
+		 */
 		weft_mutex_unlock(&c->m);
+		weft_condvar_notify_one(&c->not_empty);
 		return 0;
 	}
+	weft_condvar_notify_one(&c->not_empty);
 	/* Rendezvous: wait for a receiver to take it (or take it back). */
 	timed_out = false;
 	while (c->taken < ticket) {
@@ -271,14 +276,14 @@ static int recv(struct weft_receiver *rx, void *msg, uint64_t deadline, bool try
 	memcpy(msg, slot(c, 0), c->msg_size);
 	c->head = (c->head + 1) % c->slots;
 	c->len--;
-	if (c->capacity == 0) {
-		/* The sender waits for its ticket, other senders for the slot. */
+	if (c->capacity == 0)
 		c->taken++;
-		weft_condvar_notify_all(&c->not_full);
-	} else {
-		weft_condvar_notify_one(&c->not_full);
-	}
 	weft_mutex_unlock(&c->m);
+	/* The rendezvous sender waits for its ticket, other senders for the slot. */
+	if (c->capacity == 0)
+		weft_condvar_notify_all(&c->not_full);
+	else
+		weft_condvar_notify_one(&c->not_full);
 	return 0;
 }
 

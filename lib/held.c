@@ -17,7 +17,7 @@
  *
  *	weft_held (a __thread)
  *	+---+-----------+------------------------------------------------+
- *	| n | untracked | e[0] { lock, owner, frame, kind, panicking }    |
+ *	| n | untracked | e[0] { lock, owner, frame | panicking | kind }  |
  *	+---+-----------+ e[1] ...                        e[n-1]: newest  |
  *	                  ...                             e[31]           |
  *	                  +------------------------------------------------+
@@ -34,7 +34,7 @@
  * a panic leaves them locked, and their unlock is not checked.
  */
 
-__thread struct weft_held weft_held;
+__thread struct weft_held weft_held __attribute__((tls_model("local-exec")));
 
 static void remove_at(struct weft_held *h, uint32_t i)
 {
@@ -84,11 +84,13 @@ void weft_held_deadlock(const char *what, const void *lock)
 /* Release one recorded lock as its abandoned holder would have, poisoning if due. */
 static void release_abandoned(const struct weft_held_entry *e)
 {
-	switch (e->kind) {
+	bool poison = !(e->frame_bits & HELD_PANICKING);
+
+	switch (HELD_KIND(e)) {
 	case HELD_MUTEX: {
 		struct weft_mutex *m = e->lock;
 
-		if (!e->panicking)
+		if (poison)
 			atomic_store_explicit(&m->poisoned, 1, memory_order_relaxed);
 		weft_mutex_release(m);
 		break;
@@ -96,7 +98,7 @@ static void release_abandoned(const struct weft_held_entry *e)
 	case HELD_WRITE: {
 		struct weft_rwlock *l = e->lock;
 
-		if (!e->panicking)
+		if (poison)
 			atomic_store_explicit(&l->poisoned, 1, memory_order_relaxed);
 		weft_rwlock_write_release(l);
 		break;
@@ -120,7 +122,7 @@ void weft_held_unwind(const void *boundary)
 	for (uint32_t i = h->n; i-- > 0;) {
 		struct weft_held_entry e = h->e[i];
 
-		if (e.owner != me || e.frame >= (uintptr_t)boundary)
+		if (e.owner != me || HELD_FRAME(&e) >= (uintptr_t)boundary)
 			continue;
 		remove_at(h, i);
 		release_abandoned(&e);
@@ -148,9 +150,9 @@ void weft_held_thread_exit(void)
 						    : "<unnamed>";
 
 		weft_dprintf(2, "thread '%s' exited holding %s %p: released%s\n", name,
-			     e.kind == HELD_MUTEX ? "weft_mutex" : "weft_rwlock", e.lock,
-			     e.kind == HELD_READ ? "" : " and poisoned");
-		e.panicking = 0;
+			     HELD_KIND(&e) == HELD_MUTEX ? "weft_mutex" : "weft_rwlock", e.lock,
+			     HELD_KIND(&e) == HELD_READ ? "" : " and poisoned");
+		e.frame_bits &= ~HELD_PANICKING;
 		release_abandoned(&e);
 	}
 }

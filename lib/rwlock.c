@@ -41,7 +41,7 @@
 #define READERS_WAITING (1u << 30)
 #define WRITERS_WAITING (1u << 31)
 
-#define RWLOCK_SPIN 100
+#define RWLOCK_SPIN 10	/* as the mutex's, see lib/mutex.c */
 
 static inline bool is_unlocked(uint32_t s)
 {

@@ -60,17 +60,23 @@ enum weft_held_kind { HELD_MUTEX, HELD_READ, HELD_WRITE };
 /*
  * One lock the thread holds. The record is a __thread, so per OS thread;
  * the green threads of an OS thread share it, and each entry names its
- * owner: the running context's struct weft_thread. @frame is the stack
+ * owner: the running context's struct weft_thread. The frame is the stack
  * address of the locking call: a panic that jumps to a boundary releases
  * exactly the owner's entries whose frame lies below (deeper than) it.
+ * Frame addresses are 16-byte aligned (the ABI's stack alignment on every
+ * architecture weft supports), which leaves room in @frame_bits for the
+ * kind and the "taken while panicking" flag: three stores per lock.
  */
 struct weft_held_entry {
 	void *lock;
 	struct weft_thread *owner;
-	uintptr_t frame;
-	uint16_t kind;			/* enum weft_held_kind */
-	uint16_t panicking;		/* taken while panicking: never poisons */
+	uintptr_t frame_bits;		/* frame | HELD_PANICKING | kind */
 };
+
+#define HELD_KIND_MASK 3ul
+#define HELD_PANICKING 4ul
+#define HELD_FRAME(e) ((e)->frame_bits & ~15ul)
+#define HELD_KIND(e) ((enum weft_held_kind)((e)->frame_bits & HELD_KIND_MASK))
 
 #define WEFT_HELD_MAX 32
 
@@ -80,7 +86,8 @@ struct weft_held {
 	struct weft_held_entry e[WEFT_HELD_MAX];
 };
 
-extern __thread struct weft_held weft_held;
+/* Local-exec: weft programs are static executables, so the TLS offset is a constant. */
+extern __thread struct weft_held weft_held __attribute__((tls_model("local-exec")));
 
 /* Record that the caller now holds @lock; @frame is __builtin_frame_address(0). */
 static inline void weft_held_push(void *lock, enum weft_held_kind kind, uintptr_t frame)
@@ -95,9 +102,7 @@ static inline void weft_held_push(void *lock, enum weft_held_kind kind, uintptr_
 	}
 	h->e[n].lock = lock;
 	h->e[n].owner = tcb->current;
-	h->e[n].frame = frame;
-	h->e[n].kind = (uint16_t)kind;
-	h->e[n].panicking = (uint16_t)tcb->panicking;
+	h->e[n].frame_bits = frame | kind | (tcb->panicking ? HELD_PANICKING : 0);
 	h->n = n + 1;
 }
 
