@@ -63,8 +63,9 @@ struct weft_mutex {
  * @m: the mutex
  *
  * Locking a mutex the calling thread already holds panics ("deadlock")
- * instead of hanging; Rust leaves it unspecified (deadlock or panic),
- * glibc's default mutex hangs, PTHREAD_MUTEX_ERRORCHECK returns EDEADLK.
+ * instead of hanging (weft_mutex_lock_until() just times out); Rust leaves
+ * it unspecified (deadlock or panic), glibc's default mutex hangs,
+ * PTHREAD_MUTEX_ERRORCHECK returns EDEADLK.
  *
  * Return: 0; WEFT_POISONED if a panic abandoned the mutex while it was held
  * (the mutex is held all the same); -EINVAL if @m is NULL.

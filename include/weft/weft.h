@@ -14,6 +14,7 @@
 #include "weft/scope.h"
 #include "weft/signal.h"
 #include "weft/string.h"
+#include "weft/sync.h"
 #include "weft/thread.h"
 #include "weft/time.h"
 
