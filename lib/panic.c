@@ -182,6 +182,16 @@ static __attribute__((format(printf, 1, 0))) struct weft_panic *make_payload(con
 	return p;
 }
 
+/*
+ * Every jump to a boundary, a panic's and weft_thread_exit()'s, goes through
+ * here: code that must act on the frames a jump abandons (a record of locks
+ * they hold, say) has one place to hook in, whatever the kind of jump.
+ */
+static __attribute__((noreturn)) void jump_to(struct weft_catch *c)
+{
+	weft_arch_unwind(&c->jmp);
+}
+
 /* Jump to the innermost boundary with @p, or end the process if there is none. */
 static __attribute__((noreturn)) void unwind(struct weft_tcb *tcb, struct weft_panic *p)
 {
@@ -202,7 +212,7 @@ static __attribute__((noreturn)) void unwind(struct weft_tcb *tcb, struct weft_p
 		weft_held_unwind(c);
 	c->kind = WEFT_PANICKED;
 	c->payload = p;
-	weft_arch_unwind(&c->jmp);
+	jump_to(c);
 }
 
 /* Report @p through the hook, then unwind with it. */
@@ -304,7 +314,7 @@ void weft_thread_exit(void *result)
 		weft_exit(0);
 	c->kind = WEFT_EXITED;
 	c->exit_result = result;
-	weft_arch_unwind(&c->jmp);
+	jump_to(c);
 }
 
 /*
