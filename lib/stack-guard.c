@@ -33,13 +33,35 @@
  * process with the original signal. See Documentation/stack-guard.rst.
  */
 
+/*
+ * DOC: the size of the altstack
+ *
+ * A spawned thread's altstack is the top of its read-write mapping, right
+ * above its TLS area, with no guard page of its own (a guard would cost a
+ * VMA per thread: Documentation/threads.rst). So its overflow must be
+ * impossible, and is detected if it comes close:
+ *
+ * - The kernel's signal frame is at most AT_MINSIGSTKSZ bytes (the auxv
+ *   entry the kernel computes from the CPU's xsave size on x86_64 and from
+ *   the SVE/SME vector length on arm64; arch/x86/kernel/signal.c,
+ *   arch/arm64/kernel/signal.c). qemu-user gives none; then MINSIGSTKSZ from
+ *   <asm/signal.h> (2 KiB on x86_64 and riscv64, 5 KiB on arm64, whose frames
+ *   exceed 4 KiB) bounds qemu's own smaller frames.
+ * - The handler's own use is bounded: -fstack-usage puts its deepest chain
+ *   (dispatch, on_fault, weft_snprintf, weft_abort) under 2 KiB, and
+ *   HANDLER_ROOM reserves twice that; on_fault() checks, on entry, that the
+ *   room is there, and aborts with a fixed message if not.
+ * - Then slack for user handlers installed with SA_ONSTACK, which share it:
+ *   16 KiB in all above the kernel's frame, rounded up to pages.
+ */
+#define HANDLER_ROOM 4096
+
 size_t weft_altstack_size(void)
 {
 	size_t min = weft_start.minsigstksz;	/* AT_MINSIGSTKSZ; qemu gives none */
 
 	if (min < MINSIGSTKSZ)
 		min = MINSIGSTKSZ;
-	/* The kernel's frame, plus our handler's formatting (about 1 KiB) and slack. */
 	return ROUND_UP(min + 16384, weft_start.page_size);
 }
 
@@ -74,17 +96,6 @@ void weft_stack_guard_thread_start(struct weft_tcb *tcb)
 	altstack_on(tcb);
 }
 
-void weft_stack_guard_thread_exit(struct weft_tcb *tcb)
-{
-	struct kernel_stack ss = { .sp = NULL, .flags = SS_DISABLE, .size = 0 };
-
-	/* Disable before the memory goes back to the stack cache or is unmapped. */
-	if (!tcb->altstack)
-		return;
-	sys_why("thread exit: the altstack is about to be freed");
-	sys_sigaltstack(&ss, NULL);
-}
-
 static void write_str(const char *s)
 {
 	weft_write_all(2, s, weft_strlen(s));
@@ -100,6 +111,16 @@ static void on_fault(int sig, void *info_, void *uc)
 	siginfo_t *info = info_;
 	struct weft_tcb *tcb = weft_tcb();
 	uintptr_t addr = (uintptr_t)info->si_addr;
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0), alt = (uintptr_t)tcb->altstack;
+
+	/* Below the altstack is the TLS area: refuse to run where we could reach it. */
+	if (alt && sp >= alt && sp < alt + tcb->altstack_len && sp - alt < HANDLER_ROOM) {
+		static const char m[] = "\nfatal runtime error: no room left on the alternate "
+					"signal stack, aborting\n";
+
+		weft_write_all(2, m, sizeof(m) - 1);
+		weft_abort();
+	}
 
 	if (info->si_code > 0 && addr >= tcb->guard_lo && addr < tcb->guard_hi) {
 		struct weft_thread *t = tcb->current;

@@ -16,23 +16,26 @@
 /*
  * DOC: the mapping of a thread
  *
- * One mmap(PROT_NONE) per thread, then two mprotect(PROT_READ|PROT_WRITE):
+ * One mmap(PROT_NONE) per thread, then one mprotect(PROT_READ|PROT_WRITE) of
+ * everything above the guard: two VMAs, as a glibc thread has.
  *
- *   low                                                              high
- *   +-------+----------+-------+---------------------------+-----------+-----+
- *   | guard | altstack | guard |  stack  (grows <-)        | TLS block | TCB |
- *   | NONE  | RW       | NONE  |  RW                       | RW        | RW  |
- *   +-------+----------+-------+---------------------------+-----------+-----+
- *   ^ map                      ^ guard_hi    initial sp ^               ^ tp
+ *   low                                                                 high
+ *   +-------+-------------------------------+-----------+-----+----------+
+ *   | guard |  stack  (grows <-)            | TLS block | TCB | altstack |
+ *   | NONE  |  RW                                                        |
+ *   +-------+-------------------------------+-----------+-----+----------+
+ *   ^ map   ^ guard_hi         initial sp ^ ^ TLS area        ^ altstack ^ map + total
  *
- * Overflowing the stack touches the guard right below it (SIGSEGV, caught
- * on the altstack: lib/stack-guard.c); overflowing the altstack touches the
- * one below that. The TLS block and the TCB sit right above the initial
- * stack pointer, so a thread that parks soon after starting has touched one
- * page, not two. PROT_NONE first means the kernel commits nothing until
- * pages are touched. The join state and the clear-tid word are *not* in the
- * mapping: they must outlive it ("handles and generations" below, and
- * thread.h).
+ * Overflowing the stack touches the guard (SIGSEGV, reported from the
+ * altstack: lib/stack-guard.c). The altstack has no guard of its own (that
+ * was two more VMAs per thread, half of vm.max_map_count's thread budget):
+ * lib/stack-guard.c sizes it from the architecture's signal frame and bounds
+ * its handler instead. The TLS area sits right above the initial stack
+ * pointer, so a thread that parks soon after starting has touched one page
+ * of stack and TLS, and none of the altstack. PROT_NONE first means the
+ * kernel commits nothing for the guard. The join state and the clear-tid
+ * word are *not* in the mapping: they must outlive it ("handles and
+ * generations" below, and thread.h).
  */
 
 /* Exactly these flags: qemu-user rejects any other set with CLONE_VM (abi-notes.rst §2). */
@@ -169,14 +172,12 @@ static size_t default_stack_size(void)
 	return s;
 }
 
+/* @rw: the read-write part above the guard: stack, TLS area, altstack. */
 struct layout {
-	size_t guard, alt_guard, alt, stack, tls, total;
+	size_t guard, alt, rw, tls, total;
 };
 
-/* Room for the join state below the TLS block, 16-byte aligned wherever the block starts. */
-#define NATIVE_ROOM (sizeof(struct weft_native) + 15)
-
-/* stack, join state and TLS share the RW region above the second guard, rounded together. */
+/* The stack, the TLS area (16-byte aligned below it) and the altstack, rounded together. */
 static int layout_for(size_t requested, size_t guard, struct layout *l)
 {
 	size_t page = weft_start.page_size, stack;
@@ -187,14 +188,12 @@ static int layout_for(size_t requested, size_t guard, struct layout *l)
 	if (stack < WEFT_STACK_MIN)
 		stack = WEFT_STACK_MIN;
 	l->guard = guard;
-	l->alt_guard = page;
-	l->alt = weft_altstack_size();
+	l->alt = weft_altstack_size();	/* whole pages: the top of the mapping stays aligned */
 	l->tls = weft_tls_area_size();
-	if (__builtin_add_overflow(stack, NATIVE_ROOM + l->tls + page - 1, &l->stack))
+	if (__builtin_add_overflow(stack, l->tls + 15 + l->alt + page - 1, &l->rw))
 		return -EINVAL;
-	l->stack &= ~(page - 1);	/* the RW region: stack, join state, TLS + TCB */
-	if (__builtin_add_overflow(l->stack, l->guard, &l->total) ||
-	    __builtin_add_overflow(l->total, l->alt_guard + l->alt, &l->total))
+	l->rw &= ~(page - 1);
+	if (__builtin_add_overflow(l->rw, l->guard, &l->total))
 		return -EINVAL;
 	/* More than the user address space can never be mapped. */
 	if (l->total >= WEFT_ARCH_USER_ADDR_LIMIT)
@@ -217,19 +216,13 @@ static long map_thread(const struct layout *l, const char *name)
 	char *map;
 	long p, err;
 
-	sys_why("thread '%s' stack+guard+TLS", name ? name : "<unnamed>");
+	sys_why("thread '%s' guard+stack+TLS+altstack", name ? name : "<unnamed>");
 	p = sys_mmap(NULL, l->total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (p < 0 && p > -4096)
 		return p;
 	map = (char *)p;
-	sys_why("thread '%s' altstack above its guard page", name ? name : "<unnamed>");
-	err = sys_mprotect(map + l->alt_guard, l->alt, PROT_READ | PROT_WRITE);
-	if (!err) {
-		sys_why("thread '%s' stack + TLS + TCB above the guard page",
-			name ? name : "<unnamed>");
-		err = sys_mprotect(map + l->alt_guard + l->alt + l->guard, l->stack,
-				   PROT_READ | PROT_WRITE);
-	}
+	sys_why("thread '%s' stack + TLS + altstack above the guard", name ? name : "<unnamed>");
+	err = sys_mprotect(map + l->guard, l->rw, PROT_READ | PROT_WRITE);
 	if (err) {
 		sys_why("undo a half-made thread mapping");
 		sys_munmap(map, l->total);
@@ -509,7 +502,6 @@ static int thread_main(void *arg)
 		n->result = NULL;
 	}
 	weft_thread_exit_work();
-	weft_stack_guard_thread_exit(tcb);
 	if (n->exit_hook)
 		n->exit_hook(n);
 	thread_finish(n);
@@ -582,16 +574,16 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 	n->exit_hook = NULL;
 	n->hook_data = NULL;
 
-	/* TLS + TCB at the very top, then the stack, 16-byte aligned. */
-	char *tls_area = map + l.total - l.tls;
+	/* The altstack at the very top, the TLS area below it, then the stack. */
+	char *tls_area = map + l.total - l.alt - l.tls;
 
 	tcb = weft_tls_install(tls_area, l.tls);
 	tcb->current = t;
 	tcb->native = n;
-	tcb->guard_lo = (uintptr_t)map + l.alt_guard + l.alt;
+	tcb->guard_lo = (uintptr_t)map;
 	tcb->guard_hi = tcb->guard_lo + l.guard;
 	tcb->stack_hi = (uintptr_t)tls_area & ~15UL;
-	tcb->altstack = map + l.alt_guard;
+	tcb->altstack = map + l.total - l.alt;
 	tcb->altstack_len = l.alt;
 
 	ret = weft_sys_pre(__NR_clone);

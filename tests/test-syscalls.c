@@ -609,16 +609,16 @@ static void *return_tid(void *arg)
 
 /*
  * The trace of one spawn, line by line, as syscalls.rst and threads.rst show
- * it: one PROT_NONE mapping with its reason, the two mprotect calls that open
- * the altstack and the stack above their guard pages, the clone with the
- * thread flags, and the new thread naming itself.
+ * it: one PROT_NONE mapping with its reason, the one mprotect that opens the
+ * stack, TLS area and altstack above the guard, the clone with the thread
+ * flags, and the new thread naming itself.
  */
 TEST(trace_explains_a_thread_mapping)
 {
 	static char trace[8192];
 	struct weft_builder b = { .name = "worker" };
 	struct weft_join_handle h;
-	unsigned long map[3], alt[3], stack[3], clone[6], name[2];
+	unsigned long map[3], rw[3], clone[6], name[2];
 	char line[512];
 	int fds[2], old;
 	void *tid;
@@ -629,17 +629,14 @@ TEST(trace_explains_a_thread_mapping)
 	ASSERT_EQ(weft_join(&h, &tid), 0);
 	ASSERT_GT(read_trace(fds, old, trace, sizeof(trace)), 0);
 
-	ASSERT_TRUE(find_line(trace, "(why: thread 'worker' stack+guard+TLS)", line,
+	ASSERT_TRUE(find_line(trace, "(why: thread 'worker' guard+stack+TLS+altstack)", line,
 			      sizeof(line)));
 	ASSERT_SHAPE(line, "[weft %d] mmap(NULL, %d, PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|"
-			   "MAP_STACK, -1, 0x0) = 0x%x (why: thread 'worker' stack+guard+TLS)",
-		     map);
-	ASSERT_TRUE(find_line(trace, "(why: thread 'worker' altstack", line, sizeof(line)));
-	ASSERT_SHAPE(line, "[weft %d] mprotect(0x%x, %d, PROT_READ|PROT_WRITE) = 0 "
-			   "(why: thread 'worker' altstack above its guard page)", alt);
+			   "MAP_STACK, -1, 0x0) = 0x%x "
+			   "(why: thread 'worker' guard+stack+TLS+altstack)", map);
 	ASSERT_TRUE(find_line(trace, "(why: thread 'worker' stack + TLS", line, sizeof(line)));
 	ASSERT_SHAPE(line, "[weft %d] mprotect(0x%x, %d, PROT_READ|PROT_WRITE) = 0 "
-			   "(why: thread 'worker' stack + TLS + TCB above the guard page)", stack);
+			   "(why: thread 'worker' stack + TLS + altstack above the guard)", rw);
 	ASSERT_TRUE(find_line(trace, "] clone(", line, sizeof(line)));
 	ASSERT_SHAPE(line, "[weft %d] clone(CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|"
 			   "CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|"
@@ -650,15 +647,13 @@ TEST(trace_explains_a_thread_mapping)
 
 	/* All from the spawner but the name, which the new thread sets itself. */
 	ASSERT_EQ(map[0], (unsigned long)sys_gettid());
-	ASSERT_EQ(alt[0], map[0]);
-	ASSERT_EQ(stack[0], map[0]);
+	ASSERT_EQ(rw[0], map[0]);
 	ASSERT_EQ(clone[0], map[0]);
 	ASSERT_EQ(clone[5], (unsigned long)tid);
 	ASSERT_EQ(name[0], (unsigned long)tid);
-	/* From low to high: guard page, altstack, guard page, stack up to the mapping's end. */
-	ASSERT_EQ(alt[1], map[2] + PAGE);
-	ASSERT_EQ(stack[1], alt[1] + alt[2] + PAGE);
-	ASSERT_EQ(stack[1] + stack[2], map[2] + map[1]);
+	/* From low to high: the guard page, then stack, TLS and altstack to the mapping's end. */
+	ASSERT_EQ(rw[1], map[2] + PAGE);
+	ASSERT_EQ(rw[1] + rw[2], map[2] + map[1]);
 	/*
 	 * The trace shows the kernel's argument order: tls 5th and child_tid 4th
 	 * on x86_64, the other way round where CLONE_BACKWARDS (kernel-abi/sys.h).
@@ -669,7 +664,7 @@ TEST(trace_explains_a_thread_mapping)
 	unsigned long tls = clone[4], ctid = clone[3];
 #endif
 	/* The child's stack and thread pointer are in it; the clear-tid word is not. */
-	ASSERT_GT(clone[1], stack[1]);
+	ASSERT_GT(clone[1], rw[1]);
 	ASSERT_LE(tls, map[2] + map[1]);	/* riscv64: tp is the block, which may be empty */
 	ASSERT_LT(clone[1], tls);
 	ASSERT_EQ(clone[2], ctid);

@@ -104,10 +104,12 @@ void tour_threads(void)
 		 weft_thread_tid(main_thread), (void *)&local, (void *)&visits, visits);
 	for (int i = 0; i < 2; i++)
 		show(&reports[i]);
-	tour_say("A spawned thread is one mapping: [guard|altstack|guard|stack|TLS and TCB].\n"
-		 "The stack grows down from just below its TLS block, towards the PROT_NONE\n"
-		 "guard page that stops an overflow; tp sits between the TLS block and the TCB\n"
-		 "(TLS below tp on x86_64, above it on aarch64 and riscv64). Its join state (result, who frees) and the word the kernel clears at\n"
+	tour_say("A spawned thread is one mapping, two VMAs: [guard|stack|TLS+TCB|altstack].\n"
+		 "The stack grows down from just below its TLS area, towards the PROT_NONE\n"
+		 "guard that stops an overflow; the overflow handler runs on the altstack at\n"
+		 "the top (tp sits between the TLS block and the TCB: TLS below tp on x86_64,\n"
+		 "above it on aarch64 and riscv64). Its join state (result, who frees) and the\n"
+		 "word the kernel clears at\n"
 		 "exit live outside: a copy of its handle may still look at them later.\n"
 		 "The kernel keeps 15 bytes of a name in /proc/self/task/TID/comm\n"
 		 "(WEFT_TRACE=1 shows the prctl that sets it).\n");
