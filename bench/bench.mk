@@ -14,7 +14,8 @@ BENCH_CFLAGS ?= -O2 -Wall -Wextra -pthread
 
 BENCH_OUT ?= $(B)bench/out
 
-BENCH_GLIBC_PROGRAMS := spawn_join pingpong many_threads tls tls_exit swapcontext sync
+BENCH_GLIBC_PROGRAMS := spawn_join pingpong many_threads tls tls_exit swapcontext sync \
+			live_threads
 BENCH_GLIBC_STATIC := $(BENCH_GLIBC_PROGRAMS:%=$(BENCH_OUT)/%-static)
 BENCH_GLIBC_DYNAMIC := $(BENCH_GLIBC_PROGRAMS:%=$(BENCH_OUT)/%-dynamic)
 BENCH_GLIBC_HELLO := $(BENCH_OUT)/hello_thread-glibc-static

@@ -4,6 +4,8 @@
 
 #include <linux/errno.h>
 #include <linux/fcntl.h>
+#include <linux/mman.h>
+#include <linux/resource.h>
 #include <linux/sched.h>
 
 #include "weft/alloc.h"
@@ -1223,4 +1225,194 @@ TEST(thread_exit_in_a_thread_local_destructor_aborts)
 	ASSERT_NE_NULL(weft_strstr(err, "fatal runtime error: weft_thread_exit() in a "
 				   "thread-local destructor, aborting\n"));
 	ASSERT_NULL(weft_strstr(err, "joined"));
+}
+
+/* ---- spawning past a limit: an error, and the process keeps working --------- */
+
+#define LIMIT_THREADS 64
+
+/* The number after @key in the text file @path (e.g. "VmSize:" in status); -1 if none. */
+static long read_number(const char *path, const char *key)
+{
+	static char buf[8192];
+	long n = test_read_file(path, buf, sizeof(buf) - 1);
+	const char *p = buf;
+	unsigned long long v;
+	char digits[24];
+	int len = 0;
+
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	if (*key && !(p = weft_strstr(buf, key)))
+		return -1;
+	for (p += weft_strlen(key); *p == ' ' || *p == '\t'; p++)
+		;
+	while (*p >= '0' && *p <= '9' && len < (int)sizeof(digits) - 1)
+		digits[len++] = *p++;
+	digits[len] = 0;
+	return weft_parse_u64(digits, &v) ? -1 : (long)v;
+}
+
+/* Bytes of address space the process has mapped (VmSize). */
+static unsigned long test_address_space(void)
+{
+	long kib = read_number("/proc/self/status", "VmSize:");
+
+	return kib > 0 ? (unsigned long)kib << 10 : 0;
+}
+
+static _Atomic uint32_t limit_gate;
+
+static void *sleep_at_limit_gate(void *arg)
+{
+	while (!atomic_load(&limit_gate))
+		weft_futex_wait(&limit_gate, 0, false, NULL);
+	return NULL;
+}
+
+/* Spawn sleepers until refused or @max; Return: the first error (0 if none). */
+static int spawn_until_refused(struct weft_join_handle *h, int max, int *live)
+{
+	struct weft_builder b = { .stack_size = 1 << 20 };
+	int err = 0;
+
+	for (*live = 0; *live < max; (*live)++) {
+		err = weft_builder_spawn(&b, &h[*live], sleep_at_limit_gate, NULL);
+		if (err)
+			break;
+	}
+	return err;
+}
+
+/* Wake and join every sleeper, then show the process still works: one more thread. */
+static bool recover(struct weft_join_handle *h, int live)
+{
+	struct weft_join_handle again;
+
+	atomic_store(&limit_gate, 1);
+	weft_futex_wake(&limit_gate, INT_MAX, false);
+	for (int i = 0; i < live; i++)
+		if (weft_join(&h[i], NULL))
+			return false;
+	return weft_spawn(&again, return_arg_plus_one, NULL) == 0 && weft_join(&again, NULL) == 0;
+}
+
+static void past_rlimit_as(void *arg)
+{
+	struct weft_join_handle h[LIMIT_THREADS];
+	struct rlimit64 lim;
+	int live, err;
+
+	/* A process address space ~40 MiB bigger than today's: room for a few 1 MiB threads. */
+	weft_thread_cache_trim();
+	if (sys_prlimit64(0, RLIMIT_AS, NULL, &lim))
+		sys_exit_group(10);
+	lim.rlim_cur = test_address_space() + (40 << 20);
+	if (sys_prlimit64(0, RLIMIT_AS, &lim, NULL))
+		sys_exit_group(11);
+	err = spawn_until_refused(h, LIMIT_THREADS, &live);
+	/*
+	 * qemu-user accepts RLIMIT_AS and ignores it (it would limit qemu itself:
+	 * do_prlimit64() in linux-user/syscall.c): there, all the threads fit.
+	 */
+	if (test_under_qemu() ? err != 0 && err != -EAGAIN : err != -EAGAIN || live == 0)
+		sys_exit_group(12);
+	lim.rlim_cur = lim.rlim_max;
+	if (sys_prlimit64(0, RLIMIT_AS, &lim, NULL) || !recover(h, live))
+		sys_exit_group(13);
+	sys_exit_group(0);
+}
+
+TEST(spawning_past_rlimit_as_is_eagain_and_the_process_goes_on)
+{
+	char err[256];
+	int status = test_run_child(past_rlimit_as, NULL, err, sizeof(err));
+
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
+static void past_rlimit_nproc(void *arg)
+{
+	struct weft_join_handle h;
+	struct rlimit64 lim, one;
+
+	/*
+	 * The kernel never applies RLIMIT_NPROC to root (copy_process() in
+	 * kernel/fork.c exempts INIT_USER and CAP_SYS_RESOURCE/CAP_SYS_ADMIN):
+	 * become nobody, whose only process this is, and allow one.
+	 */
+	if (weft_syscall3(__NR_setresuid, 65534, 65534, 65534))
+		sys_exit_group(10);
+	if (sys_prlimit64(0, RLIMIT_NPROC, NULL, &lim))
+		sys_exit_group(11);
+	one = lim;
+	one.rlim_cur = 1;
+	if (sys_prlimit64(0, RLIMIT_NPROC, &one, NULL))
+		sys_exit_group(12);
+	if (weft_spawn(&h, return_arg_plus_one, NULL) != -EAGAIN || h.native)
+		sys_exit_group(13);
+	if (weft_spawn(&h, return_arg_plus_one, NULL) != -EAGAIN)
+		sys_exit_group(14);
+	/* Raising the soft limit back, up to the hard one, needs no privilege. */
+	if (sys_prlimit64(0, RLIMIT_NPROC, &lim, NULL) || !recover(&h, 0))
+		sys_exit_group(15);
+	sys_exit_group(0);
+}
+
+TEST(spawning_past_rlimit_nproc_is_eagain_and_the_process_goes_on)
+{
+	char err[256];
+	int status = test_run_child(past_rlimit_nproc, NULL, err, sizeof(err));
+
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
+static void past_max_map_count(void *arg)
+{
+	size_t page = weft_startup_info()->page_size, pages;
+	struct weft_join_handle h;
+	long max = read_number("/proc/sys/vm/max_map_count", ""), region, i;
+
+	/*
+	 * vm.max_map_count cannot be changed by a test, but it can be reached: a
+	 * PROT_NONE region with every other page made writable is one VMA per page.
+	 * Then the next mmap or split fails with ENOMEM, which weft_spawn reports
+	 * as -EAGAIN. The stack cache is emptied first: a cached mapping needs no VMA.
+	 */
+	if (max <= 0)
+		sys_exit_group(10);
+	weft_thread_cache_trim();
+	pages = 2 * (size_t)max + 2;
+	region = sys_mmap(NULL, pages * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			  -1, 0);
+	if (sys_is_error(region))
+		sys_exit_group(11);
+	for (i = 1; i < max; i++) {
+		long r = sys_mprotect((char *)region + 2 * i * page, page, PROT_READ);
+
+		if (r == -ENOMEM)
+			break;
+		if (r)
+			sys_exit_group(12);
+	}
+	if (i == max)
+		sys_exit_group(13);	/* never reached the limit */
+	if (weft_spawn(&h, return_arg_plus_one, NULL) != -EAGAIN || h.native)
+		sys_exit_group(14);
+	sys_munmap((void *)region, pages * page);
+	if (!recover(&h, 0))
+		sys_exit_group(15);
+	sys_exit_group(0);
+}
+
+TEST_TIMEOUT(spawning_past_max_map_count_is_eagain_and_the_process_goes_on, 120)
+{
+	char err[256];
+	int status = test_run_child(past_max_map_count, NULL, err, sizeof(err));
+
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
 }
