@@ -62,10 +62,16 @@ struct green_context {
 	int panicking;			/* tcb->panicking, saved while suspended */
 };
 
-/* The join protocol, as for native threads (lib/thread.c). */
-enum green_state { GREEN_RUNNING, GREEN_JOINER_WAITING, GREEN_FINISHED };
+/*
+ * The join protocol, as for native threads (lib/thread.c). ORPHANED: its
+ * OS thread ended with it unfinished, so it will never run again.
+ */
+enum green_state { GREEN_RUNNING, GREEN_JOINER_WAITING, GREEN_FINISHED, GREEN_ORPHANED };
 
 struct weft_green {
+	/* Type-stable, with a generation, as a native join state (lib/thread.c). */
+	struct weft_stable hdr;
+
 	/* Set at spawn, then read-only: any thread may read them. */
 	struct weft_green_runtime *rt;
 	weft_thread_fn fn;
@@ -82,6 +88,8 @@ struct weft_green {
 	uint64_t deadline;
 	bool timer_linked;
 	struct weft_green *remote_next;	/* rt's remote queue: rt->remote_lock */
+	struct weft_green *all_next;	/* rt->all: every unfinished thread */
+	struct weft_green *all_prev;
 
 	/* Join: the state word orders everything (see finish_join()). */
 	_Atomic int state;		/* enum green_state */
@@ -109,6 +117,7 @@ struct weft_green_runtime {
 	int loops;			/* scheduler loops in progress */
 	struct green_stack *free_stacks;
 	int free_count;
+	struct weft_green *all;		/* every unfinished green thread, for abandonment */
 	struct green_context dead;	/* a finished thread's last switch saves into it */
 	void *dead_map;			/* its stack, recycled once we are off it */
 	size_t dead_len, dead_guard;
@@ -360,11 +369,55 @@ static void runtime_free(struct weft_tcb *tcb, struct weft_green_runtime *rt)
 	weft_free(rt);
 }
 
+static void all_insert(struct weft_green_runtime *rt, struct weft_green *g)
+{
+	g->all_prev = NULL;
+	g->all_next = rt->all;
+	if (rt->all)
+		rt->all->all_prev = g;
+	rt->all = g;
+}
+
+static void all_remove(struct weft_green_runtime *rt, struct weft_green *g)
+{
+	if (g->all_prev)
+		g->all_prev->all_next = g->all_next;
+	else
+		rt->all = g->all_next;
+	if (g->all_next)
+		g->all_next->all_prev = g->all_prev;
+}
+
+/*
+ * The runtime's OS thread is ending with green threads unfinished: they can
+ * never run again. Say so to whoever joins them (-ESRCH rather than a wait
+ * for ever), waking a joiner that already waits. The runtime itself stays:
+ * an unparker may still touch it.
+ */
+static void orphan_all(struct weft_green_runtime *rt)
+{
+	for (struct weft_green *g = rt->all; g; g = g->all_next) {
+		int old = atomic_load_explicit(&g->state, memory_order_acquire);
+		struct weft_thread *joiner;
+
+		do {
+			joiner = old == GREEN_JOINER_WAITING ? g->joiner : NULL;
+		} while (!atomic_compare_exchange_weak_explicit(&g->state, &old, GREEN_ORPHANED,
+								memory_order_acq_rel,
+								memory_order_acquire));
+		if (joiner) {
+			weft_unpark(joiner);
+			weft_thread_put(joiner);
+		}
+	}
+}
+
 /*
  * Called from weft_thread_exit_work() when an OS thread ends (lib/exit.c).
  *
  * A runtime with unfinished green threads is abandoned, not freed: they
- * can never run again, but another OS thread may still hold one of them and
+ * can never run again (their joiners get -ESRCH: orphan_all()), but another
+ * OS thread may still hold one of them and
  * unpark it, which touches the runtime. Without them, no other thread can
  * reach the runtime: an unparker touches it only while the thread it
  * unparks is parked, hence unfinished, and its last access is its unlock of
@@ -377,8 +430,12 @@ void weft_green_thread_exit(void)
 	struct weft_tcb *tcb = weft_tcb();
 	struct weft_green_runtime *rt = tcb->green;
 
-	if (!rt || tcb->green_current || rt->loops || rt->live)
+	if (!rt || tcb->green_current || rt->loops)
 		return;
+	if (rt->live) {
+		orphan_all(rt);
+		return;
+	}
 	runtime_free(tcb, rt);
 }
 
@@ -455,6 +512,7 @@ static __attribute__((noreturn)) void green_exit(void *arg, void *result)
 	g->result = result;
 	rt->live--;
 	ring_remove(rt, g);
+	all_remove(rt, g);
 	rt->dead_map = g->stack_map;	/* we stand on it: the OS context recycles it */
 	rt->dead_len = g->stack_len;
 	rt->dead_guard = g->stack_guard;
@@ -477,6 +535,30 @@ static void block(struct weft_tcb *tcb, struct weft_green *self)
 }
 
 /* ---- the API -------------------------------------------------------------------- */
+
+/* Back to the pool, by whoever owns @g (a claimer, or a spawn that failed). */
+static void green_put(struct weft_green *g)
+{
+	uint64_t gen = atomic_load_explicit(&g->hdr.gen, memory_order_relaxed);
+
+	if (!(gen & 1))	/* never handed out: claim it ourselves */
+		atomic_store_explicit(&g->hdr.gen, gen + 1, memory_order_relaxed);
+	weft_stable_put(WEFT_POOL_GREEN, &g->hdr);
+}
+
+/*
+ * @handle's green thread if the handle is live. Return: it, or NULL with
+ * *err: -EINVAL (consumed, or a stale copy: the generations differ).
+ */
+static struct weft_green *green_of(const struct weft_green_handle *handle, int *err)
+{
+	struct weft_green *g = handle ? handle->green : NULL;
+
+	*err = -EINVAL;
+	if (!g || atomic_load_explicit(&g->hdr.gen, memory_order_acquire) != handle->gen)
+		return NULL;
+	return g;
+}
 
 int weft_green_spawn(struct weft_green_handle *handle, weft_thread_fn fn, void *arg,
 		     const struct weft_builder *builder)
@@ -512,9 +594,10 @@ int weft_green_spawn(struct weft_green_handle *handle, weft_thread_fn fn, void *
 			return -ENOMEM;
 		new_runtime = true;
 	}
-	g = weft_calloc(1, sizeof(*g));
+	g = weft_stable_get(WEFT_POOL_GREEN, sizeof(*g));
 	if (!g)
 		goto fail_runtime;
+	memset((char *)g + sizeof(g->hdr), 0, sizeof(*g) - sizeof(g->hdr));
 	g->ctx.thread = weft_thread_alloc(name);
 	if (!g->ctx.thread)
 		goto fail_green;
@@ -523,7 +606,7 @@ int weft_green_spawn(struct weft_green_handle *handle, weft_thread_fn fn, void *
 		ret = stack_map(len, guard, name);
 		if (ret < 0) {
 			weft_thread_put(g->ctx.thread);
-			weft_free(g);
+			green_put(g);
 			if (new_runtime)
 				runtime_free(tcb, rt);
 			return (int)ret;
@@ -545,11 +628,13 @@ int weft_green_spawn(struct weft_green_handle *handle, weft_thread_fn fn, void *
 	atomic_init(&g->state, GREEN_RUNNING);
 	rt->live++;
 	ring_insert(rt, g);
+	all_insert(rt, g);
+	handle->gen = atomic_load_explicit(&g->hdr.gen, memory_order_relaxed);
 	handle->green = g;
 	return 0;
 
 fail_green:
-	weft_free(g);
+	green_put(g);
 fail_runtime:
 	if (new_runtime)
 		runtime_free(tcb, rt);
@@ -577,39 +662,54 @@ int weft_green_yield(void)
 /* Park the caller (any kind of thread) until @g has finished. */
 static void wait_finished(struct weft_green *g)
 {
-	int running = GREEN_RUNNING;
+	int running = GREEN_RUNNING, state;
 
-	if (atomic_load_explicit(&g->state, memory_order_acquire) == GREEN_FINISHED)
-		return;
+	if (atomic_load_explicit(&g->state, memory_order_acquire) != GREEN_RUNNING)
+		return;	/* finished or orphaned */
 	g->joiner = weft_thread_get(weft_current());
 	if (!atomic_compare_exchange_strong_explicit(&g->state, &running, GREEN_JOINER_WAITING,
 						     memory_order_acq_rel,
 						     memory_order_acquire)) {
-		/* It finished in between, and did not look at g->joiner. */
+		/* It finished (or was orphaned) in between, and did not look at g->joiner. */
 		weft_thread_put(g->joiner);
 		g->joiner = NULL;
 		return;
 	}
 	/* weft_park() parks a green caller in its runtime and an OS thread in the kernel. */
-	while (atomic_load_explicit(&g->state, memory_order_acquire) != GREEN_FINISHED)
+	while ((state = atomic_load_explicit(&g->state, memory_order_acquire)) != GREEN_FINISHED &&
+	       state != GREEN_ORPHANED)
 		weft_park();
 }
 
 int weft_green_join(struct weft_green_handle *handle, void **result)
 {
-	struct weft_green *g = handle ? handle->green : NULL;
 	struct weft_tcb *tcb = weft_tcb();
-	int ret = 0;
+	struct weft_green *g;
+	int ret;
 
-	if (!g)
-		return -EINVAL;
-	if (tcb->green_current == g)
+	/* Itself, even while another copy of its handle is joining it (gen + 1). */
+	if (handle && handle->green && handle->green == tcb->green_current &&
+	    atomic_load_explicit(&handle->green->hdr.gen, memory_order_relaxed) - handle->gen <= 1)
 		return -EDEADLK;
+	g = green_of(handle, &ret);
+	if (!g)
+		return ret;
+	ret = 0;
+	if (!weft_stable_claim(&g->hdr, handle->gen))
+		return -EINVAL;	/* another copy got there first */
 	if (tcb->green == g->rt && !tcb->green_current)
 		run_loop(tcb, g->rt, g);	/* its owner: run the runtime ourselves */
 	else
 		wait_finished(g);
 	handle->green = NULL;
+	if (atomic_load_explicit(&g->state, memory_order_acquire) == GREEN_ORPHANED) {
+		/* Its OS thread is gone: nothing will ever run on its stack again. */
+		sys_why("green thread orphaned by its OS thread: its stack");
+		sys_munmap(g->stack_map, g->stack_len);
+		weft_thread_put(g->ctx.thread);
+		green_put(g);
+		return -ESRCH;
+	}
 	if (g->panic) {
 		ret = WEFT_PANICKED;
 		if (result)
@@ -621,21 +721,27 @@ int weft_green_join(struct weft_green_handle *handle, void **result)
 	}
 	/* The thread's struct weft_thread lives on while others hold references. */
 	weft_thread_put(g->ctx.thread);
-	weft_free(g);
+	green_put(g);
 	return ret;
 }
 
 int weft_green_is_finished(const struct weft_green_handle *handle)
 {
-	if (!handle || !handle->green)
-		return -EINVAL;
-	return atomic_load_explicit(&handle->green->state, memory_order_acquire) ==
-	       GREEN_FINISHED;
+	int err, state;
+	struct weft_green *g = green_of(handle, &err);
+
+	if (!g)
+		return err;
+	state = atomic_load_explicit(&g->state, memory_order_acquire);
+	return state == GREEN_ORPHANED ? -ESRCH : state == GREEN_FINISHED;
 }
 
 struct weft_thread *weft_green_handle_thread(const struct weft_green_handle *handle)
 {
-	return handle && handle->green ? handle->green->ctx.thread : NULL;
+	int err;
+	struct weft_green *g = green_of(handle, &err);
+
+	return g ? g->ctx.thread : NULL;
 }
 
 struct weft_thread *weft_green_current(void)

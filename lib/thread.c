@@ -260,9 +260,40 @@ static long map_thread(const struct layout *l, const char *name)
  */
 static struct {
 	struct weft_lock lock;
-	struct weft_native *free;
 	struct weft_native *owned;	/* unclaimed, with a result destructor */
 } natives = { .lock = WEFT_LOCK_INIT };
+
+/* The free lists of type-stable objects: native join states and green threads. */
+static struct {
+	struct weft_lock lock;
+	struct weft_stable *free;
+} pools[WEFT_POOLS] = { [0 ... WEFT_POOLS - 1] = { .lock = WEFT_LOCK_INIT } };
+
+void *weft_stable_get(enum weft_pool pool, size_t size)
+{
+	struct weft_stable *obj;
+
+	weft_lock(&pools[pool].lock);
+	obj = pools[pool].free;
+	if (obj)
+		pools[pool].free = obj->pool_next;
+	weft_unlock(&pools[pool].lock);
+	if (!obj) {
+		obj = weft_alloc_stable(size);
+		if (obj)
+			atomic_init(&obj->gen, 0);
+	}
+	return obj;
+}
+
+void weft_stable_put(enum weft_pool pool, struct weft_stable *obj)
+{
+	atomic_fetch_add_explicit(&obj->gen, 1, memory_order_release);
+	weft_lock(&pools[pool].lock);
+	obj->pool_next = pools[pool].free;
+	pools[pool].free = obj;
+	weft_unlock(&pools[pool].lock);
+}
 
 /* How many weft_fork()s made this process: +1 in each child (weft_thread_fork_child()). */
 static unsigned long weft_forks;
@@ -314,29 +345,12 @@ static void owned_unlink(struct weft_native *n)
 
 static struct weft_native *native_get(void)
 {
-	struct weft_native *n;
-
-	weft_lock(&natives.lock);
-	n = natives.free;
-	if (n)
-		natives.free = n->pool_next;
-	weft_unlock(&natives.lock);
-	if (!n) {
-		n = weft_alloc_stable(sizeof(*n));
-		if (n)
-			atomic_init(&n->gen, 0);
-	}
-	return n;
+	return weft_stable_get(WEFT_POOL_NATIVE, sizeof(struct weft_native));
 }
 
-/* Called by whoever claimed @n (gen is odd): the next owner gets gen + 1. */
 static void native_put(struct weft_native *n)
 {
-	atomic_fetch_add_explicit(&n->gen, 1, memory_order_release);
-	weft_lock(&natives.lock);
-	n->pool_next = natives.free;
-	natives.free = n;
-	weft_unlock(&natives.lock);
+	weft_stable_put(WEFT_POOL_NATIVE, &n->hdr);
 }
 
 /*
@@ -352,7 +366,7 @@ static struct weft_native *native_of(const struct weft_join_handle *handle, bool
 	*err = -EINVAL;
 	if (!n)
 		return NULL;
-	gen = atomic_load_explicit(&n->gen, memory_order_acquire);
+	gen = atomic_load_explicit(&n->hdr.gen, memory_order_acquire);
 	/*
 	 * A thread joining itself is -EDEADLK even if another copy of its handle
 	 * has claimed it meanwhile (gen + 1): a running thread is never reaped,
@@ -372,22 +386,24 @@ static struct weft_native *native_of(const struct weft_join_handle *handle, bool
 	return n;
 }
 
-/* The atomic claim: only one of all the copies of a handle gets past it. */
-static bool native_claim(struct weft_native *n, uint64_t gen)
-{
-	return atomic_compare_exchange_strong_explicit(&n->gen, &gen, gen + 1,
-						       memory_order_acq_rel, memory_order_relaxed);
-}
-
-/* weft_fork() holds the join-state lock across the fork (lib/hooks.h). */
+/* weft_fork() holds the join-state locks across the fork (lib/hooks.h). */
 void weft_thread_fork_prepare(void)
 {
 	weft_lock(&natives.lock);
+	for (int i = 0; i < WEFT_POOLS; i++)
+		weft_lock(&pools[i].lock);
+}
+
+static void fork_unlock(void)
+{
+	for (int i = WEFT_POOLS - 1; i >= 0; i--)
+		weft_unlock(&pools[i].lock);
+	weft_unlock(&natives.lock);
 }
 
 void weft_thread_fork_parent(void)
 {
-	weft_unlock(&natives.lock);
+	fork_unlock();
 }
 
 /* In the child: the forking thread's record gets the new tid; the others are not ours. */
@@ -395,7 +411,7 @@ void weft_thread_fork_child(void)
 {
 	struct weft_tcb *tcb = weft_tcb();
 
-	weft_unlock(&natives.lock);
+	fork_unlock();
 	weft_forks++;
 	if (tcb->current)
 		__atomic_store_n(&tcb->current->tid, tcb->tid, __ATOMIC_RELAXED);
@@ -424,13 +440,13 @@ __attribute__((cold)) void weft_thread_drop_unjoined_results(void)
 
 		weft_lock(&natives.lock);
 		for (n = natives.owned; n; n = n->owned_next) {
-			uint64_t gen = atomic_load_explicit(&n->gen, memory_order_acquire);
+			uint64_t gen = atomic_load_explicit(&n->hdr.gen, memory_order_acquire);
 
 			/* Finished, unclaimed, ours (not a parent's): claim it as a join would. */
 			if (!(gen & 1) && n->forks == weft_forks &&
 			    atomic_load_explicit(&n->state, memory_order_acquire) ==
 				    NATIVE_FINISHED &&
-			    native_claim(n, gen)) {
+			    weft_stable_claim(&n->hdr, gen)) {
 				owned_unlink_locked(n);
 				break;
 			}
@@ -599,7 +615,7 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 		weft_sys_post(__NR_clone, args, ret);
 	}
 	if (ret < 0) {
-		atomic_fetch_add_explicit(&n->gen, 1, memory_order_relaxed);	/* "claimed" */
+		atomic_fetch_add_explicit(&n->hdr.gen, 1, memory_order_relaxed);	/* "claimed" */
 		owned_unlink(n);
 		native_put(n);
 		unmap_or_cache(map, l.total, own_guard);
@@ -608,7 +624,7 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 	}
 	/* The kernel wrote the tid through CLONE_PARENT_SETTID before clone returned. */
 	__atomic_store_n(&t->tid, (int)ret, __ATOMIC_RELAXED);
-	handle->gen = atomic_load_explicit(&n->gen, memory_order_relaxed);
+	handle->gen = atomic_load_explicit(&n->hdr.gen, memory_order_relaxed);
 	handle->native = n;
 	return 0;
 }
@@ -651,7 +667,7 @@ int weft_join(struct weft_join_handle *handle, void **result)
 	if (!n)
 		return ret;
 	ret = 0;
-	if (!native_claim(n, handle->gen))
+	if (!weft_stable_claim(&n->hdr, handle->gen))
 		return -EINVAL;
 	owned_unlink(n);
 	weft_native_wait_exit(n);
@@ -674,7 +690,7 @@ int weft_detach(struct weft_join_handle *handle)
 	n = native_of(handle, false, &err);
 	if (!n)
 		return err;
-	if (!native_claim(n, handle->gen))
+	if (!weft_stable_claim(&n->hdr, handle->gen))
 		return -EINVAL;
 	owned_unlink(n);
 	handle->native = NULL;

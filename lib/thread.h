@@ -43,14 +43,36 @@ _Static_assert(sizeof(struct weft_thread) == 48, "struct weft_thread grew");
 enum native_state { NATIVE_RUNNING, NATIVE_FINISHED, NATIVE_DETACHED };
 
 /*
+ * The head of a type-stable object (lib/thread.c, "handles and generations"):
+ * join states of native and green threads. Such memory is never freed, only
+ * recycled through its pool, so a stale handle can always read @gen.
+ */
+struct weft_stable {
+	_Atomic uint64_t gen;		/* even: a handle's; odd: claimed. Kept on reuse */
+	struct weft_stable *pool_next;	/* while free: the pool's list */
+};
+
+enum weft_pool { WEFT_POOL_NATIVE, WEFT_POOL_GREEN, WEFT_POOLS };
+
+/* An object of @size from @pool (its gen kept from its last use), or NULL. */
+void *weft_stable_get(enum weft_pool pool, size_t size);
+/* Give back an object whose gen the caller claimed (odd): the next user sees gen + 1. */
+void weft_stable_put(enum weft_pool pool, struct weft_stable *obj);
+/* The atomic claim, gen -> gen + 1: only one of all the copies of a handle wins. */
+static inline bool weft_stable_claim(struct weft_stable *obj, uint64_t gen)
+{
+	return atomic_compare_exchange_strong_explicit(&obj->gen, &gen, gen + 1,
+						       memory_order_acq_rel, memory_order_relaxed);
+}
+
+/*
  * The join side of a native thread (Rust's Packet plus the native handle).
  * Type-stable memory (the DOC comment "handles and generations" in
  * lib/thread.c): once allocated it is only ever a struct weft_native, so a
- * stale copy of a handle can always read @gen and learn that it is stale.
+ * stale copy of a handle can always read @hdr.gen and learn that it is stale.
  */
 struct weft_native {
-	_Atomic uint64_t gen;		/* even: a handle's; odd: claimed. Kept on reuse */
-	struct weft_native *pool_next;	/* while free: the pool's list */
+	struct weft_stable hdr;		/* first: the join state is type-stable */
 	/* With a result destructor, until claimed: natives.owned, for the process's end. */
 	struct weft_native *owned_next, *owned_prev;
 	bool on_owned;			/* linked there; set by the spawner, cleared under the lock */

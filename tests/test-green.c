@@ -1032,3 +1032,112 @@ TEST(runtimes_on_two_os_threads_run_at_once)
 	}
 	ASSERT_EQ(atomic_load(&w.cross.whose), 0);
 }
+
+/* ---- handles that cannot join the wrong green thread ---------------------------- */
+
+TEST(a_stale_copy_of_a_green_handle_is_einval_even_after_reuse)
+{
+	struct weft_green_handle h, copy, next;
+	void *r = NULL;
+
+	ASSERT_EQ(weft_green_spawn(&h, return_arg, (void *)1, NULL), 0);
+	copy = h;
+	ASSERT_EQ(weft_green_join(&h, &r), 0);
+	ASSERT_EQ(r, (void *)1);
+	ASSERT_EQ(weft_green_spawn(&next, return_arg, (void *)2, NULL), 0);
+	ASSERT_EQ(next.green, copy.green);	/* the join state was reused */
+	ASSERT_EQ(weft_green_join(&copy, &r), -EINVAL);
+	ASSERT_EQ(weft_green_is_finished(&copy), -EINVAL);
+	ASSERT_NULL(weft_green_handle_thread(&copy));
+	ASSERT_EQ(weft_green_join(&next, &r), 0);
+	ASSERT_EQ(r, (void *)2);
+}
+
+struct green_race {
+	struct weft_green_handle copy;
+	int ret;
+};
+
+static void *join_a_green_copy(void *arg)
+{
+	struct green_race *j = arg;
+
+	j->ret = weft_green_join(&j->copy, NULL);
+	return NULL;
+}
+
+TEST(two_threads_joining_one_green_handle_one_wins_one_gets_einval)
+{
+	for (int i = 0; i < (test_under_qemu() ? 10 : 50); i++) {
+		struct weft_green_handle g;
+		struct weft_join_handle n[2];
+		struct green_race j[2];
+
+		ASSERT_EQ(weft_green_spawn(&g, yield_then_return, NULL, NULL), 0);
+		for (int k = 0; k < 2; k++) {
+			j[k].copy = g;
+			j[k].ret = 99;
+			ASSERT_EQ(weft_spawn(&n[k], join_a_green_copy, &j[k]), 0);
+		}
+		/* The owner runs the thread to its end; the winner's join ends with it. */
+		ASSERT_EQ(weft_green_run(), 0);
+		for (int k = 0; k < 2; k++)
+			ASSERT_EQ(weft_join(&n[k], NULL), 0);
+		ASSERT_EQ(j[0].ret + j[1].ret, -EINVAL);
+		ASSERT_TRUE(j[0].ret == 0 || j[1].ret == 0);
+	}
+}
+
+struct orphan {
+	struct weft_green_handle before, during;
+	_Atomic uint32_t go;
+};
+
+static void *park_forever(void *arg)
+{
+	for (;;)
+		weft_park();
+	return NULL;
+}
+
+/* An OS thread that makes two green threads and ends without running them. */
+static void *spawn_greens_and_leave(void *arg)
+{
+	struct orphan *o = arg;
+
+	if (weft_green_spawn(&o->before, park_forever, NULL, NULL) ||
+	    weft_green_spawn(&o->during, park_forever, NULL, NULL))
+		return (void *)1L;
+	atomic_store(&o->go, 1);
+	weft_futex_wake(&o->go, 1, false);
+	/* Give the joiner of @during a chance to be waiting already; either way works. */
+	weft_yield();
+	return NULL;
+}
+
+static void *join_during(void *arg)
+{
+	struct orphan *o = arg;
+
+	while (!atomic_load(&o->go))
+		weft_futex_wait(&o->go, 0, false, NULL);
+	return (void *)(long)weft_green_join(&o->during, NULL);
+}
+
+TEST(joining_a_green_thread_whose_runtime_is_gone_is_esrch)
+{
+	static struct orphan o;
+	struct weft_join_handle owner, joiner;
+	void *r;
+
+	ASSERT_EQ(weft_spawn(&joiner, join_during, &o), 0);
+	ASSERT_EQ(weft_spawn(&owner, spawn_greens_and_leave, &o), 0);
+	ASSERT_EQ(weft_join(&owner, &r), 0);
+	ASSERT_NULL(r);
+	/* A join waiting when the runtime's OS thread ended, or arriving after: never a hang. */
+	ASSERT_EQ(weft_join(&joiner, &r), 0);
+	ASSERT_EQ((long)r, -ESRCH);
+	ASSERT_EQ(weft_green_is_finished(&o.before), -ESRCH);
+	ASSERT_EQ(weft_green_join(&o.before, NULL), -ESRCH);
+	ASSERT_EQ(weft_green_join(&o.before, NULL), -EINVAL);	/* consumed */
+}

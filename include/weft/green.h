@@ -57,9 +57,12 @@ struct weft_green;
 /**
  * struct weft_green_handle - owns the right to join one green thread
  * @green: the thread's join state; NULL once joined
+ * @gen: @green's generation when the handle was made: a copy joined after
+ *       the original, or racing it, gets -EINVAL (as struct weft_join_handle)
  */
 struct weft_green_handle {
 	struct weft_green *green;
+	uint64_t gen;
 };
 
 /**
@@ -112,13 +115,14 @@ int weft_green_yield(void);
  * other thread it parks that thread until the owner's scheduler has run the
  * thread to its end: the owning OS thread must be in a scheduler loop.
  * If that OS thread exits first, leaving the green thread unfinished, the
- * green thread is abandoned (it never runs again) and such a join waits
- * forever: finish a runtime's work (weft_green_run()) before its OS thread
- * ends.
+ * green thread is abandoned (it never runs again): a join waiting for it
+ * returns -ESRCH, and so does every later one. Finish a runtime's work
+ * (weft_green_run()) before its OS thread ends.
  *
  * Return: 0; WEFT_PANICKED if the thread panicked (the caller owns the
- * payload); -EINVAL for a consumed handle; -EDEADLK if the caller is that
- * green thread.
+ * payload); -EINVAL for a consumed handle, a copy of one, or a copy that
+ * another thread is joining; -EDEADLK if the caller is that green thread;
+ * -ESRCH if its runtime's OS thread ended first (the handle is consumed).
  */
 int weft_green_join(struct weft_green_handle *handle, void **result);
 
@@ -126,7 +130,8 @@ int weft_green_join(struct weft_green_handle *handle, void **result);
  * weft_green_is_finished() - has the green thread returned? Never blocks.
  * @handle: a live handle
  *
- * Return: 1 if so (a join would not wait), 0 if not, -EINVAL for a consumed handle.
+ * Return: 1 if so (a join would not wait), 0 if not, -EINVAL for a consumed
+ * handle, -ESRCH if it never will (its runtime's OS thread has ended).
  */
 int weft_green_is_finished(const struct weft_green_handle *handle);
 
