@@ -369,6 +369,27 @@ static void runtime_free(struct weft_tcb *tcb, struct weft_green_runtime *rt)
 	weft_free(rt);
 }
 
+/*
+ * Publish @final (FINISHED, or ORPHANED) and wake the joiner, if one is
+ * waiting. As soon as the state says so a joiner on another OS thread may
+ * free @g, so the joiner is read before, and @g is not touched after.
+ */
+static void settle(struct weft_green *g, int final)
+{
+	int state = atomic_load_explicit(&g->state, memory_order_acquire);
+	struct weft_thread *joiner;
+
+	do {
+		joiner = state == GREEN_JOINER_WAITING ? g->joiner : NULL;
+	} while (!atomic_compare_exchange_weak_explicit(&g->state, &state, final,
+							memory_order_acq_rel,
+							memory_order_acquire));
+	if (joiner) {
+		weft_unpark(joiner);
+		weft_thread_put(joiner);
+	}
+}
+
 static void all_insert(struct weft_green_runtime *rt, struct weft_green *g)
 {
 	g->all_prev = NULL;
@@ -396,20 +417,8 @@ static void all_remove(struct weft_green_runtime *rt, struct weft_green *g)
  */
 static void orphan_all(struct weft_green_runtime *rt)
 {
-	for (struct weft_green *g = rt->all; g; g = g->all_next) {
-		int old = atomic_load_explicit(&g->state, memory_order_acquire);
-		struct weft_thread *joiner;
-
-		do {
-			joiner = old == GREEN_JOINER_WAITING ? g->joiner : NULL;
-		} while (!atomic_compare_exchange_weak_explicit(&g->state, &old, GREEN_ORPHANED,
-								memory_order_acq_rel,
-								memory_order_acquire));
-		if (joiner) {
-			weft_unpark(joiner);
-			weft_thread_put(joiner);
-		}
-	}
+	for (struct weft_green *g = rt->all; g; g = g->all_next)
+		settle(g, GREEN_ORPHANED);
 }
 
 /*
@@ -481,25 +490,9 @@ static void *green_body(void *arg)
 	return r;
 }
 
-/*
- * Publish "finished" and wake the joiner, if one is waiting. As soon as the
- * state says FINISHED a joiner on another OS thread may free @g, so the
- * joiner is read before, and @g is not touched after.
- */
 static void finish_join(struct weft_green *g)
 {
-	int state = atomic_load_explicit(&g->state, memory_order_acquire);
-	struct weft_thread *joiner;
-
-	do {
-		joiner = state == GREEN_JOINER_WAITING ? g->joiner : NULL;
-	} while (!atomic_compare_exchange_weak_explicit(&g->state, &state, GREEN_FINISHED,
-							memory_order_acq_rel,
-							memory_order_acquire));
-	if (joiner) {
-		weft_unpark(joiner);
-		weft_thread_put(joiner);
-	}
+	settle(g, GREEN_FINISHED);
 }
 
 /* The trampoline's on_return: the thread's function has returned. */
