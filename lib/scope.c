@@ -144,7 +144,7 @@ int weft_builder_spawn_scoped(const struct weft_builder *builder, struct weft_sc
 		return -ESRCH;
 	st = weft_malloc(sizeof(*st));
 	if (!st)
-		return -ENOMEM;
+		return -EAGAIN;	/* as weft_builder_spawn() says it */
 	st->scope = scope;
 	st->fn = fn;
 	st->arg = arg;

@@ -525,8 +525,8 @@ static int thread_main(void *arg)
 
 /* ---- spawn, join, detach ----------------------------------------------- */
 
-int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *handle,
-		       weft_thread_fn fn, void *arg)
+static int spawn(const struct weft_builder *b, struct weft_join_handle *handle,
+		 weft_thread_fn fn, void *arg)
 {
 	const char *name = b && b->name && b->name[0] ? b->name : NULL;
 	struct weft_thread *t;
@@ -627,6 +627,22 @@ int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *ha
 	handle->gen = atomic_load_explicit(&n->hdr.gen, memory_order_relaxed);
 	handle->native = n;
 	return 0;
+}
+
+/*
+ * POSIX's pthread_create() has one error for "the system lacked the
+ * necessary resources to create another thread": EAGAIN. glibc turns its
+ * stack allocation's ENOMEM into EAGAIN, musl returns EAGAIN for every mmap
+ * failure (its pthread_create-oom test); weft does the same for every
+ * ENOMEM on the way (allocation, mmap, mprotect, clone). The table is in
+ * Documentation/threads.rst, "Errors".
+ */
+int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *handle,
+		       weft_thread_fn fn, void *arg)
+{
+	int err = spawn(b, handle, fn, arg);
+
+	return err == -ENOMEM ? -EAGAIN : err;
 }
 
 int weft_spawn(struct weft_join_handle *handle, weft_thread_fn fn, void *arg)

@@ -782,8 +782,8 @@ static void *spawn_with_fault(struct weft_scope *s, void *arg)
 TEST(a_failed_spawn_leaves_the_scope_usable_and_leaks_nothing)
 {
 	struct failing cases[] = {
-		{ __NR_mmap, ENOMEM, -ENOMEM, 0 },
-		{ __NR_mprotect, ENOMEM, -ENOMEM, 0 },
+		{ __NR_mmap, ENOMEM, -EAGAIN, 0 },
+		{ __NR_mprotect, ENOMEM, -EAGAIN, 0 },
 		{ __NR_clone, EAGAIN, -EAGAIN, 0 },
 	};
 	struct failing warm = { __NR_mmap, ENOMEM, 0, 0 };

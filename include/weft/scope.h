@@ -108,7 +108,7 @@ void *weft_scope_at(const char *file, int line, weft_scope_fn fn, void *arg);
  *
  * Return: 0, or -errno: -EINVAL (NULL @scope or @fn), -ESRCH (the caller
  * does not run inside @scope: it has ended, or this thread is not part of
- * it), or what weft_spawn() returns (-ENOMEM, -EAGAIN). On error no thread
+ * it), or what weft_spawn() returns (-EAGAIN, -EINVAL). On error no thread
  * was started and @handle->native is NULL.
  */
 int weft_scope_spawn(struct weft_scope *scope, struct weft_scoped_join_handle *handle,

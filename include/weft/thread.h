@@ -81,9 +81,12 @@ typedef void *(*weft_thread_fn)(void *arg);
  * @fn: what the thread runs; its return value is what weft_join() gives
  * @arg: passed to @fn
  *
- * Return: 0, or -errno: -ENOMEM (mmap or allocation failed), -EAGAIN (clone
- * refused, e.g. RLIMIT_NPROC), -EINVAL (bad arguments). On error nothing is
- * left behind and @handle->native is NULL.
+ * Return: 0, or -errno, as pthread_create(3): -EAGAIN when the system
+ * lacked the resources for another thread (memory or address space: a failed
+ * allocation, mmap or mprotect, vm.max_map_count, RLIMIT_AS; or clone
+ * refused: RLIMIT_NPROC, pid_max, threads-max), -EINVAL (bad arguments).
+ * Documentation/threads.rst ("Errors") maps each system call to its error.
+ * On error nothing is left behind and @handle->native is NULL.
  */
 int weft_spawn(struct weft_join_handle *handle, weft_thread_fn fn, void *arg);
 
@@ -95,7 +98,7 @@ int weft_spawn(struct weft_join_handle *handle, weft_thread_fn fn, void *arg);
  * @arg: passed to @fn
  *
  * Return: as weft_spawn(); -EINVAL also for a stack or guard size whose
- * rounding overflows, -ENOMEM for one larger than the address space allows.
+ * rounding overflows, -EAGAIN for one larger than the address space allows.
  */
 int weft_builder_spawn(const struct weft_builder *builder, struct weft_join_handle *handle,
 		       weft_thread_fn fn, void *arg);
