@@ -226,17 +226,28 @@ static inline long sys_gettid(void)
 	return weft_sys0(__NR_gettid);
 }
 
-/* exit ends the calling thread only; exit_group ends every thread of the process. */
+/*
+ * exit ends the calling thread only; exit_group ends every thread of the
+ * process. Neither can fail in the kernel (do_exit() does not return), so
+ * only an injected fault (WEFT_FAULT) makes the hooked call return, and
+ * running on past it would be undefined behaviour, a SIGSEGV at best. So:
+ * once more through the hook (a rule that fires once lets that through),
+ * then the bare instruction, which no rule intercepts, with the same status.
+ */
 static inline __attribute__((noreturn)) void sys_exit(int status)
 {
-	weft_sys1(__NR_exit, status);
-	__builtin_unreachable();
+	if (weft_sys1(__NR_exit, status))
+		weft_sys1(__NR_exit, status);
+	for (;;)
+		weft_syscall1(__NR_exit, status);
 }
 
 static inline __attribute__((noreturn)) void sys_exit_group(int status)
 {
-	weft_sys1(__NR_exit_group, status);
-	__builtin_unreachable();
+	if (weft_sys1(__NR_exit_group, status))
+		weft_sys1(__NR_exit_group, status);
+	for (;;)
+		weft_syscall1(__NR_exit_group, status);
 }
 
 static inline long sys_execve(const char *path, char *const argv[], char *const envp[])

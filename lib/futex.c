@@ -20,3 +20,26 @@ void weft_unlock_slow(struct weft_lock *l)
 {
 	weft_futex_wake(&l->state, 1, false);
 }
+
+/*
+ * A FUTEX_WAKE that fails is a lost wake-up: its waiter sleeps on, maybe for
+ * ever (the tour hung that way under WEFT_FAULT). The kernel fails a wake
+ * only for an address that is not ours or a bad op (futex_wake() in
+ * kernel/futex/waitwake.c: -EFAULT, -EINVAL), both bugs; an injected fault is
+ * the case that happens. Retry through the hook, which a rule that fires once
+ * lets through; then with the bare instruction, which no rule intercepts. If
+ * the kernel itself refuses, continuing would hang a waiter: a fatal error.
+ */
+long weft_futex_wake_failed(_Atomic uint32_t *word, int count, bool shared, long err)
+{
+	int op = FUTEX_WAKE | (shared ? 0 : FUTEX_PRIVATE_FLAG);
+
+	sys_why("retry a failed FUTEX_WAKE: a lost wake-up hangs its waiter");
+	err = sys_futex((uint32_t *)word, op, (uint32_t)count, NULL, NULL, 0);
+	if (sys_is_error(err))
+		err = weft_syscall6(__NR_futex, (long)word, op, count, 0, 0, 0);
+	if (sys_is_error(err))
+		weft_fatal("weft: FUTEX_WAKE of %p failed (%ld): a wake-up would be lost\n",
+			   (void *)word, err);
+	return err;
+}

@@ -80,13 +80,20 @@ weft_futex_wait(_Atomic uint32_t *word, uint32_t expected, bool shared,
  * @count: how many to wake at most
  * @shared: must match the waiters' @shared
  *
- * Return: the number woken, or -errno.
+ * Return: the number woken. A wake that fails is retried, never lost.
  */
+long weft_futex_wake_failed(_Atomic uint32_t *word, int count, bool shared, long err);
+
 static inline __attribute__((always_inline)) long
 weft_futex_wake(_Atomic uint32_t *word, int count, bool shared)
 {
-	return sys_futex((uint32_t *)word, FUTEX_WAKE | (shared ? 0 : FUTEX_PRIVATE_FLAG),
-			 (uint32_t)count, NULL, NULL, 0);
+	long ret = sys_futex((uint32_t *)word, FUTEX_WAKE | (shared ? 0 : FUTEX_PRIVATE_FLAG),
+			     (uint32_t)count, NULL, NULL, 0);
+
+	/* A failed wake is a lost wake-up: never let one pass (lib/futex.c). */
+	if (__builtin_expect(sys_is_error(ret), 0))
+		ret = weft_futex_wake_failed(word, count, shared, ret);
+	return ret;
 }
 
 /* arch/<arch>/futex.S: FUTEX_WAKE (private) of one waiter; call only as a tail call. */

@@ -81,19 +81,19 @@ int weft_guard_size(const struct weft_builder *b, size_t *guard)
 	return 0;
 }
 
-static void altstack_on(struct weft_tcb *tcb)
+static long altstack_on(struct weft_tcb *tcb)
 {
 	struct kernel_stack ss = { .sp = tcb->altstack, .flags = 0, .size = tcb->altstack_len };
 
 	if (!tcb->altstack)
-		return;
+		return 0;
 	sys_why("alternate signal stack for the overflow handler");
-	sys_sigaltstack(&ss, NULL);
+	return sys_sigaltstack(&ss, NULL);
 }
 
-void weft_stack_guard_thread_start(struct weft_tcb *tcb)
+int weft_stack_guard_thread_start(struct weft_tcb *tcb)
 {
-	altstack_on(tcb);
+	return (int)altstack_on(tcb);
 }
 
 static void write_str(const char *s)

@@ -491,6 +491,20 @@ static __attribute__((noreturn)) void thread_finish(struct weft_native *n)
 	sys_exit(0);
 }
 
+/*
+ * Without its altstack a thread's overflow would die by plain SIGSEGV, with
+ * no report. Rust panics when it cannot set up its handler's stack
+ * ("failed to allocate an alternative stack"); so does weft, before running
+ * the thread's function: the joiner sees WEFT_PANICKED, a detached thread's
+ * panic message is printed. sigaltstack(2) fails only for a size under
+ * MINSIGSTKSZ or while on the altstack, neither possible here: in practice
+ * this is a fault injected by a test.
+ */
+static void *no_overflow_detection(void *arg)
+{
+	weft_panic("failed to set up stack overflow detection: sigaltstack failed");
+}
+
 static int thread_main(void *arg)
 {
 	struct weft_native *n = arg;
@@ -509,8 +523,10 @@ static int thread_main(void *arg)
 		sys_why("thread name, as the kernel shows it in comm");
 		sys_prctl(PR_SET_NAME, (unsigned long)comm, 0, 0, 0);
 	}
-	weft_stack_guard_thread_start(tcb);
-	n->result = weft_panic_call_boundary(n->fn, n->arg, &n->panic);
+	if (likely(!weft_stack_guard_thread_start(tcb)))
+		n->result = weft_panic_call_boundary(n->fn, n->arg, &n->panic);
+	else
+		n->result = weft_panic_call_boundary(no_overflow_detection, NULL, &n->panic);
 	if (n->result_unwanted && !n->panic && n->result_dtor) {
 		/* Before the destructors and the exit hook: see scoped_thread_main(). */
 		n->result_dtor(n->result);

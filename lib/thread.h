@@ -104,7 +104,8 @@ void weft_stack_guard_init(void);
 size_t weft_altstack_size(void);
 /* @b's guard size (NULL: the default) rounded up to pages, or -EINVAL if that overflows. */
 int weft_guard_size(const struct weft_builder *b, size_t *guard);
-void weft_stack_guard_thread_start(struct weft_tcb *tcb);
+/* Install the calling thread's altstack. Return: 0 or what sigaltstack(2) returned. */
+int weft_stack_guard_thread_start(struct weft_tcb *tcb);
 
 /* lib/panic.c: run fn(arg) inside a catch boundary. */
 void *weft_panic_call_boundary(weft_thread_fn fn, void *arg, struct weft_panic **panic);

@@ -470,3 +470,54 @@ TEST(the_system_call_clock_and_the_vdso_clock_agree)
 	ASSERT_LE(b, c);
 	ASSERT_EQ(weft_clock_uses_vdso(), weft_getauxval(AT_SYSINFO_EHDR) != 0);
 }
+
+/* Whether thread @tid is asleep in the kernel: the state letter of its /proc stat line. */
+static bool asleep(int tid)
+{
+	char path[64], buf[256];
+	const char *p;
+	long fd, n;
+
+	weft_snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	n = sys_read((int)fd, buf, sizeof(buf) - 1);
+	sys_close((int)fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = weft_strchr(buf, ')');	/* "tid (comm) S ..." */
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/*
+ * An unpark whose FUTEX_WAKE fails (injected) used to lose the wake-up: the
+ * parked thread slept on and the join hung. Now the wake is retried, through
+ * the hook and then with the bare instruction, whichever rule is set.
+ */
+TEST(an_unpark_whose_futex_wake_fails_still_wakes_the_thread)
+{
+	static const unsigned long nths[] = { 1, WEFT_FAULT_EVERY };
+	static const int errs[] = { EINTR, ENOMEM, EFAULT };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(nths); i++) {
+		for (unsigned int e = 0; e < ARRAY_SIZE(errs); e++) {
+			struct weft_join_handle h;
+			struct weft_thread *t;
+
+			atomic_store(&parked_returned, 0);
+			ASSERT_EQ(weft_spawn(&h, park_once, NULL), 0);
+			t = weft_join_handle_thread(&h);
+			/* Parked and asleep in FUTEX_WAIT: only a wake can end it now. */
+			while (atomic_load(&t->parker) != PARKER_PARKED || !asleep(weft_thread_tid(t)))
+				weft_yield();
+			ASSERT_EQ(weft_fault_inject(__NR_futex, nths[i], errs[e]), 0);
+			weft_unpark(t);
+			ASSERT_GE(weft_fault_fired(), 1);
+			weft_fault_clear();
+			ASSERT_EQ(weft_join(&h, NULL), 0);	/* hung before */
+			ASSERT_TRUE(atomic_load(&parked_returned));
+		}
+	}
+}

@@ -5,6 +5,7 @@
 #include <linux/fcntl.h>
 #include <linux/wait.h>
 
+#include "weft/fault.h"
 #include "weft/process.h"
 #include "weft/signal.h"
 
@@ -298,4 +299,50 @@ TEST_SIGNAL(abort_raises_sigabrt_even_if_blocked_and_handled, SIGABRT)
 		    NULL);
 	sys_rt_sigprocmask(SIG_BLOCK, &set, NULL);
 	weft_abort();
+}
+
+static void exit_group_fails(void *arg)
+{
+	weft_fault_inject(__NR_exit_group, (unsigned long)arg, EINTR);
+	weft_exit(7);
+}
+
+/*
+ * exit_group cannot fail in the kernel, only by injection; running on past it
+ * used to fall into __builtin_unreachable() and crash. Now it retries, then
+ * makes the bare call: the process still ends, with its own status.
+ */
+TEST(an_injected_exit_group_failure_still_ends_the_process_with_its_status)
+{
+	static const unsigned long nths[] = { 1, 2, WEFT_FAULT_EVERY };
+
+	for (unsigned int i = 0; i < sizeof(nths) / sizeof(nths[0]); i++) {
+		char err[64];
+		int status = test_run_child(exit_group_fails, (void *)nths[i], err, sizeof(err));
+
+		ASSERT_TRUE(WIFEXITED(status));
+		ASSERT_EQ(WEXITSTATUS(status), 7);
+	}
+}
+
+static void *return_five(void *arg)
+{
+	return (void *)5L;
+}
+
+TEST(an_injected_exit_failure_still_ends_the_thread)
+{
+	static const unsigned long nths[] = { 1, WEFT_FAULT_EVERY };
+
+	for (unsigned int i = 0; i < sizeof(nths) / sizeof(nths[0]); i++) {
+		struct weft_join_handle h;
+		void *r = NULL;
+
+		ASSERT_EQ(weft_fault_inject(__NR_exit, nths[i], EINTR), 0);
+		ASSERT_EQ(weft_spawn(&h, return_five, NULL), 0);
+		ASSERT_EQ(weft_join(&h, &r), 0);	/* the clear-tid word was cleared */
+		ASSERT_GE(weft_fault_fired(), 1);
+		weft_fault_clear();
+		ASSERT_EQ(r, (void *)5L);
+	}
 }
