@@ -1185,13 +1185,20 @@ TEST_TIMEOUT(reset_is_atomic_with_for_each_over_20000_loops, 240)
  * keys in id order (its array grows again and again), and waits, still
  * inside the walk, for four threads that each link themselves into the list
  * and set the same 200 keys, growing their arrays: growth never waits for a
- * walk. folly's threads cannot exit while its accessor lives; weft's may.
+ * walk. folly's threads cannot exit while its accessor lives; weft's, which
+ * have no value of the walked key, exit and are joined inside the callback,
+ * their destructor rounds (of the 200 other keys) included.
  */
 #define GROW_KEYS 200
 #define GROWERS 4
 static weft_key_t walked_key, grow_keys[GROW_KEYS];
 static struct weft_thread *walker;
-static _Atomic int growers_done, grow_errors;
+static _Atomic int growers_done, grow_errors, grow_destroyed;
+
+static void count_grow_destroyed(void *value)
+{
+	atomic_fetch_add(&grow_destroyed, 1);
+}
 
 /* Set every grow key to @tag; count what fails or reads back wrong. */
 static void set_all_grow_keys(long tag)
@@ -1221,24 +1228,25 @@ static void grow_and_wait(void *value, void *arg)
 		ASSERT_EQ(weft_spawn(&growers[i], grow_while_walked, (void *)(2000L + 1000 * i)), 0);
 	while (atomic_load(&growers_done) != GROWERS)
 		weft_park();
+	for (int i = 0; i < GROWERS; i++)
+		ASSERT_EQ(weft_join(&growers[i], NULL), 0);
+	ASSERT_EQ(atomic_load(&grow_destroyed), GROWERS * GROW_KEYS);
 }
 
-TEST(arrays_grow_inside_a_for_each_callback_and_beside_it)
+TEST(arrays_grow_and_threads_exit_inside_a_for_each_callback_and_beside_it)
 {
 	struct weft_join_handle growers[GROWERS];
 
 	walker = weft_current();
 	ASSERT_EQ(weft_key_create(&walked_key, NULL), 0);
 	for (int i = 0; i < GROW_KEYS; i++)
-		ASSERT_EQ(weft_key_create(&grow_keys[i], NULL), 0);
+		ASSERT_EQ(weft_key_create(&grow_keys[i], count_grow_destroyed), 0);
 	ASSERT_EQ(weft_key_set(walked_key, (void *)7), 0);
 	ASSERT_LT(__weft_keys.capacity, ID(grow_keys[GROW_KEYS - 1]));
 	ASSERT_EQ(weft_key_for_each(walked_key, grow_and_wait, growers), 1);
 	ASSERT_EQ(atomic_load(&grow_errors), 0);
 	ASSERT_EQ(weft_key_get(grow_keys[GROW_KEYS - 1]), (void *)(1000L + GROW_KEYS - 1));
 	ASSERT_EQ(weft_key_get(walked_key), (void *)7);
-	for (int i = 0; i < GROWERS; i++)
-		ASSERT_EQ(weft_join(&growers[i], NULL), 0);
 }
 
 /*
