@@ -725,8 +725,10 @@ static void *churn_setter(void *arg)
 	weft_key_t first = atomic_load(&churn_key);
 
 	/* Each long-lived setter has its array before the churn starts. */
-	if (!arg && weft_key_set(first, TAGGED(first, 0)) == 0)
+	if (!arg && weft_key_set(first, TAGGED(first, 0)) == 0) {
+		atomic_fetch_add(&churn_sets, 1);
 		atomic_fetch_add(&setters_ready, 1);
+	}
 	for (unsigned long n = 1; !atomic_load_explicit(&churn_stop, memory_order_relaxed); n++) {
 		weft_key_t k = atomic_load(&churn_key);
 
@@ -836,10 +838,18 @@ TEST_TIMEOUT(an_exiting_thread_never_destroys_a_deleted_keys_value_under_its_reu
 	atomic_store(&churn_key, k);
 	ASSERT_EQ(weft_spawn(&spawner, spawn_short_setters, (void *)waves), 0);
 	churn_keys(0, churn_dtor, false, &waves_done);
-	atomic_store(&churn_stop, 1);
 	ASSERT_EQ(weft_join(&spawner, &ret), 0);
 	ASSERT_NULL(ret);
-	ASSERT_GT(atomic_load(&churn_destroyed), 0);
+	/*
+	 * How many of the churned exits found their key still live depends on
+	 * the scheduler. One last wave, with the key left alone, shows that the
+	 * destructor path is the one checked: four values, four calls.
+	 */
+	atomic_store(&churn_destroyed, 0);
+	ASSERT_EQ(weft_spawn(&spawner, spawn_short_setters, (void *)1L), 0);
+	ASSERT_EQ(weft_join(&spawner, &ret), 0);
+	ASSERT_NULL(ret);
+	ASSERT_EQ(atomic_load(&churn_destroyed), 4);
 	ASSERT_EQ(atomic_load(&churn_stale), 0);
 }
 
@@ -904,7 +914,7 @@ TEST(a_key_destructor_may_join_while_another_thread_runs_for_each_and_delete)
 	weft_unpark(b);
 	weft_thread_put(b);
 	/* Each waits for A's destructor, which waits for B, which needs nothing of ours. */
-	ASSERT_EQ(weft_key_for_each(b_key, count_value, &n), 1);
+	ASSERT_GE(weft_key_for_each(b_key, count_value, &n), 1);	/* main's, maybe B's */
 	ASSERT_EQ(weft_key_for_each(join_key, count_value, &n), 0);	/* A's value is gone */
 	ASSERT_EQ(weft_key_delete(join_key), 0);
 	ASSERT_EQ(atomic_load(&a_joined), 1);
