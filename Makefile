@@ -324,8 +324,8 @@ install: lib
 		'Name: weft' \
 		'Description: threads woven from raw Linux syscalls, a C runtime without libc ($(ARCH))' \
 		'Version: $(WEFT_VERSION)' \
-		'Cflags: -I$${includedir} $(WEFT_PROGRAM_CFLAGS)' \
-		'Libs: $(WEFT_LDFLAGS) -L$${libdir} -l:weft/crt0.o -lweft' \
+		'Cflags: -I$${includedir} $(strip $(WEFT_PROGRAM_CFLAGS))' \
+		'Libs: $(strip $(WEFT_LDFLAGS)) -L$${libdir} -l:weft/crt0.o -lweft' \
 		>'$(DESTDIR)$(PKGCONFIGDIR)/weft.pc'
 
 uninstall:

@@ -13,7 +13,9 @@ what kernel developers feed test logs to:
   "1..N", then N results numbered 1 to N, each a result line ("ok K NAME" or
   "not ok K NAME", optionally followed by " # DIRECTIVE") or a nested test
   followed by its result line, whose NAME must be the one of its "# Subtest:";
-- any other line is a diagnostic and may come anywhere.
+- any other line is a diagnostic and may come anywhere;
+- a result line inside a nested test may not have that test's own name (the
+  parser takes the first line with the name for the end of the test).
 
 Stricter than the parser, which ignores indentation: a nested test is indented by
 four more spaces than its parent (the KTAP specification), and after the top
@@ -107,6 +109,9 @@ def parse_test(s, indent, name, counts):
         if not m or indent_of(m) != indent:
             s.error(f'expected the result line of test {number}, indented by {indent}')
             return found
+        if name is not None and m.group(5) == found:
+            s.error(f'result "{m.group(5)}" has the name of its own subtest: the kernel\'s'
+                    ' parser takes it for the end of the subtest')
         s.pop()
         counts['results'] += 1
         if int(m.group(3)) != number:

@@ -86,9 +86,11 @@ ulimit -c 0 2>/dev/null
 log=$(mktemp "${TMPDIR:-/tmp}/weft-run-tests.XXXXXX") || exit 1
 trap 'rm -f "$log"' EXIT
 
-# The checks of the tree: "NAME|COMMAND ARGS..." (no spaces in an argument). The KTAP
-# check reruns this script on the harness selftest (a quick, all-passing subtest that has
-# nested TAP of its own) of the first pass.
+# The checks of the tree: "NAME|COMMAND ARGS..." (no spaces in an argument), run as the
+# subtests "checks: NAME": the kernel's parser takes a result line inside a subtest that has
+# the subtest's own name for the subtest's end, and a check's one line is often so named.
+# The KTAP check reruns this script on the harness selftest (a quick, all-passing subtest
+# that has nested TAP of its own) of the first pass.
 check_list=()
 if [ "$checks" = 1 ]; then
 	ktap_binary=${bins[first[0]]:-}
@@ -155,7 +157,7 @@ subtest()
 	# subtest with the results it owes, as failures, so that the stream stays whole.
 	if [ -z "$planned" ]; then
 		echo "    1..1"
-		echo "    not ok 1 $name # no plan printed${why:+; $why}"
+		echo "    not ok 1 no_plan # no plan printed${why:+; $why}"
 		f=$((f + 1))
 	elif [ "$reported" -lt "$planned" ]; then
 		for ((k = reported + 1; k <= planned; k++)); do
@@ -189,7 +191,7 @@ end_group()
 if [ ${#check_list[@]} -gt 0 ]; then
 	for check in "${check_list[@]}"; do
 		# shellcheck disable=SC2086 # COMMAND ARGS... is split on purpose
-		subtest "${check%%|*}" ${check#*|}
+		subtest "checks: ${check%%|*}" ${check#*|}
 	done
 	end_group checks
 fi
