@@ -8,6 +8,7 @@
 #pragma weak tour_keys
 #pragma weak tour_panics
 #pragma weak tour_green
+#pragma weak tour_sync
 
 void tour_heading(const char *title)
 {
@@ -18,6 +19,7 @@ int main(int argc, char **argv, char **envp)
 {
 	void (*chapters[])(void) = {
 		tour_process_start, tour_threads, tour_locals, tour_keys, tour_panics, tour_green,
+		tour_sync,
 	};
 
 	tour_say("weft: threads woven from raw Linux syscalls.\n"

@@ -20,5 +20,6 @@ void tour_locals(void);		/* chapter 3: thread-locals and destructors */
 void tour_keys(void);		/* chapter 3b: OS-style keys, for_each */
 void tour_panics(void);		/* chapter 4: panics, scoped threads, stack overflow */
 void tour_green(void);		/* chapter 5: green threads */
+void tour_sync(void);		/* chapter 6: locks, poisoning, channels */
 
 #endif
