@@ -244,8 +244,8 @@ $(shell mkdir -p $(or $(O),.) && { echo '$(BUILD_FLAGS)' | cmp -s - $(FLAGS_FILE
 	echo '$(BUILD_FLAGS)' > $(FLAGS_FILE); })
 
 .PHONY: check-all
-.PHONY: all lib tests samples check check-includes check-elf run run-native run-user \
-	deps bench clean help model-check install uninstall htmldocs
+.PHONY: all lib tests samples check check-includes check-layers check-elf run run-native \
+	run-user deps bench clean help model-check install uninstall htmldocs
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -391,7 +391,7 @@ check-all: all
 # The passes of `make check`: natively where this machine runs $(ARCH), and under qemu-user.
 CHECK_MODE := $(if $(filter yes,$(NATIVE)),all,qemu)
 # The install check (tests/check-install.sh) runs `make install` in a scratch directory.
-run_tests  = QEMU_USER=$(QEMU_USER) ELF_FILES='$(PROGS)' \
+run_tests  = QEMU_USER=$(QEMU_USER) ELF_FILES='$(PROGS)' LAYERS_OBJDIR='$(or $(B),.)' ARCH=$(ARCH) \
 	     INSTALL_CHECK='$(B)install-test $(firstword $(OUTSIDE))' WEFT_MAKE='$(MAKE)' \
 	     WEFT_MAKEFLAGS='ARCH=$(ARCH) CC=$(CC) $(if $(O),O=$(O))' STRIP=$(STRIP) \
 	     tests/run-tests.sh
@@ -407,6 +407,9 @@ run-user: all
 
 check-includes:
 	$(Q)tests/check-includes.sh
+
+check-layers: lib
+	$(Q)ARCH=$(ARCH) tests/check-layers.sh $(or $(B),.)
 
 check-elf: all
 	$(Q)tests/check-elf.sh $(PROGS)
@@ -447,6 +450,7 @@ help:
 	@echo '  run-native     the tests natively only'
 	@echo '  run-user       the tests under $$(QEMU_USER) only'
 	@echo '  check-includes fail if a file includes anything but freestanding or UAPI headers'
+	@echo '  check-layers   fail if a file includes or calls a higher layer (Documentation/layers.rst)'
 	@echo '  check-elf      every binary is static, has no PT_INTERP, no libc symbol, no exec stack'
 	@echo '  model-check    check the Parker and weft/sync.h models with spin'
 	@echo '  bench          benchmarks against glibc, musl and Rust, as a table of medians and ratios'

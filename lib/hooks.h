@@ -31,6 +31,13 @@ struct weft_green;
 #define WEFT_HOOK __attribute__((weak))
 
 /*
+ * Start-up (lib/start.c, run_main()): the thread layer's one step, made
+ * before constructors and main(). Not weak: every program has a main thread,
+ * which becomes a weft thread ("main", ThreadId 1) with its overflow guard.
+ */
+void weft_runtime_init(void);
+
+/*
  * The end of a thread, main's included (lib/exit.c, weft_thread_exit_work()),
  * in this order:
  */

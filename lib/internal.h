@@ -34,9 +34,6 @@ size_t weft_tls_area_size(void);
 struct weft_tcb *weft_tls_install(void *area, size_t len);
 void *weft_tls_block(struct weft_tcb *tcb);
 
-/* lib/runtime.c: the main thread becomes a weft thread; start-up calls it before main(). */
-void weft_runtime_init(void);
-
 /* lib/exit.c: the end of the calling thread, run by itself (main's from weft_exit()). */
 void weft_thread_exit_work(void);
 

@@ -7,6 +7,7 @@
 
 #include "weft/io.h"
 
+#include "lib/hooks.h"
 #include "lib/internal.h"
 
 /*

@@ -8,7 +8,9 @@
 #                "native", "qemu" and "all" (both) followed by BINARYs are short for
 #                "native:" and "qemu=$QEMU_USER:" over the same BINARYs.
 #   --no-checks  the passes only, not the checks of the tree (check-includes, check-arch,
-#                check-elf, the Parker model, the docs, the install check, the KTAP check)
+#                check-layers, check-elf, the Parker model, the docs, the install check,
+#                the KTAP check)
+#   LAYERS_OBJDIR  where check-layers.sh finds the library's objects (default: .)
 #   QEMU_USER    the qemu-user binary of the "qemu" short form (default qemu-x86_64)
 #   ELF_FILES    the programs tests/check-elf.sh looks at (default: every BINARY)
 #   INSTALL_CHECK  "WORKDIR TWIN": also run tests/check-install.sh WORKDIR TWIN (make check)
@@ -99,6 +101,7 @@ if [ "$checks" = 1 ]; then
 	done
 	check_list+=("check-includes|$here/check-includes.sh")
 	check_list+=("check-arch|$here/check-arch.sh")
+	check_list+=("check-layers|$here/check-layers.sh ${LAYERS_OBJDIR:-.}")
 	check_list+=("check-elf|$here/check-elf.sh ${ELF_FILES:-${bins[*]}}")
 	[ -f "$here/model/check-parker.sh" ] &&
 		check_list+=("parker model|bash $here/model/check-parker.sh")
