@@ -6,7 +6,6 @@
 
 #include "weft/key.h"
 
-#include "lib/hooks.h"
 #include "lib/internal.h"
 
 /*
