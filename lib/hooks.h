@@ -45,7 +45,8 @@ void weft_runtime_init(void);
 WEFT_HOOK void weft_local_run_dtors(void);
 /*
  * lib/key.c: round @round (from 0) of OS-key destructors; false, and no round
- * run, when no value has a destructor or WEFT_DESTRUCTOR_ITERATIONS have run.
+ * run, when WEFT_DESTRUCTOR_ITERATIONS have run or (after the first) no value
+ * left has a destructor.
  */
 WEFT_HOOK bool weft_key_exit_round(int round);
 /* lib/key.c: unlink the thread's element array; a later weft_key_set() fails. */

@@ -711,13 +711,17 @@ static bool values_pending(void)
  * main included when it calls weft_exit(), which runs the LocalKey
  * destructors after each round (lib/hooks.h).
  *
+ * The first round runs whenever the thread has an array; a later one only if
+ * a value with a destructor is set again (a stale yes costs an empty round).
+ *
  * Return: false, without running a round, if @round is
- * WEFT_DESTRUCTOR_ITERATIONS or no value left has a destructor: values still
- * set then are abandoned, as POSIX allows.
+ * WEFT_DESTRUCTOR_ITERATIONS, the thread has no array, or (after the first)
+ * no value left has a destructor: values still set then are abandoned, as
+ * POSIX allows.
  */
 bool weft_key_exit_round(int round)
 {
-	if (round == WEFT_DESTRUCTOR_ITERATIONS || !__weft_keys.slots || !values_pending())
+	if (round == WEFT_DESTRUCTOR_ITERATIONS || !__weft_keys.slots || (round && !values_pending()))
 		return false;
 	run_round();
 	return true;
