@@ -110,18 +110,7 @@ B := $(if $(O),$(patsubst %/,%,$(O))/)
 # `make CFLAGS=-O0` adds -O0 and keeps -ffreestanding and the rest. CFLAGS and friends
 # from the environment are for programs built on libc (dpkg-buildflags' -D_FORTIFY_SOURCE,
 # -fPIE ...) and are ignored.
-ifeq ($(origin CPPFLAGS),environment)
-CPPFLAGS :=
-endif
-ifeq ($(origin CFLAGS),environment)
-CFLAGS :=
-endif
-ifeq ($(origin ASFLAGS),environment)
-ASFLAGS :=
-endif
-ifeq ($(origin LDFLAGS),environment)
-LDFLAGS :=
-endif
+$(foreach v,CPPFLAGS CFLAGS ASFLAGS LDFLAGS,$(if $(filter environment,$(origin $(v))),$(eval $(v) :=)))
 
 WEFT_CPPFLAGS := -Iinclude -Iarch/$(ARCH) -I.
 # Flags in the spirit of tools/include/nolibc: no libc, no start files, static, no PIE.

@@ -62,6 +62,19 @@ def indent_of(match):
     return len(match.group(1))
 
 
+def expect(s, regex, indent, what):
+    """Pops the next line if @regex matches it at @indent; else records an error.
+
+    Return: the match, or None.
+    """
+    m = regex.match(s.peek() or '')
+    if not m or indent_of(m) != indent:
+        s.error(f'expected {what} indented by {indent}')
+        return None
+    s.pop()
+    return m
+
+
 def parse_test(s, indent, name, counts):
     """Parses a test from its version line to its last subtest's result.
 
@@ -69,25 +82,16 @@ def parse_test(s, indent, name, counts):
     Return: the name found in the "# Subtest:" line (None at the top level).
     """
     s.skip_diagnostics()
-    m = VERSION.match(s.peek() or '')
-    if not m or indent_of(m) != indent:
-        s.error(f'expected a version line indented by {indent}')
+    if not expect(s, VERSION, indent, 'a version line'):
         return None
-    s.pop()
     found = None
     if name is not None:
-        m = SUBTEST.match(s.peek() or '')
-        if not m or indent_of(m) != indent:
-            s.error(f'expected "# Subtest: NAME" indented by {indent}')
-        else:
-            found = m.group(2)
-            s.pop()
+        m = expect(s, SUBTEST, indent, '"# Subtest: NAME"')
+        found = m.group(2) if m else None
     s.skip_diagnostics()
-    m = PLAN.match(s.peek() or '')
-    if not m or indent_of(m) != indent:
-        s.error(f'expected a plan "1..N" indented by {indent}')
+    m = expect(s, PLAN, indent, 'a plan "1..N"')
+    if not m:
         return found
-    s.pop()
     planned = int(m.group(2))
     if planned == 0:
         s.error('0 tests run (the kernel parser reports an empty plan as an error)')
