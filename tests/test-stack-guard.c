@@ -320,7 +320,7 @@ static void *where_is_my_altstack(void *arg)
 	weft_stack_info(&si);
 	r[0] = (uintptr_t)weft_tcb()->altstack;
 	r[1] = weft_tcb()->altstack_len;
-	r[2] = (uintptr_t)si.tls_block;
+	r[2] = (uintptr_t)si.tp;
 	r[3] = (uintptr_t)si.stack_hi;
 	return NULL;
 }
@@ -337,8 +337,13 @@ TEST(a_thread_altstack_is_the_top_of_its_mapping_above_the_tls_area)
 	ASSERT_EQ(weft_join(&h, NULL), 0);
 	ASSERT_EQ(r[0] + r[1], end);
 	ASSERT_EQ(r[1], weft_altstack_size());
-	ASSERT_LT(r[2], r[0]);	/* the TLS area below it, the stack below that */
-	ASSERT_LE(r[3], r[2]);
+	/*
+	 * The TLS area (whichever TLS variant: tp at its top or inside it) lies
+	 * between the stack's top and the altstack.
+	 */
+	ASSERT_LE(r[3] + weft_tls_area_size(), r[0]);
+	ASSERT_LT(r[3], r[2]);
+	ASSERT_LE(r[2], r[0]);
 	ASSERT_GE(r[1], (weft_startup_info()->minsigstksz > MINSIGSTKSZ
 				 ? weft_startup_info()->minsigstksz : MINSIGSTKSZ) + 16384);
 }

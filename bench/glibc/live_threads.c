@@ -12,6 +12,22 @@
 #include "bench.h"
 
 /* The twin of bench/weft/live_threads.c: the same cap, 64 KiB stacks, one futex gate. */
+static long cap(void)
+{
+	const char *text = getenv("LIVE_THREADS_MAX");
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+	long pid_max = 0;
+
+	if (text && atol(text) > 0)
+		return atol(text);
+	if (f) {
+		if (fscanf(f, "%ld", &pid_max) != 1)
+			pid_max = 0;
+		fclose(f);
+	}
+	return pid_max > 8192 && pid_max - 4096 < 40000 ? pid_max - 4096 : 40000;
+}
+
 static atomic_uint gate;
 
 static void *sleep_at_gate(void *unused)
@@ -24,8 +40,7 @@ static void *sleep_at_gate(void *unused)
 
 int main(void)
 {
-	const char *text = getenv("LIVE_THREADS_MAX");
-	long max = text && atol(text) > 0 ? atol(text) : 40000, live = 0;
+	long max = cap(), live = 0;
 	pthread_t *threads = calloc((size_t)max, sizeof(*threads));
 	pthread_attr_t attr;
 	int err = 0;

@@ -2,18 +2,21 @@
 /* How many threads can be alive at once: spawn until weft_spawn fails (or a cap), then join. */
 #include <stdatomic.h>
 
+#include <linux/fcntl.h>
 #include <linux/futex.h>
 
 #include "bench.h"
 
 /*
  * Every thread stays alive, asleep on one futex word, until the spawn loop stops: at
- * the first error, or at LIVE_THREADS_MAX threads (default 40,000, above the limits
- * of the machines this ran on; set it lower on a shared machine, since running a
- * machine out of pids or VMAs stops every other program's fork too). What usually
- * stops it first is vm.max_map_count (65,530 VMAs by default: a weft thread is two,
- * the guard and the rest, as a glibc thread is) or kernel.pid_max. 64 KiB stacks on
- * both sides, so memory is not what runs out; bench/glibc/live_threads.c is the twin.
+ * the first error, or at the cap: LIVE_THREADS_MAX if set, else 40,000 or
+ * kernel.pid_max less 4,096, whichever is lower, so that the rest of the machine can
+ * still fork while this runs (running it out of pids stops every other program's
+ * fork too). vm.max_map_count (65,530 VMAs by default) allowed weft 16,374 threads
+ * when a thread was four VMAs; at two, the guard and the rest, as a glibc thread is,
+ * it allows 32,765, and on a machine whose pid_max is 32,768 both reach the cap.
+ * 64 KiB stacks on both sides, so memory is not what runs out;
+ * bench/glibc/live_threads.c is the twin.
  */
 static _Atomic uint32_t gate;
 static struct weft_join_handle *handles;
@@ -28,10 +31,23 @@ static void *sleep_at_gate(void *unused)
 static long cap(void)
 {
 	const char *text = weft_getenv("LIVE_THREADS_MAX");
+	static char buf[32];
 	unsigned long long v;
+	long fd, n;
 
 	if (text && weft_parse_u64(text, &v) == 0 && v > 0 && v < 10000000)
 		return (long)v;
+	fd = sys_openat(AT_FDCWD, "/proc/sys/kernel/pid_max", O_RDONLY | O_CLOEXEC, 0);
+	n = fd < 0 ? -1 : sys_read((int)fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		sys_close((int)fd);
+	if (n > 0) {
+		buf[n] = 0;
+		if (buf[n - 1] == '\n')
+			buf[n - 1] = 0;
+		if (weft_parse_u64(buf, &v) == 0 && v > 8192 && v - 4096 < 40000)
+			return (long)(v - 4096);
+	}
 	return 40000;
 }
 
