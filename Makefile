@@ -62,7 +62,9 @@ endif
 ifeq ($(origin AR),default)
 AR := $(CROSS_COMPILE)ar
 endif
-STRIP ?= $(CROSS_COMPILE)strip
+# clang for another architecture has no $(CROSS_COMPILE) binutils: llvm-strip reads any ELF.
+STRIP ?= $(strip $(if $(and $(CC_IS_CLANG),$(filter no,$(NATIVE)),$(if $(CROSS_COMPILE),,1)), \
+	  llvm-strip,$(CROSS_COMPILE)strip))
 CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo 1)
 # Off the host's architecture the header search is made hermetic: the compiler's own
 # freestanding headers, then the target's UAPI headers from linux-libc-dev-<arch>-cross,
@@ -79,9 +81,12 @@ else
 CC_INCLUDE   := $(shell $(CC) -print-file-name=include)
 # gcc's limits.h asks for the C library's with #include_next unless that one was read
 # already (_LIBC_LIMITS_H_); weft has no C library, gcc's own has every constant.
-ARCH_CFLAGS  += -D_LIBC_LIMITS_H_
+ARCH_INCLUDES := -D_LIBC_LIMITS_H_
 endif
-ARCH_CFLAGS  += -nostdinc -isystem $(CC_INCLUDE) -isystem /usr/$(ARCH_TRIPLE)/include
+# Only for weft's own build, not in weft.pc: pkg-config would prefix these absolute paths
+# with PKG_CONFIG_SYSROOT_DIR, and weft's public headers need nothing beyond the
+# compiler's own and asm-generic/, which every Linux UAPI header set has.
+ARCH_INCLUDES += -nostdinc -isystem $(CC_INCLUDE) -isystem /usr/$(ARCH_TRIPLE)/include
 endif
 
 ifeq ($(V),1)
@@ -112,7 +117,7 @@ B := $(if $(O),$(patsubst %/,%,$(O))/)
 # -fPIE ...) and are ignored.
 $(foreach v,CPPFLAGS CFLAGS ASFLAGS LDFLAGS,$(if $(filter environment,$(origin $(v))),$(eval $(v) :=)))
 
-WEFT_CPPFLAGS := -Iinclude -Iarch/$(ARCH) -I.
+WEFT_CPPFLAGS := -Iinclude -Iarch/$(ARCH) -I. $(ARCH_INCLUDES)
 # Flags in the spirit of tools/include/nolibc: no libc, no start files, static, no PIE.
 # -fno-ident: no .comment section naming the compiler in every binary (112 bytes of a
 # stripped one, header included); the code is the same.

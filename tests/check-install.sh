@@ -119,8 +119,13 @@ else
 	not_ok "link.without-crt0" "failed, but without weft's message"
 fi
 
-# glibc's way: its start files and libc, with weft's crt0.o and library.
-if [ "$("$cc" -print-file-name=crt1.o)" = crt1.o ]; then
+# glibc's way: its start files and libc, with weft's crt0.o and library. Under the same
+# --target as the build (clang for another architecture), which has no C library here.
+target=()
+for flag in "${cflags[@]}"; do
+	[[ $flag == --target=* ]] && target+=("$flag")
+done
+if [ "$("$cc" "${target[@]}" -print-file-name=crt1.o)" = crt1.o ]; then
 	ok "link.with-libc" "SKIP $cc has no C library to mix in"
 elif "$cc" -no-pie -o "$work/with-libc" "$root/usr/lib/weft/crt0.o" "$work/hello.o" \
 	"$root/usr/lib/libweft.a" >"$work/link.log" 2>&1; then
