@@ -15,6 +15,9 @@
 
 typedef unsigned long kernel_sigset_t;
 
+/* The sigsetsize argument of rt_sigaction(2) and rt_sigprocmask(2): _NSIG / 8. */
+#define WEFT_SIGSET_SIZE sizeof(kernel_sigset_t)
+
 #ifdef SA_RESTORER
 /*
  * x86_64 and aarch64 (the UAPI header defines SA_RESTORER): handler, flags,

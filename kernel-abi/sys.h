@@ -54,6 +54,9 @@ static inline __attribute__((always_inline)) weft_sys_hook_fn *weft_sys_hook_now
 	return __atomic_load_n(&weft_sys_hook, __ATOMIC_RELAXED);
 }
 
+/* The largest errno the kernel returns (MAX_ERRNO in include/linux/err.h). */
+#define WEFT_MAX_ERRNO 4095
+
 /**
  * sys_is_error() - whether a raw system call result is an error
  * @ret: what the kernel returned
@@ -65,7 +68,7 @@ static inline __attribute__((always_inline)) weft_sys_hook_fn *weft_sys_hook_now
  */
 static inline __attribute__((always_inline)) int sys_is_error(long ret)
 {
-	return (unsigned long)ret > -4096UL;
+	return (unsigned long)ret >= -(unsigned long)WEFT_MAX_ERRNO;
 }
 
 /*
@@ -380,17 +383,17 @@ static inline long sys_set_thread_pointer(void *tp)
 #endif
 }
 
-/* Signals. sigsetsize is the kernel's sigset: 8 bytes (signal_abi.h). */
+/* Signals. sigsetsize is the kernel's sigset, WEFT_SIGSET_SIZE (signal_abi.h). */
 
 static inline long sys_rt_sigaction(int sig, const struct kernel_sigaction *act,
 				    struct kernel_sigaction *old)
 {
-	return weft_sys4(__NR_rt_sigaction, sig, (long)act, (long)old, sizeof(kernel_sigset_t));
+	return weft_sys4(__NR_rt_sigaction, sig, (long)act, (long)old, WEFT_SIGSET_SIZE);
 }
 
 static inline long sys_rt_sigprocmask(int how, const kernel_sigset_t *set, kernel_sigset_t *old)
 {
-	return weft_sys4(__NR_rt_sigprocmask, how, (long)set, (long)old, sizeof(kernel_sigset_t));
+	return weft_sys4(__NR_rt_sigprocmask, how, (long)set, (long)old, WEFT_SIGSET_SIZE);
 }
 
 static inline long sys_sigaltstack(const struct kernel_stack *ss, struct kernel_stack *old)

@@ -3,6 +3,8 @@
 #include <linux/errno.h>
 #include <linux/mman.h>
 
+#include "mm_arch.h"
+
 #include "lib/internal.h"
 
 /*
@@ -88,7 +90,7 @@ static void *map(size_t len, const char *why)
 	sys_why("%s", why);
 	long p = sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	return (p < 0 && p > -4096) ? NULL : (void *)p;
+	return sys_is_error(p) ? NULL : (void *)p;
 }
 
 static int refill(int c)
@@ -118,7 +120,7 @@ void *weft_malloc(size_t size)
 		size_t len;
 		char *m;
 
-		if (size > ((size_t)1 << 46))
+		if (size >= WEFT_ARCH_USER_ADDR_LIMIT)
 			return NULL;	/* beyond any user address space */
 		len = ROUND_UP(size + HEADER, weft_start.page_size);
 		m = map(len, "allocator large block");

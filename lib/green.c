@@ -286,12 +286,12 @@ static long stack_map(size_t len, size_t guard, const char *name)
 {
 	long p, err;
 
-	sys_why("green thread '%s' stack + guard page", name ? name : "<unnamed>");
+	sys_why("green thread '%s' stack + guard page", weft_name_or_unnamed(name));
 	p = sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
 		     -1, 0);
-	if (p < 0 && p > -4096)
+	if (sys_is_error(p))
 		return p;
-	sys_why("green thread '%s' guard page", name ? name : "<unnamed>");
+	sys_why("green thread '%s' guard page", weft_name_or_unnamed(name));
 	err = sys_mprotect((void *)p, guard, PROT_NONE);
 	if (err) {
 		sys_why("undo a half-made green stack");

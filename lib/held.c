@@ -145,9 +145,8 @@ void weft_held_thread_exit(void)
 	while (h->n) {
 		struct weft_held_entry e = h->e[--h->n];
 		/* Only our own struct weft_thread is sure to be alive. */
-		const char *name = e.owner != me	? "(a finished green thread)"
-				   : me && me->name ? me->name
-						    : "<unnamed>";
+		const char *name = e.owner != me ? "(a finished green thread)"
+						 : weft_name_or_unnamed(me ? me->name : NULL);
 
 		weft_dprintf(2, "thread '%s' exited holding %s %p: released%s\n", name,
 			     HELD_KIND(&e) == HELD_MUTEX ? "weft_mutex" : "weft_rwlock", e.lock,

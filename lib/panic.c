@@ -222,7 +222,7 @@ static __attribute__((noreturn)) void begin_panic(const char *file, int line, st
 	struct weft_thread *self = tcb->current;
 	const char *message = weft_panic_message(p);
 	struct weft_panic_info info = {
-		.thread_name = self && self->name ? self->name : "<unnamed>",
+		.thread_name = weft_name_or_unnamed(self ? self->name : NULL),
 		.file = file,
 		.line = line,
 		/* What Rust's default hook prints for a payload that is not a string. */

@@ -271,7 +271,7 @@ void weft_stack_guard_init(void)
 	main_guard_range(tcb);
 	sys_why("main thread altstack + guard page");
 	p = sys_mmap(NULL, alt + page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (p >= 0 || p <= -4096) {
+	if (!sys_is_error(p)) {
 		sys_why("main thread altstack above its guard page");
 		if (sys_mprotect((char *)p + page, alt, PROT_READ | PROT_WRITE) == 0) {
 			tcb->altstack = (char *)p + page;

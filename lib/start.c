@@ -115,7 +115,7 @@ static void setup_main_tls(void)
 
 	sys_why("main thread TLS block + TCB");
 	area = sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (area < 0 && area > -4096) {
+	if (sys_is_error(area)) {
 		static const char msg[] = "weft: cannot map the main thread's TLS block\n";
 
 		sys_write(2, msg, sizeof(msg) - 1);

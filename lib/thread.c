@@ -216,12 +216,12 @@ static long map_thread(const struct layout *l, const char *name)
 	char *map;
 	long p, err;
 
-	sys_why("thread '%s' guard+stack+TLS+altstack", name ? name : "<unnamed>");
+	sys_why("thread '%s' guard+stack+TLS+altstack", weft_name_or_unnamed(name));
 	p = sys_mmap(NULL, l->total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (p < 0 && p > -4096)
+	if (sys_is_error(p))
 		return p;
 	map = (char *)p;
-	sys_why("thread '%s' stack + TLS + altstack above the guard", name ? name : "<unnamed>");
+	sys_why("thread '%s' stack + TLS + altstack above the guard", weft_name_or_unnamed(name));
 	err = sys_mprotect(map + l->guard, l->rw, PROT_READ | PROT_WRITE);
 	if (err) {
 		sys_why("undo a half-made thread mapping");
@@ -480,7 +480,8 @@ static __attribute__((noreturn)) void thread_finish(struct weft_native *n)
 			static const unsigned long all = ~0UL;
 
 			sys_why("detached thread: free my own stack, registers only from here");
-			weft_sys_trace_ahead(__NR_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, 8);
+			weft_sys_trace_ahead(__NR_rt_sigprocmask, SIG_BLOCK, (long)&all, 0,
+					     WEFT_SIGSET_SIZE);
 			weft_sys_trace_ahead(__NR_set_tid_address, 0, 0, 0, 0);
 			weft_sys_trace_ahead(__NR_munmap, (long)map, (long)len, 0, 0);
 			weft_sys_trace_ahead(__NR_exit, 0, 0, 0, 0);

@@ -93,6 +93,14 @@ struct weft_native {
 	void *hook_data;
 };
 
+/* How a thread without a name is shown, in traces and panic messages: Rust's "<unnamed>". */
+#define WEFT_UNNAMED "<unnamed>"
+
+static inline const char *weft_name_or_unnamed(const char *name)
+{
+	return name ? name : WEFT_UNNAMED;
+}
+
 struct weft_thread *weft_thread_alloc(const char *name);
 extern struct weft_thread weft_main_thread;
 

@@ -55,7 +55,7 @@ static void update_hooked(void)
 
 int weft_fault_inject(long nr, unsigned long nth, int err)
 {
-	if (err <= 0 || err >= 4096)
+	if (err <= 0 || err > WEFT_MAX_ERRNO)
 		return -EINVAL;
 	for (int i = 0; i < WEFT_FAULT_RULES; i++) {
 		struct fault_rule *r = &rules[i];
@@ -468,7 +468,7 @@ static void trace(long nr, const long args[6], long ret, enum outcome how)
 	}
 	if (how == PENDING) {
 		add(&l, " = ?");
-	} else if (ret < 0 && ret > -4096) {
+	} else if (sys_is_error(ret)) {
 		if ((err = value_name(K_ERRNO, (unsigned long)-ret)))
 			add(&l, " = -1 %s", err);
 		else

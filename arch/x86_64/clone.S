@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The thread-creating clone(2): the child must not return into its parent's C frame. */
+#include <asm/unistd.h>
 
 /*
  * long weft_arch_clone(unsigned long flags, void *stack, int *parent_tid,
@@ -26,7 +27,7 @@ weft_arch_clone:
 	mov	%r9, 0(%rsi)		/* [stack+0] = fn */
 	mov	%rax, 8(%rsi)		/* [stack+8] = arg */
 	mov	%rcx, %r10		/* 4th syscall argument: child_tid */
-	mov	$56, %eax		/* __NR_clone */
+	mov	$__NR_clone, %eax
 	syscall
 	test	%eax, %eax
 	jnz	1f			/* parent: the child's tid, or -errno */
@@ -37,7 +38,7 @@ weft_arch_clone:
 	pop	%rdi			/* arg, the first C argument */
 	call	*%rax			/* %rsp is 16-aligned again: psABI holds */
 	mov	%eax, %edi		/* fn's return value is the exit status */
-	mov	$60, %eax		/* __NR_exit: this thread only */
+	mov	$__NR_exit, %eax	/* this thread only */
 	syscall
 	hlt				/* exit does not return */
 1:
@@ -61,20 +62,20 @@ weft_arch_unmap_and_exit:
 	mov	%rdi, %r8		/* base: syscalls preserve r8, r9 */
 	mov	%rsi, %r9		/* len */
 	push	$-1			/* a signal mask with every bit set */
-	mov	$14, %eax		/* __NR_rt_sigprocmask */
+	mov	$__NR_rt_sigprocmask, %eax
 	xor	%edi, %edi		/* SIG_BLOCK */
 	mov	%rsp, %rsi		/* &mask, on the stack while it still exists */
 	xor	%edx, %edx		/* no old mask */
 	mov	$8, %r10d		/* sizeof the kernel's sigset */
 	syscall
-	mov	$218, %eax		/* __NR_set_tid_address */
+	mov	$__NR_set_tid_address, %eax
 	xor	%edi, %edi		/* NULL: no clear-tid write at exit */
 	syscall
-	mov	$11, %eax		/* __NR_munmap */
+	mov	$__NR_munmap, %eax
 	mov	%r8, %rdi
 	mov	%r9, %rsi
 	syscall				/* from here on, no stack */
-	mov	$60, %eax		/* __NR_exit */
+	mov	$__NR_exit, %eax
 	xor	%edi, %edi
 	syscall
 	hlt
