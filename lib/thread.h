@@ -85,7 +85,7 @@ struct weft_native {
 	void (*result_dtor)(void *result);	/* for a result nobody collects; may be NULL */
 	bool result_unwanted;		/* nobody can join: destroy the result at once */
 	struct weft_panic *panic;	/* non-NULL if fn panicked */
-	void *map;			/* guard, altstack, guard, stack, TLS, TCB */
+	void *map;			/* guard, stack, TLS area, altstack */
 	size_t map_len;
 	bool own_guard;			/* a guard size of its own: not for the stack cache */
 	/* Called by the thread after its destructors ran (scoped threads). */

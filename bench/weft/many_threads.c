@@ -13,8 +13,8 @@
  * keeps at most 16 mappings, cannot serve them: every thread costs an mmap of its 2 MiB
  * stack, guard pages, altstack and TLS, two mprotects, and every join beyond the cache an
  * munmap. Default builder on purpose: that is what a program gets without thinking. Each
- * thread is four VMAs (guard, altstack, guard, stack + TLS), so vm.max_map_count
- * (65,530 by default) allows about 16,000 of them.
+ * thread is two VMAs (the guard; stack, TLS and altstack), as a glibc thread is, so
+ * vm.max_map_count (65,530 by default) allows about 32,000 of them.
  */
 #define THREAD_COUNT 10000
 
