@@ -288,6 +288,13 @@ $(TOUR): $(TOUR_OBJS) $(LIBWEFT) $(CRT0)
 	$(quiet) LD $@
 	$(Q)$(link)
 
+# The in-tree twins of samples/outside/ are linked as that project's own Makefile links them
+# (make's built-in rule: the program, then LDLIBS, so crt0.o after it): the two binaries
+# are then byte for byte the same, which tests/check-install.sh checks.
+$(OUTSIDE): $(B)samples/outside/%: $(B)samples/outside/%.o $(LIBWEFT) $(CRT0)
+	$(quiet) LD $@
+	$(Q)$(CC) $(ld_flags) -o $@ $< $(CRT0) $(LIBWEFT)
+
 $(B)samples/%: $(B)samples/%.o $(LIBWEFT) $(CRT0)
 	$(quiet) LD $@
 	$(Q)$(link)
