@@ -16,7 +16,7 @@
  * ("virtual dynamic shared object"), and passes its address in the
  * auxiliary vector as AT_SYSINFO_EHDR. Its clock_gettime reads the clock
  * from a page the kernel keeps up to date (the vvar page) plus the CPU's
- * cycle counter, with no system call: about 20 ns instead of about 100
+ * cycle counter, with no system call: about a fifth of the system call
  * (Documentation/sleep.rst has the figures). weft has no dynamic loader, so
  * it finds the function itself, once, the way the kernel's own example does
  * (tools/testing/selftests/vDSO/parse_vdso.c):
