@@ -284,6 +284,7 @@ $(B)tests/harness-selftest: $(B)tests/harness-selftest.o $(B)tests/harness.o $(L
 $(B)tests/test-stack-protector.o: OBJ_CFLAGS += -fstack-protector-all
 
 # The tour: one chapter per file, see samples/tour/tour.h.
+$(TOUR_OBJS): samples/tour/tour.h
 $(TOUR): $(TOUR_OBJS) $(LIBWEFT) $(CRT0)
 	$(quiet) LD $@
 	$(Q)$(link)
@@ -395,7 +396,7 @@ CHECK_MODE := $(if $(filter yes,$(NATIVE)),all,qemu)
 run_tests  = QEMU_USER=$(QEMU_USER) ELF_FILES='$(PROGS)' LAYERS_OBJDIR='$(or $(B),.)' ARCH=$(ARCH) \
 	     INSTALL_CHECK='$(B)install-test $(firstword $(OUTSIDE))' WEFT_MAKE='$(MAKE)' \
 	     WEFT_MAKEFLAGS='ARCH=$(ARCH) CC=$(CC) $(if $(O),O=$(O))' STRIP=$(STRIP) \
-	     tests/run-tests.sh
+	     TOUR=$(TOUR) tests/run-tests.sh
 
 check: all
 	$(Q)$(run_tests) $(CHECK_MODE) $(TESTS)

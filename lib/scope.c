@@ -114,9 +114,7 @@ static void *scoped_thread_main(void *arg)
 	struct scoped_thread *st = arg;
 	struct weft_tcb *tcb = weft_tcb();
 
-	/* Set first: the hook must run even if fn panics. */
-	tcb->native->hook_data = st;
-	tcb->native->exit_hook = scoped_thread_exit;
+	/* The exit hook was installed at spawn: it runs even if fn never does. */
 	tcb->current->scope = st->scope;
 	/*
 	 * Rust's rule (test_scoped_threads_drop_result_before_join): a result
@@ -150,7 +148,7 @@ int weft_builder_spawn_scoped(const struct weft_builder *builder, struct weft_sc
 	st->arg = arg;
 	st->no_handle = !handle;
 	atomic_fetch_add_explicit(&scope->running, 1, memory_order_relaxed);
-	err = weft_builder_spawn(builder, &h, scoped_thread_main, st);
+	err = weft_builder_spawn_hooked(builder, &h, scoped_thread_main, st, scoped_thread_exit, st);
 	if (err) {
 		/* We are inside the scope, so this never drops the count to zero. */
 		atomic_fetch_sub_explicit(&scope->running, 1, memory_order_relaxed);

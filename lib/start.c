@@ -107,6 +107,13 @@ static uintptr_t make_canary(void)
 	return c & ~(uintptr_t)0xff;
 }
 
+static const char *errno_name(long err)
+{
+	const char *name = weft_errno_name((int)err);
+
+	return name ? name : "error";
+}
+
 static void setup_main_tls(void)
 {
 	size_t len = ROUND_UP(weft_tls_area_size(), weft_start.page_size);
@@ -116,9 +123,9 @@ static void setup_main_tls(void)
 	sys_why("main thread TLS block + TCB");
 	area = sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (sys_is_error(area)) {
-		static const char msg[] = "weft: cannot map the main thread's TLS block\n";
-
-		sys_write(2, msg, sizeof(msg) - 1);
+		/* weft_dprintf() formats on the stack: it needs no TLS. */
+		weft_dprintf(2, "weft: cannot map the main thread's TLS block: %s\n",
+			     errno_name(area));
 		sys_exit_group(127);
 	}
 	tcb = weft_tls_install((void *)area, len);
@@ -126,9 +133,8 @@ static void setup_main_tls(void)
 		sys_why("install the main thread's thread pointer");
 	err = sys_set_thread_pointer(weft_tcb_tp(tcb));
 	if (err) {
-		static const char msg[] = "weft: cannot set the main thread's thread pointer\n";
-
-		sys_write(2, msg, sizeof(msg) - 1);
+		weft_dprintf(2, "weft: cannot set the main thread's thread pointer: %s\n",
+			     errno_name(err));
 		sys_exit_group(127);
 	}
 	weft_start.main_tp = weft_tcb_tp(tcb);

@@ -545,6 +545,13 @@ static int thread_main(void *arg)
 static int spawn(const struct weft_builder *b, struct weft_join_handle *handle,
 		 weft_thread_fn fn, void *arg)
 {
+	return weft_builder_spawn_hooked(b, handle, fn, arg, NULL, NULL);
+}
+
+int weft_builder_spawn_hooked(const struct weft_builder *b, struct weft_join_handle *handle,
+			      weft_thread_fn fn, void *arg,
+			      void (*exit_hook)(struct weft_native *n), void *hook_data)
+{
 	const char *name = b && b->name && b->name[0] ? b->name : NULL;
 	struct weft_thread *t;
 	struct weft_native *n;
@@ -552,7 +559,7 @@ static int spawn(const struct weft_builder *b, struct weft_join_handle *handle,
 	struct layout l;
 	size_t guard;
 	bool own_guard;
-	long ret;
+	long ret, injected;
 	char *map;
 	int err;
 
@@ -604,8 +611,8 @@ static int spawn(const struct weft_builder *b, struct weft_join_handle *handle,
 	n->map = map;
 	n->map_len = l.total;
 	n->own_guard = own_guard;
-	n->exit_hook = NULL;
-	n->hook_data = NULL;
+	n->exit_hook = exit_hook;
+	n->hook_data = hook_data;
 
 	/* The altstack at the very top, the TLS area below it, then the stack. */
 	char *tls_area = map + l.total - l.alt - l.tls;
@@ -619,7 +626,10 @@ static int spawn(const struct weft_builder *b, struct weft_join_handle *handle,
 	tcb->altstack = map + l.total - l.alt;
 	tcb->altstack_len = l.alt;
 
-	ret = weft_sys_pre(__NR_clone);
+	/* A failure that weft_sys_pre() injects is marked so in the trace, like any other. */
+	sys_why("start thread '%s'", name ? name : "<unnamed>");
+	injected = weft_sys_pre(__NR_clone);
+	ret = injected;
 	if (!ret)
 		ret = weft_arch_clone(WEFT_CLONE_FLAGS, (void *)tcb->stack_hi, &t->tid_word,
 				      &t->tid_word, weft_tcb_tp(tcb), thread_main, n);
@@ -629,7 +639,7 @@ static int spawn(const struct weft_builder *b, struct weft_join_handle *handle,
 				       WEFT_CLONE_ARG4((long)&t->tid_word, (long)weft_tcb_tp(tcb)),
 				       WEFT_CLONE_ARG5((long)&t->tid_word, (long)weft_tcb_tp(tcb)), 0 };
 
-		weft_sys_post(__NR_clone, args, ret);
+		weft_sys_post(__NR_clone, args, ret, injected != 0);
 	}
 	if (ret < 0) {
 		atomic_fetch_add_explicit(&n->hdr.gen, 1, memory_order_relaxed);	/* "claimed" */

@@ -104,6 +104,15 @@ static inline const char *weft_name_or_unnamed(const char *name)
 struct weft_thread *weft_thread_alloc(const char *name);
 extern struct weft_thread weft_main_thread;
 
+/*
+ * weft_builder_spawn() with an exit hook installed before the thread starts,
+ * so that it runs whatever happens before the thread's function, or instead of
+ * it (a panic before it starts): scoped threads count on it to end their scope.
+ */
+int weft_builder_spawn_hooked(const struct weft_builder *b, struct weft_join_handle *handle,
+			      weft_thread_fn fn, void *arg,
+			      void (*exit_hook)(struct weft_native *n), void *hook_data);
+
 /* Wait until the kernel has cleared @n's tid word: the thread is gone. */
 void weft_native_wait_exit(struct weft_native *n);
 

@@ -139,9 +139,13 @@ uint64_t weft_now(void)
 	 */
 	int err = fn(CLOCK_MONOTONIC, &ts);
 
-	if (unlikely(err != 0))
-		weft_fatal("fatal runtime error: clock_gettime(CLOCK_MONOTONIC) failed: %d\n",
-			   err);
+	if (unlikely(err != 0)) {
+		/* Both the vDSO and the system call return -errno. */
+		const char *name = weft_errno_name(err);
+
+		weft_fatal("fatal runtime error: clock_gettime(CLOCK_MONOTONIC) failed: %s\n",
+			   name ? name : "error");
+	}
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 

@@ -126,24 +126,72 @@ void weft_sys_set_why(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * A complaint about an environment variable, made at start-up: formatted on
+ * the stack and written raw, so that it is not itself traced or failed.
+ */
+static void __attribute__((format(printf, 1, 2))) init_complain(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = weft_vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(msg))
+		n = sizeof(msg) - 1;
+	weft_syscall3(__NR_write, 2, (long)msg, n);
+}
+
+/*
+ * WEFT_TRACE: unset, empty or 0: off; 1: stderr; fd:N: descriptor N, which
+ * the caller opened (WEFT_TRACE=fd:3 3>trace.txt); a path: a value with a
+ * '/' in it (./trace.txt, /tmp/t), or file:NAME for any name, opened for
+ * appending. Anything else (yes, true, 2, trace.txt) is refused with one
+ * message: the old reading of "anything but 1 is a file name" turned
+ * WEFT_TRACE=yes into a file called yes. Set-user-ID programs (AT_SECURE)
+ * trace to a descriptor they were given, never to a file named by the caller.
+ */
 void weft_trace_init(const char *value, bool secure)
 {
+	static const char forms[] = "expected 1 (stderr), fd:N, file:NAME or a path with a '/'";
+	const char *path = NULL;
+	unsigned long long fd;
+
 	if (!value || !*value || (value[0] == '0' && !value[1]))
 		return;
 	if (value[0] == '1' && !value[1]) {
 		trace_fd = 2;
-	} else if (!secure) {
-		/* Not through sys_openat(): opening the trace file is not traced. */
-		long fd = weft_syscall4(__NR_openat, AT_FDCWD, (long)value,
-					O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			static const char msg[] = "weft: WEFT_TRACE: cannot open the file; "
-						  "not tracing\n";
-
-			weft_syscall3(__NR_write, 2, (long)msg, sizeof(msg) - 1);
+	} else if (!weft_strncmp(value, "fd:", 3)) {
+		if (weft_parse_u64(value + 3, &fd) || fd > INT32_MAX) {
+			init_complain("weft: WEFT_TRACE=%.100s: not a descriptor number; "
+				      "not tracing\n", value);
 			return;
 		}
 		trace_fd = (int)fd;
+	} else {
+		if (!weft_strncmp(value, "file:", 5) && value[5])
+			path = value + 5;
+		else if (weft_strchr(value, '/'))
+			path = value;
+		if (!path) {
+			init_complain("weft: WEFT_TRACE=%.100s: %s; not tracing\n", value, forms);
+			return;
+		}
+		if (secure)
+			return;
+		/* Not through sys_openat(): opening the trace file is not traced. */
+		long ret = weft_syscall4(__NR_openat, AT_FDCWD, (long)path,
+					 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (ret < 0) {
+			const char *name = weft_errno_name((int)ret);
+
+			init_complain("weft: WEFT_TRACE: cannot open %.100s: %s; not tracing\n",
+				      path, name ? name : "error");
+			return;
+		}
+		trace_fd = (int)ret;
 	}
 	update_hooked();
 }
@@ -321,6 +369,14 @@ static const char *value_name(unsigned char kind, unsigned long v)
 			return name;
 	return NULL;
 }
+const char *weft_errno_name(int err)
+{
+	/* Widened first: the negation of INT_MIN would overflow an int. */
+	long v = err < 0 ? -(long)err : err;
+
+	return v ? value_name(K_ERRNO, (unsigned long)v) : NULL;
+}
+
 struct line {
 	char buf[512];
 	size_t len;
@@ -507,10 +563,10 @@ long weft_sys_pre(long nr)
 	return fault_check(nr);
 }
 
-void weft_sys_post(long nr, const long args[6], long ret)
+void weft_sys_post(long nr, const long args[6], long ret, bool injected)
 {
 	if (unlikely(trace_fd >= 0))
-		trace(nr, args, ret, DONE);
+		trace(nr, args, ret, injected ? INJECTED : DONE);
 }
 
 /*
@@ -540,7 +596,7 @@ static long hooked_call(long nr, long a1, long a2, long a3, long a4, long a5, lo
 	if ((nr == __NR_exit || nr == __NR_exit_group) && trace_fd >= 0)
 		trace(nr, args, 0, PENDING);
 	ret = weft_syscall6(nr, a1, a2, a3, a4, a5, a6);
-	weft_sys_post(nr, args, ret);
+	weft_sys_post(nr, args, ret, false);
 	return ret;
 }
 
@@ -578,7 +634,10 @@ static long lookup_errno(const char *s, size_t n)
 	return -1;
 }
 
-static int parse_rule(const char *s, size_t len)
+static const char too_many_rules[] = "too many rules";
+
+/* Arms the rule in the @len bytes at @s. Return: NULL, or what is wrong with it. */
+static const char *parse_rule(const char *s, size_t len)
 {
 	const char *c1 = s, *c2, *end = s + len;
 	unsigned long long nth = 0;
@@ -589,30 +648,38 @@ static int parse_rule(const char *s, size_t len)
 		c1++;
 	for (c2 = c1 + 1; c2 < end && *c2 != ':'; c2++)
 		;
-	if (c1 >= end || c2 >= end || (size_t)(c2 - c1 - 1) >= sizeof(num))
-		return -EINVAL;
-	nr = lookup_syscall(s, (size_t)(c1 - s));
-	err = lookup_errno(c2 + 1, (size_t)(end - c2 - 1));
+	if (c1 >= end || c2 >= end)
+		return "expected name:nth:ERRNO";
+	if ((nr = lookup_syscall(s, (size_t)(c1 - s))) < 0)
+		return "no system call weft makes has that name";
+	if ((size_t)(c2 - c1 - 1) >= sizeof(num))
+		return "nth is not a number";
 	memcpy(num, c1 + 1, (size_t)(c2 - c1 - 1));
 	num[c2 - c1 - 1] = 0;
-	if (nr < 0 || err <= 0 || weft_parse_u64(num, &nth))
-		return -EINVAL;
-	return weft_fault_inject(nr, (unsigned long)nth, (int)err);
+	if (weft_parse_u64(num, &nth))
+		return "nth is not a number";
+	if ((err = lookup_errno(c2 + 1, (size_t)(end - c2 - 1))) <= 0)
+		return "not an errno name weft knows (EAGAIN, ENOMEM, ...)";
+	if (weft_fault_inject(nr, (unsigned long)nth, (int)err) == -ENOSPC)
+		return too_many_rules;
+	return NULL;
 }
 
 void weft_fault_init(const char *value, bool secure)
 {
-	static const char bad[] = "weft: WEFT_FAULT: expected name:nth:ERRNO[,...]; ignored\n";
-
 	if (!value || !*value || secure)
 		return;
 	for (const char *p = value; *p;) {
-		const char *q = p;
+		const char *q = p, *why;
 
 		while (*q && *q != ',')
 			q++;
-		if (parse_rule(p, (size_t)(q - p)))
-			weft_syscall3(__NR_write, 2, (long)bad, sizeof(bad) - 1);
+		if ((why = parse_rule(p, (size_t)(q - p))) == too_many_rules)
+			init_complain("weft: WEFT_FAULT: \"%.*s\": %s, at most %d; rule ignored\n",
+				      (int)(q - p < 100 ? q - p : 100), p, why, WEFT_FAULT_RULES);
+		else if (why)
+			init_complain("weft: WEFT_FAULT: \"%.*s\": %s; rule ignored\n",
+				      (int)(q - p < 100 ? q - p : 100), p, why);
 		p = *q ? q + 1 : q;
 	}
 }

@@ -11,9 +11,13 @@
 void weft_trace_init(const char *value, bool secure);
 void weft_fault_init(const char *value, bool secure);
 
-/* Fault check and trace for calls made outside sys_*() (the clone trampoline). */
+/*
+ * Fault check and trace for calls made outside sys_*() (the clone trampoline):
+ * weft_sys_pre() returns the -errno to fail the call with, or 0 to make it;
+ * weft_sys_post() traces it, as injected if weft_sys_pre() failed it.
+ */
 long weft_sys_pre(long nr);
-void weft_sys_post(long nr, const long args[6], long ret);
+void weft_sys_post(long nr, const long args[6], long ret, bool injected);
 /* Log a call that assembly will make where C cannot follow (result shown as "?"). */
 void weft_sys_trace_ahead(long nr, long a1, long a2, long a3, long a4);
 

@@ -968,3 +968,42 @@ TEST(an_unjoined_result_is_dropped_once_by_the_scope_which_waits_for_what_it_spa
 	ASSERT_EQ(x_dropped, 1);
 	ASSERT_NO_LEAK(&before);
 }
+
+static void *count_a_run(struct weft_scope *s, void *arg)
+{
+	atomic_fetch_add((_Atomic int *)arg, 1);
+	return NULL;
+}
+
+static void *spawn_one_unjoined(struct weft_scope *s, void *arg)
+{
+	return (void *)(long)weft_scope_spawn(s, NULL, count_a_run, arg);
+}
+
+/*
+ * A scoped thread whose overflow detection cannot be set up: as Rust does, weft
+ * may panic it before its function runs, or run it without detection. Either
+ * way its scope must see it end. It once waited for ever, because a scoped
+ * thread told its scope it was done only from inside its function; the exit
+ * hook is now installed at spawn (weft_builder_spawn_hooked()).
+ */
+TEST(a_scoped_thread_that_never_ran_still_ends_its_scope)
+{
+	_Atomic int count = 0;
+	struct scope_args a = { spawn_one_unjoined, &count };
+	void *payload = NULL;
+	int ret;
+
+	weft_set_panic_hook(silent_hook);
+	ASSERT_EQ(weft_fault_inject(__NR_sigaltstack, 1, ENOMEM), 0);
+	ret = weft_catch_panic(scope_of, &a, &payload);
+	weft_fault_clear();
+	if (ret == WEFT_PANICKED) {
+		ASSERT_STREQ(weft_panic_message(payload), "a scoped thread panicked");
+		weft_panic_free(payload);
+		ASSERT_EQ(atomic_load(&count), 0);
+	} else {
+		ASSERT_EQ(ret, 0);
+		ASSERT_EQ(atomic_load(&count), 1);
+	}
+}

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Start-up's own failure paths, reached with WEFT_FAULT before main() runs. */
 #include <linux/errno.h>
+#include <linux/fcntl.h>
 
+#include "weft/fault.h"
 #include "weft/process.h"
 
 #include "harness.h"
@@ -18,7 +20,7 @@ __attribute__((constructor)) static void maybe_report_alive(void)
 
 static int run_with(const char *fault, char *err, size_t size)
 {
-	char var[128];
+	char var[512];
 	char *envp[] = { "WEFT_TEST_ALIVE=1", var, NULL };
 	int status = -1;
 
@@ -35,7 +37,7 @@ TEST(first_mmap_failing_means_no_tls_and_exit_127)
 
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(WEXITSTATUS(status), 127);
-	ASSERT_STREQ(err, "weft: cannot map the main thread's TLS block\n");
+	ASSERT_STREQ(err, "weft: cannot map the main thread's TLS block: ENOMEM\n");
 }
 
 #ifdef __NR_arch_prctl
@@ -47,7 +49,7 @@ TEST(arch_prctl_failing_means_exit_127)
 
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(WEXITSTATUS(status), 127);
-	ASSERT_STREQ(err, "weft: cannot set the main thread's thread pointer\n");
+	ASSERT_STREQ(err, "weft: cannot set the main thread's thread pointer: EPERM\n");
 }
 #else
 /*
@@ -91,20 +93,48 @@ TEST(no_altstack_for_main_is_survivable)
 	}
 }
 
+/* Each bad rule is quoted, with what is wrong with it; the good ones still apply. */
 TEST(bad_weft_fault_text_is_reported_and_ignored)
 {
-	static const char *const bad[] = { "bogus", "mmap:1", "nosuchcall:1:ENOMEM",
-					   "mmap:x:ENOMEM", "mmap:1:ENOTANERRNO" };
+	static const char *const bad[][2] = {
+		{ "bogus", "expected name:nth:ERRNO" },
+		{ "mmap:1", "expected name:nth:ERRNO" },
+		{ "nosuchcall:1:ENOMEM", "no system call weft makes has that name" },
+		{ "mmap:x:ENOMEM", "nth is not a number" },
+		{ "mmap:-1:ENOMEM", "nth is not a number" },
+		{ "mmap:1:ENOTANERRNO", "not an errno name weft knows (EAGAIN, ENOMEM, ...)" },
+	};
 
 	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char err[512];
-		int status = run_with(bad[i], err, sizeof(err));
+		char err[512], want[512];
+		int status = run_with(bad[i][0], err, sizeof(err));
 
 		ASSERT_TRUE(WIFEXITED(status));
 		ASSERT_EQ(WEXITSTATUS(status), 0);
-		ASSERT_STREQ(err, "weft: WEFT_FAULT: expected name:nth:ERRNO[,...]; ignored\n"
-				  "alive\n");
+		weft_snprintf(want, sizeof(want), "weft: WEFT_FAULT: \"%s\": %s; rule ignored\n"
+			      "alive\n", bad[i][0], bad[i][1]);
+		ASSERT_STREQ(err, want);
 	}
+}
+
+/* A valid rule past the last slot is "too many rules", not a syntax error. */
+TEST(a_rule_beyond_the_supported_count_is_too_many)
+{
+	char rules[512], err[512], want[256];
+	size_t len = 0;
+
+	for (int i = 1; i <= WEFT_FAULT_RULES + 1; i++)
+		len += (size_t)weft_snprintf(rules + len, sizeof(rules) - len, "%sgetpid:%d:EPERM",
+					     i > 1 ? "," : "", 1000 + i);
+	/* No run gets to its 1000th getpid: the rules never fire, only parse. */
+	int status = run_with(rules, err, sizeof(err));
+
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	weft_snprintf(want, sizeof(want), "weft: WEFT_FAULT: \"getpid:%d:EPERM\": too many "
+		      "rules, at most %d; rule ignored\nalive\n", 1000 + WEFT_FAULT_RULES + 1,
+		      WEFT_FAULT_RULES);
+	ASSERT_STREQ(err, want);
 }
 
 TEST(several_rules_and_every_call)
@@ -118,14 +148,96 @@ TEST(several_rules_and_every_call)
 	ASSERT_STREQ(err, "alive\n");
 }
 
-TEST(an_unopenable_trace_file_is_reported)
+/* What a run with WEFT_TRACE=@value wrote to stderr, in @err. Return: its wait status. */
+static int run_traced(const char *value, char *err, size_t size)
 {
-	char *envp[] = { "WEFT_TEST_ALIVE=1", "WEFT_TRACE=/nonexistent-dir/trace", NULL };
-	char err[512];
+	char var[128];
+	char *envp[] = { "WEFT_TEST_ALIVE=1", var, NULL };
 	int status = -1;
 
-	ASSERT_GE(test_exec_self(envp, 2, err, sizeof(err), &status), 0);
+	weft_snprintf(var, sizeof(var), "WEFT_TRACE=%s", value);
+	if (test_exec_self(envp, 2, err, size, &status) < 0)
+		return -1;
+	return status;
+}
+
+TEST(an_unopenable_trace_file_is_reported)
+{
+	char err[512];
+	int status = run_traced("/nonexistent-dir/trace", err, sizeof(err));
+
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(WEXITSTATUS(status), 0);
-	ASSERT_STREQ(err, "weft: WEFT_TRACE: cannot open the file; not tracing\nalive\n");
+	ASSERT_STREQ(err, "weft: WEFT_TRACE: cannot open /nonexistent-dir/trace: ENOENT; "
+			  "not tracing\nalive\n");
+}
+
+/*
+ * WEFT_TRACE=yes once made a file called "yes". A value that is none of the
+ * forms is refused in one message, and no file appears.
+ */
+TEST(weft_trace_values_that_are_no_form_are_refused)
+{
+	static const char *const bad[] = { "yes", "true", "2", "on", "trace.log", "file:" };
+
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char err[512], want[512];
+		int status = run_traced(bad[i], err, sizeof(err));
+
+		ASSERT_TRUE(WIFEXITED(status));
+		ASSERT_EQ(WEXITSTATUS(status), 0);
+		weft_snprintf(want, sizeof(want), "weft: WEFT_TRACE=%s: expected 1 (stderr), fd:N, "
+			      "file:NAME or a path with a '/'; not tracing\nalive\n", bad[i]);
+		ASSERT_STREQ(err, want);
+		ASSERT_EQ(sys_openat(AT_FDCWD, bad[i], O_RDONLY | O_CLOEXEC, 0), -ENOENT);
+	}
+	static const char *const bad_fd[] = { "fd:", "fd:x", "fd:-1", "fd:99999999999" };
+
+	for (unsigned int i = 0; i < sizeof(bad_fd) / sizeof(bad_fd[0]); i++) {
+		char err[512], want[512];
+
+		ASSERT_EQ(run_traced(bad_fd[i], err, sizeof(err)), 0);
+		weft_snprintf(want, sizeof(want), "weft: WEFT_TRACE=%s: not a descriptor number; "
+			      "not tracing\nalive\n", bad_fd[i]);
+		ASSERT_STREQ(err, want);
+	}
+}
+
+/* WEFT_TRACE=fd:N traces into a descriptor the caller opened; stderr stays clean. */
+TEST(weft_trace_to_a_descriptor)
+{
+	char var[32], err[512], trace[4096];
+	char *envp[] = { "WEFT_TEST_ALIVE=1", var, NULL };
+	int fds[2], status = -1;
+	long n, len = 0;
+
+	/* No O_CLOEXEC: the new run inherits the write end. */
+	ASSERT_EQ(sys_pipe2(fds, 0), 0);
+	weft_snprintf(var, sizeof(var), "WEFT_TRACE=fd:%d", fds[1]);
+	ASSERT_GE(test_exec_self(envp, 2, err, sizeof(err), &status), 0);
+	sys_close(fds[1]);
+	while ((n = sys_read(fds[0], trace + len, sizeof(trace) - 1 - (size_t)len)) > 0)
+		len += n;
+	trace[len] = 0;
+	sys_close(fds[0]);
+	ASSERT_EQ(status, 0);
+	ASSERT_STREQ(err, "alive\n");
+	ASSERT_NE_NULL(weft_strstr(trace, "] exit_group(0) = ?\n"));
+}
+
+/* file:NAME names a file without a '/', here one in /tmp, through a relative-free path. */
+TEST(weft_trace_file_form)
+{
+	char path[64], value[80], err[512], trace[8192];
+	int status;
+
+	weft_snprintf(path, sizeof(path), "/tmp/weft-test-startup-%ld.trace", sys_getpid());
+	weft_snprintf(value, sizeof(value), "file:%s", path);
+	weft_syscall3(__NR_unlinkat, AT_FDCWD, (long)path, 0);
+	status = run_traced(value, err, sizeof(err));
+	ASSERT_GT(test_read_file(path, trace, sizeof(trace)), 0);
+	ASSERT_EQ(weft_syscall3(__NR_unlinkat, AT_FDCWD, (long)path, 0), 0);
+	ASSERT_EQ(status, 0);
+	ASSERT_STREQ(err, "alive\n");
+	ASSERT_NE_NULL(weft_strstr(trace, "] exit_group(0) = ?\n"));
 }

@@ -476,6 +476,19 @@ TEST(trace_says_injected)
 	ASSERT_STREQ(got, want);
 }
 
+/* The trace's names, for messages: either sign, NULL for what the table does not name. */
+TEST(errno_name_is_the_trace_name)
+{
+	ASSERT_STREQ(weft_errno_name(EAGAIN), "EAGAIN");
+	ASSERT_STREQ(weft_errno_name(-EAGAIN), "EAGAIN");
+	ASSERT_STREQ(weft_errno_name(-ENOMEM), "ENOMEM");
+	ASSERT_STREQ(weft_errno_name(EOWNERDEAD), "EOWNERDEAD");
+	ASSERT_NULL(weft_errno_name(0));
+	ASSERT_NULL(weft_errno_name(4095));
+	ASSERT_NULL(weft_errno_name(-2147483647 - 1));	/* INT_MIN: no overflow */
+	ASSERT_NULL(weft_errno_name(256 + EAGAIN));	/* no truncation to a byte */
+}
+
 /*
  * Start-up tracing is tested on a fresh run of this binary: only then do the
  * calls made before main() (the TLS block, the thread pointer) happen. This
@@ -640,7 +653,8 @@ TEST(trace_explains_a_thread_mapping)
 	ASSERT_TRUE(find_line(trace, "] clone(", line, sizeof(line)));
 	ASSERT_SHAPE(line, "[weft %d] clone(CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|"
 			   "CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|"
-			   "CLONE_CHILD_CLEARTID, 0x%x, 0x%x, 0x%x, 0x%x) = %d", clone);
+			   "CLONE_CHILD_CLEARTID, 0x%x, 0x%x, 0x%x, 0x%x) = %d "
+			   "(why: start thread 'worker')", clone);
 	ASSERT_TRUE(find_line(trace, "] prctl(PR_SET_NAME", line, sizeof(line)));
 	ASSERT_SHAPE(line, "[weft %d] prctl(PR_SET_NAME, 0x%x, 0x0, 0x0, 0x0) = 0 "
 			   "(why: thread name, as the kernel shows it in comm)", name);
@@ -669,6 +683,29 @@ TEST(trace_explains_a_thread_mapping)
 	ASSERT_LT(clone[1], tls);
 	ASSERT_EQ(clone[2], ctid);
 	ASSERT_TRUE(clone[2] < map[2] || clone[2] >= map[2] + map[1]);
+}
+
+/* A thread's clone that a rule fails is marked "(injected)", as every other call is. */
+TEST(trace_marks_an_injected_thread_clone)
+{
+	static char trace[8192];
+	struct weft_builder b = { .name = "never" };
+	struct weft_join_handle h;
+	char line[512];
+	unsigned long v[6];
+	int fds[2], old;
+
+	ASSERT_EQ(sys_pipe2(fds, O_CLOEXEC), 0);
+	ASSERT_EQ(weft_fault_inject(__NR_clone, 1, EAGAIN), 0);
+	old = weft_trace_set_fd(fds[1]);
+	ASSERT_EQ(weft_builder_spawn(&b, &h, return_tid, NULL), -EAGAIN);
+	ASSERT_GT(read_trace(fds, old, trace, sizeof(trace)), 0);
+	weft_fault_clear();
+	ASSERT_TRUE(find_line(trace, "] clone(", line, sizeof(line)));
+	ASSERT_SHAPE(line, "[weft %d] clone(CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|"
+			   "CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|"
+			   "CLONE_CHILD_CLEARTID, 0x%x, 0x%x, 0x%x, 0x%x) = -1 EAGAIN (injected) "
+			   "(why: start thread 'never')", v);
 }
 
 /* ---- fault injection ---------------------------------------------------- */

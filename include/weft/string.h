@@ -74,6 +74,18 @@ char *weft_strchr(const char *s, int c);
  */
 size_t weft_strlcpy(char *dst, const char *src, size_t size);
 /**
+ * weft_errno_name() - the name of an error number, as the trace prints it
+ * @err: an errno, positive (EAGAIN) or as weft returns it (-EAGAIN)
+ *
+ * One table serves the trace (``= -1 EAGAIN``), fault rules (WEFT_FAULT=clone:1:EAGAIN)
+ * and this function: the errors weft's system calls can return, about 35 of them.
+ * glibc's strerrorname_np() covers every errno and takes positive numbers only.
+ *
+ * Return: "EAGAIN" and so on, or NULL for 0 or an errno the table does not name
+ * (as strerrorname_np() returns NULL).
+ */
+const char *weft_errno_name(int err);
+/**
  * weft_parse_u64() - parse an unsigned number, decimal or 0x hexadecimal, with an
  *                    optional k/K, m/M or g/G binary suffix
  * @s: the text: digits only, no sign, no spaces ("64k", "0x10000", "2M")

@@ -3,6 +3,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include <linux/errno.h>
+
 #include "tour.h"
 
 /* What the green threads did, printed by main afterwards so that lines never interleave. */
@@ -77,9 +79,13 @@ void tour_green(void)
 	int err;
 
 	tour_heading("5. Green threads");
-	if ((err = weft_green_spawn(&a, pass, &warp, &wb)) ||
-	    (err = weft_green_spawn(&b, pass, &weft, &fb))) {
-		tour_say("weft_green_spawn: error %d\n", err);
+	if ((err = weft_green_spawn(&a, pass, &warp, &wb))) {
+		tour_failed("weft_green_spawn()", err);
+		return;
+	}
+	if ((err = weft_green_spawn(&b, pass, &weft, &fb))) {
+		tour_failed("weft_green_spawn()", err);
+		weft_green_join(&a, NULL);	/* runs 'warp' to its end */
 		return;
 	}
 	tour_say("Two green threads spawned on this OS thread; nothing runs until it enters\n"
@@ -88,8 +94,10 @@ void tour_green(void)
 		 "call (arch/<arch>/green.S):\n");
 	weft_green_run();
 	tour_say("  %s\n", trace);
-	weft_green_join(&a, &ra);
-	weft_green_join(&b, &rb);
+	if ((err = weft_green_join(&a, &ra)) || (err = weft_green_join(&b, &rb))) {
+		tour_failed("weft_green_join()", err);
+		return;
+	}
 	apart = warp.stack_local - weft.stack_local;
 	tour_say("join: '%s' and '%s' returned their names. Each ran on a stack of its own:\n"
 		 "  main %p, warp %p, weft %p\n"
@@ -98,23 +106,54 @@ void tour_green(void)
 		 (void *)weft.stack_local, (long)(apart < 0 ? -apart : apart) / 1024);
 
 	tour_say("A panic stops at the green thread's own boundary and goes to its joiner:\n");
-	if (weft_green_spawn(&c, snap, NULL, &(struct weft_builder){ .name = "snap" }))
+	if ((err = weft_green_spawn(&c, snap, NULL, &(struct weft_builder){ .name = "snap" }))) {
+		tour_failed("weft_green_spawn()", err);
 		return;
+	}
 	err = weft_green_join(&c, &payload);
-	tour_say("join: %s, \"%s\"\n", err == WEFT_PANICKED ? "WEFT_PANICKED" : "?",
-		 weft_panic_message(payload));
+	if (err != WEFT_PANICKED) {
+		if (err)
+			tour_failed("weft_green_join()", err);
+		else
+			tour_wrong("the green thread returned instead of panicking");
+		return;
+	}
+	if (weft_strcmp(weft_panic_message(payload), "the thread snapped after 1 passes")) {
+		tour_wrong("the panic's message is \"%s\"", weft_panic_message(payload));
+		weft_panic_free(payload);
+		return;
+	}
+	tour_say("join: WEFT_PANICKED, \"%s\"\n", weft_panic_message(payload));
 	weft_panic_free(payload);
 
 	/* The green thread parks; the runtime has nothing to run and sleeps in FUTEX_WAIT. */
-	if (weft_green_spawn(&c, wait_for_native, &handoff, NULL))
-		return;
-	handoff.green = weft_thread_get(weft_green_handle_thread(&c));
-	if (weft_spawn(&native, release_green, &handoff)) {
-		weft_thread_put(handoff.green);
+	if ((err = weft_green_spawn(&c, wait_for_native, &handoff, NULL))) {
+		tour_failed("weft_green_spawn()", err);
 		return;
 	}
-	weft_green_join(&c, &payload);
-	weft_join(&native, NULL);
+	handoff.green = weft_thread_get(weft_green_handle_thread(&c));
+	if ((err = weft_spawn(&native, release_green, &handoff))) {
+		tour_failed("weft_spawn()", err);
+		/* Nobody else will: release it from here, then let it finish. */
+		release_green(&handoff);
+		weft_green_join(&c, NULL);
+		return;
+	}
+	/*
+	 * The native thread first: if it could not run (weft panics a thread
+	 * whose overflow detection fails), the green one would wait for ever.
+	 */
+	void *native_result = NULL;
+
+	if (!tour_joined(weft_join(&native, &native_result), &native_result)) {
+		release_green(&handoff);
+		weft_green_join(&c, NULL);
+		return;
+	}
+	if ((err = weft_green_join(&c, &payload))) {
+		tour_failed("weft_green_join()", err);
+		return;
+	}
 	tour_say("park/unpark across kinds: the green thread was %s\n", (char *)payload);
 	tour_say("Green threads share their OS thread's TLS and block it in any system call;\n"
 		 "Documentation/green-threads.rst has the switch frame and the trade-offs.\n");

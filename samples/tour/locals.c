@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Tour chapter 3: thread-locals whose destructors run at thread exit, and keys with for_each. */
 #include <stdatomic.h>
+#include <stdbool.h>
+
+#include <linux/errno.h>
 
 #include "tour.h"
 
@@ -17,8 +20,11 @@ static struct journal *open_journal(void)
 {
 	struct journal *j = weft_calloc(1, sizeof(*j));
 
-	tour_say("    '%s': first use of `journal` runs its init: opened\n",
-		 weft_thread_name(weft_current()));
+	if (j)
+		tour_say("    '%s': first use of `journal` runs its init: opened\n",
+			 weft_thread_name(weft_current()));
+	else
+		tour_failed("weft_calloc() of the journal", -ENOMEM);
 	return j;
 }
 
@@ -40,8 +46,12 @@ WEFT_THREAD_LOCAL(int, depth, 0, forget_depth);
 
 static void *weaver(void *arg)
 {
+	struct journal *j = weft_local_get(journal);
+
+	if (!j)
+		return (void *)-1L;	/* open_journal() said why */
 	for (int i = 0; i < 3; i++)
-		weft_local_get(journal)->entries++;
+		j->entries++;
 	weft_local_set(depth, 1);
 	tour_say("    '%s': returns\n", weft_thread_name(weft_current()));
 	return NULL;
@@ -65,12 +75,14 @@ static void add(void *value, void *arg)
 
 static void *counter(void *arg)
 {
-	weft_key_set(counter_key, arg);	/* this thread's count: 100, 200, 300 */
+	/* This thread's count: 100, 200, 300. Setting may allocate, and so fail. */
+	long err = weft_key_set(counter_key, arg);
+
 	atomic_fetch_add(&counted, 1);
 	weft_unpark(tour_main);
 	while (!atomic_load(&summed))
 		weft_park();		/* until main has summed */
-	return NULL;
+	return (void *)err;
 }
 
 void tour_locals(void)
@@ -78,26 +90,33 @@ void tour_locals(void)
 	struct weft_builder b = { .name = "weaver" };
 	struct weft_join_handle h, c[3];
 	long live_sum = 0, final_sum = 0;
-	int live, after;
+	int live, after, err;
+	void *result = NULL;
+	bool ok = true;
 
 	tour_heading("3. Thread-locals and their destructors");
 	tour_say("WEFT_THREAD_LOCAL(struct journal *, journal, open_journal(), close_journal):\n"
 		 "a __thread slot {state, value, list node} at a fixed offset from the thread pointer.\n");
-	if (weft_builder_spawn(&b, &h, weaver, NULL)) {
-		tour_say("  spawn failed: skipping this chapter\n");
+	if ((err = weft_builder_spawn(&b, &h, weaver, NULL))) {
+		tour_failed("weft_builder_spawn()", err);
 		return;
 	}
-	weft_join(&h, NULL);
+	if (!tour_joined(weft_join(&h, &result), &result))
+		return;
+	if (result)
+		return;		/* the weaver had no journal, and open_journal() said so */
 	tour_say("  main: join() returned only after both destructors ran, in reverse order\n"
 		 "  of first use. main's own run when main returns or calls weft_exit().\n");
 
 	tour_main = weft_current();
-	if (weft_key_create(&counter_key, fold))
+	if ((err = weft_key_create(&counter_key, fold))) {
+		tour_failed("weft_key_create()", err);
 		return;
+	}
 	for (long i = 0; i < 3; i++) {
-		if (weft_spawn(&c[i], counter, (void *)(100 * (i + 1)))) {
+		if ((err = weft_spawn(&c[i], counter, (void *)(100 * (i + 1))))) {
 			/* Nobody would ever count to 3: undo and stop here. */
-			tour_say("  spawn failed: skipping the keys part\n");
+			tour_failed("weft_spawn() of a counting thread", err);
 			atomic_store(&summed, 1);
 			while (i-- > 0) {
 				weft_unpark(weft_join_handle_thread(&c[i]));
@@ -107,15 +126,35 @@ void tour_locals(void)
 			return;
 		}
 	}
-	while (atomic_load(&counted) < 3)
-		weft_park();
+	if (!tour_wait_for(&counted, 3, c, 3)) {
+		atomic_store(&summed, 1);
+		for (int i = 0; i < 3; i++) {
+			weft_unpark(weft_join_handle_thread(&c[i]));
+			result = NULL;
+			tour_joined(weft_join(&c[i], &result), &result);
+		}
+		weft_key_delete(counter_key);
+		return;
+	}
 	live = weft_key_for_each(counter_key, add, &live_sum);
 	atomic_store(&summed, 1);
 	for (int i = 0; i < 3; i++) {
 		weft_unpark(weft_join_handle_thread(&c[i]));
-		weft_join(&c[i], NULL);
+		result = NULL;
+		if (!tour_joined(weft_join(&c[i], &result), &result)) {
+			ok = false;
+		} else if (result) {
+			tour_failed("weft_key_set()", (long)result);
+			ok = false;
+		}
 	}
 	after = weft_key_for_each(counter_key, add, &final_sum);
+	if (live < 0 || after < 0)
+		tour_failed("weft_key_for_each()", live < 0 ? live : after);
+	if (!ok || live < 0 || after < 0) {
+		weft_key_delete(counter_key);
+		return;
+	}
 	tour_say("\nOS-style keys (pthread_key, on folly's per-thread arrays): 3 threads set one\n"
 		 "key to 100, 200, 300. weft_key_for_each() visits every live thread's value:\n"
 		 "  while they live: %d values, sum %ld; after they exited: %d values, sum %ld,\n"

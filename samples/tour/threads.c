@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/errno.h>
+
 #include "tour.h"
 
 /* Every thread has its own copy, at the same offset from its own thread pointer. */
@@ -22,7 +24,7 @@ struct report {
 };
 
 static struct weft_thread *main_thread;
-static atomic_int reported;
+static _Atomic int reported;
 
 static void *weave(void *arg)
 {
@@ -48,12 +50,23 @@ static void *weave(void *arg)
 	return message;		/* the joiner owns it now, like a JoinHandle<String> */
 }
 
+/* The detached thread and main take turns: it starts, main detaches it, it says so. */
+struct detach_demo {
+	_Atomic int started, detached, done;
+};
+
 static void *on_its_own(void *arg)
 {
+	struct detach_demo *d = arg;
+
+	atomic_store(&d->started, 1);
+	weft_unpark(main_thread);
+	while (!atomic_load(&d->detached))
+		weft_park();
 	tour_say("detach: thread %llu runs on with no handle; when it exits it unmaps its own\n"
 		 "  stack using registers only (weft_arch_unmap_and_exit)\n",
 		 (unsigned long long)weft_thread_id(weft_current()));
-	atomic_store_explicit((atomic_bool *)arg, true, memory_order_release);
+	atomic_store(&d->done, 1);
 	weft_unpark(main_thread);
 	return NULL;
 }
@@ -81,7 +94,6 @@ void tour_threads(void)
 		{ .name = "heddle-and-reed-frame", .stack_size = 64 * 1024 },
 	};
 	struct weft_join_handle handles[2], detached;
-	atomic_bool detached_done = false;
 	char local = 0;
 
 	tour_heading("2. Threads");
@@ -91,13 +103,32 @@ void tour_threads(void)
 		int err = weft_builder_spawn(&builders[i], &handles[i], weave, &reports[i]);
 
 		if (err) {
-			tour_say("spawn: error %d\n", err);
+			tour_failed("weft_builder_spawn()", err);
+			/* Let the one already running go, and wait for it. */
+			while (i-- > 0) {
+				atomic_store_explicit(&reports[i].released, true,
+						      memory_order_release);
+				weft_unpark(weft_join_handle_thread(&handles[i]));
+				weft_join(&handles[i], NULL);
+			}
 			return;
 		}
 	}
-	while (atomic_load_explicit(&reported, memory_order_acquire) < 2)
-		weft_park();
+	if (!tour_wait_for(&reported, 2, handles, 2)) {
+		/* One ended without reporting: let the other go, and say what happened. */
+		for (int i = 0; i < 2; i++) {
+			void *result = NULL;
 
+			atomic_store_explicit(&reports[i].released, true, memory_order_release);
+			weft_unpark(weft_join_handle_thread(&handles[i]));
+			if (tour_joined(weft_join(&handles[i], &result), &result))
+				weft_free(result);
+		}
+		return;
+	}
+
+	if (weft_thread_tid(main_thread) < 0)	/* gettid() failed at start-up */
+		tour_failed("gettid()", weft_thread_tid(main_thread));
 	tour_say("main: ThreadId %llu '%s', kernel tid %d (= the process id)\n"
 		 "    stack %p  &visits %p (= %d)  (its TLS is a separate mapping)\n",
 		 (unsigned long long)weft_thread_id(main_thread), weft_thread_name(main_thread),
@@ -127,13 +158,34 @@ void tour_threads(void)
 		void *message = NULL;
 		int err = weft_join(&handles[i], &message);
 
-		tour_say("join: %d, result \"%s\"\n", err, message ? (char *)message : "?");
+		if (!tour_joined(err, &message))
+			continue;
+		if (!message)
+			tour_failed("weft_malloc() of the thread's result", -ENOMEM);
+		else
+			tour_say("join: %d, result \"%s\"\n", err, (char *)message);
 		weft_free(message);
 	}
 
-	if (weft_spawn(&detached, on_its_own, &detached_done) == 0) {
-		weft_detach(&detached);
-		while (!atomic_load_explicit(&detached_done, memory_order_acquire))
-			weft_park();
+	static struct detach_demo d;
+	int err = weft_spawn(&detached, on_its_own, &d);
+	struct weft_thread *t;
+	void *result = NULL;
+
+	if (err) {
+		tour_failed("weft_spawn() of a thread to detach", err);
+		return;
 	}
+	/* Detached, a thread that ended early could not tell anyone: see it start first. */
+	if (!tour_wait_for(&d.started, 1, &detached, 1)) {
+		tour_joined(weft_join(&detached, &result), &result);
+		return;
+	}
+	t = weft_thread_get(weft_join_handle_thread(&detached));
+	weft_detach(&detached);
+	atomic_store(&d.detached, 1);
+	weft_unpark(t);
+	weft_thread_put(t);
+	while (!atomic_load(&d.done))
+		weft_park();
 }
