@@ -316,10 +316,13 @@ int weft_vdprintf(int fd, const char *fmt, va_list ap)
 	char *big = weft_malloc((size_t)n + 1);
 
 	if (!big) {
-		/* Out of memory: the truncated text is better than none. */
+		/*
+		 * Out of memory: the truncated text is better than none, but the
+		 * caller must learn that the message is incomplete.
+		 */
 		va_end(copy);
 		err = weft_write_all(fd, small, sizeof(small) - 1);
-		return err ? err : n;
+		return err ? err : -ENOMEM;
 	}
 	weft_vsnprintf(big, (size_t)n + 1, fmt, copy);
 	va_end(copy);

@@ -43,9 +43,11 @@ int weft_snprintf(char *buf, size_t size, const char *fmt, ...)
  * @fmt: format, see weft_vsnprintf()
  * @ap: arguments
  *
- * Partial writes and EINTR are retried until everything is written.
+ * Partial writes and EINTR are retried until everything is written. A message
+ * longer than 511 bytes is formatted into an allocation; without the memory,
+ * its first 511 bytes are written and the call returns -ENOMEM.
  *
- * Return: the number of bytes written, or -errno from write(2).
+ * Return: the number of bytes written, or -errno from write(2), or -ENOMEM.
  */
 int weft_vdprintf(int fd, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
