@@ -503,7 +503,10 @@ static __attribute__((noreturn)) void thread_finish(struct weft_native *n)
  */
 static void *no_overflow_detection(void *arg)
 {
-	weft_panic("failed to set up stack overflow detection: sigaltstack failed");
+	const char *name = weft_errno_name((int)(long)arg);
+
+	weft_panic("failed to set up stack overflow detection: sigaltstack failed: %s",
+		   name ? name : "error");
 }
 
 static int thread_main(void *arg)
@@ -524,10 +527,12 @@ static int thread_main(void *arg)
 		sys_why("thread name, as the kernel shows it in comm");
 		sys_prctl(PR_SET_NAME, (unsigned long)comm, 0, 0, 0);
 	}
-	if (likely(!weft_stack_guard_thread_start(tcb)))
+	long err = weft_stack_guard_thread_start(tcb);
+
+	if (likely(!err))
 		n->result = weft_panic_call_boundary(n->fn, n->arg, &n->panic);
 	else
-		n->result = weft_panic_call_boundary(no_overflow_detection, NULL, &n->panic);
+		n->result = weft_panic_call_boundary(no_overflow_detection, (void *)err, &n->panic);
 	if (n->result_unwanted && !n->panic && n->result_dtor) {
 		/* Before the destructors and the exit hook: see scoped_thread_main(). */
 		n->result_dtor(n->result);
@@ -543,14 +548,8 @@ static int thread_main(void *arg)
 /* ---- spawn, join, detach ----------------------------------------------- */
 
 static int spawn(const struct weft_builder *b, struct weft_join_handle *handle,
-		 weft_thread_fn fn, void *arg)
-{
-	return weft_builder_spawn_hooked(b, handle, fn, arg, NULL, NULL);
-}
-
-int weft_builder_spawn_hooked(const struct weft_builder *b, struct weft_join_handle *handle,
-			      weft_thread_fn fn, void *arg,
-			      void (*exit_hook)(struct weft_native *n), void *hook_data)
+		 weft_thread_fn fn, void *arg, void (*exit_hook)(struct weft_native *n),
+		 void *hook_data)
 {
 	const char *name = b && b->name && b->name[0] ? b->name : NULL;
 	struct weft_thread *t;
@@ -664,12 +663,19 @@ int weft_builder_spawn_hooked(const struct weft_builder *b, struct weft_join_han
  * ENOMEM on the way (allocation, mmap, mprotect, clone). The table is in
  * Documentation/threads.rst, "Errors".
  */
+int weft_builder_spawn_hooked(const struct weft_builder *b, struct weft_join_handle *handle,
+			      weft_thread_fn fn, void *arg,
+			      void (*exit_hook)(struct weft_native *n), void *hook_data)
+{
+	int err = spawn(b, handle, fn, arg, exit_hook, hook_data);
+
+	return err == -ENOMEM ? -EAGAIN : err;
+}
+
 int weft_builder_spawn(const struct weft_builder *b, struct weft_join_handle *handle,
 		       weft_thread_fn fn, void *arg)
 {
-	int err = spawn(b, handle, fn, arg);
-
-	return err == -ENOMEM ? -EAGAIN : err;
+	return weft_builder_spawn_hooked(b, handle, fn, arg, NULL, NULL);
 }
 
 int weft_spawn(struct weft_join_handle *handle, weft_thread_fn fn, void *arg)
