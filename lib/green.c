@@ -105,9 +105,6 @@ struct green_stack {
 	size_t len, guard;
 };
 
-/* Free stacks kept per runtime; more are unmapped. */
-#define GREEN_STACK_CACHE 64
-
 struct weft_green_runtime {
 	/* The owning OS thread only. */
 	struct green_context os;	/* the OS thread, inside a scheduler loop */

@@ -33,9 +33,6 @@
  * with abort(3), _exit(2) and a signal under libc.
  */
 
-/* POSIX asks for at least 32 (ATEXIT_MAX); more come in heap blocks of 32. */
-#define ATEXIT_PER_BLOCK 32
-
 struct atexit_block {
 	struct atexit_block *older;
 	int count;

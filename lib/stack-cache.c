@@ -8,12 +8,10 @@
  * mmap + munmap of a thread's mapping cost about 10 us (abi-notes.rst §13), more
  * than the rest of spawn+join. A joined thread's mapping is kept, guard pages
  * and all, for the next spawn of the same size: at most STACK_CACHE_SLOTS
- * mappings and STACK_CACHE_BYTES in all; beyond that it is unmapped. Only
+ * mappings and STACK_CACHE_BYTES in all (lib/param.h); beyond that it is unmapped. Only
  * joined (or detached-then-reaped) mappings enter: a detached thread that
  * finishes alone unmaps its own.
  */
-#define STACK_CACHE_SLOTS 16
-#define STACK_CACHE_BYTES (64UL << 20)
 
 static struct {
 	struct weft_lock lock;

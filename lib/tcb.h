@@ -8,6 +8,8 @@
 
 #include "tp_arch.h"
 
+#include "lib/param.h"
+
 struct weft_thread;
 struct weft_native;
 struct weft_catch;
@@ -79,7 +81,7 @@ struct weft_tcb {
 	struct weft_green *green_current;
 
 	/* Tracing: the reason for this thread's next traced system call. */
-	char why[96];
+	char why[WEFT_WHY_MAX];
 
 	/* Top of this thread's stack (its bottom is guard_hi); for weft_stack_info(). */
 	uintptr_t stack_hi;

@@ -30,7 +30,7 @@
 
 static int trace_fd = -1;
 static bool tls_ready;		/* per-thread "why" lives in the TCB from then on */
-static char early_why[96];
+static char early_why[WEFT_WHY_MAX];
 
 struct fault_rule {
 	_Atomic long nr;	/* 0 (free) is read as "not armed" via armed */
@@ -378,7 +378,7 @@ const char *weft_errno_name(int err)
 }
 
 struct line {
-	char buf[512];
+	char buf[WEFT_TRACE_LINE_MAX];
 	size_t len;
 };
 
