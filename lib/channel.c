@@ -96,30 +96,30 @@ static void unlock_maybe_free(struct weft_channel *c)
 	}
 }
 
+/* One more handle on @c, of the kind @count counts (senders or receivers). */
+static int clone_handle(struct weft_channel *c, long *count, struct weft_channel **out)
+{
+	if (!c || !out)
+		return -EINVAL;
+	weft_mutex_lock(&c->m);
+	(*count)++;
+	weft_mutex_unlock(&c->m);
+	*out = c;
+	return 0;
+}
+
 int weft_sender_clone(const struct weft_sender *tx, struct weft_sender *out)
 {
 	struct weft_channel *c = tx ? tx->chan : NULL;
 
-	if (!c || !out)
-		return -EINVAL;
-	weft_mutex_lock(&c->m);
-	c->senders++;
-	weft_mutex_unlock(&c->m);
-	out->chan = c;
-	return 0;
+	return clone_handle(c, c ? &c->senders : NULL, out ? &out->chan : NULL);
 }
 
 int weft_receiver_clone(const struct weft_receiver *rx, struct weft_receiver *out)
 {
 	struct weft_channel *c = rx ? rx->chan : NULL;
 
-	if (!c || !out)
-		return -EINVAL;
-	weft_mutex_lock(&c->m);
-	c->receivers++;
-	weft_mutex_unlock(&c->m);
-	out->chan = c;
-	return 0;
+	return clone_handle(c, c ? &c->receivers : NULL, out ? &out->chan : NULL);
 }
 
 void weft_sender_drop(struct weft_sender *tx)

@@ -9,6 +9,7 @@
 
 #include "green_arch.h"
 #include "mm_arch.h"
+#include "lib/hooks.h"
 #include "lib/thread.h"
 
 /*
@@ -499,6 +500,9 @@ static __attribute__((noreturn)) void green_exit(void *arg, void *result)
 	struct weft_green_runtime *rt = g->rt;
 	struct weft_tcb *tcb = weft_tcb();
 
+	/* Locks it returned holding: released, poisoned and reported (lib/held.c). */
+	if (weft_held_green_exit)
+		weft_held_green_exit();
 	g->result = result;
 	rt->live--;
 	ring_remove(rt, g);

@@ -130,28 +130,45 @@ void weft_held_unwind(const void *boundary)
 }
 
 /*
- * Called by lib/exit.c (weak) when a native thread ends: a lock still held
- * now would never be released. glibc's robust mutexes are the peer: the
- * next locker gets EOWNERDEAD with the lock. Here the lock is released and
- * poisoned, so the next locker gets WEFT_POISONED with it, and the thread
- * says so on stderr. Green threads that finished holding locks on this OS
- * thread are caught here too, later than they could be.
+ * Release, poisoned, the recorded locks of @only (NULL: every entry), saying so
+ * on stderr. Only our own struct weft_thread is sure to be alive to name.
  */
-void weft_held_thread_exit(void)
+static void release_left_over(struct weft_thread *only, const char *kind_of_thread)
 {
 	struct weft_held *h = &weft_held;
 	struct weft_thread *me = weft_tcb()->current;
 
-	while (h->n) {
-		struct weft_held_entry e = h->e[--h->n];
-		/* Only our own struct weft_thread is sure to be alive. */
+	for (uint32_t i = h->n; i-- > 0;) {
+		struct weft_held_entry e = h->e[i];
 		const char *name = e.owner != me ? "(a finished green thread)"
 						 : weft_name_or_unnamed(me ? me->name : NULL);
 
-		weft_dprintf(2, "thread '%s' exited holding %s %p: released%s\n", name,
-			     HELD_KIND(&e) == HELD_MUTEX ? "weft_mutex" : "weft_rwlock", e.lock,
+		if (only && e.owner != only)
+			continue;
+		remove_at(h, i);
+		weft_dprintf(2, "%sthread '%s' exited holding %s %p: released%s\n", kind_of_thread,
+			     name, HELD_KIND(&e) == HELD_MUTEX ? "weft_mutex" : "weft_rwlock", e.lock,
 			     HELD_KIND(&e) == HELD_READ ? "" : " and poisoned");
 		e.frame_bits &= ~HELD_PANICKING;
 		release_abandoned(&e);
 	}
+}
+
+/*
+ * Called by lib/exit.c (a hook) when a spawned native thread ends: a lock still
+ * held now would never be released. glibc's robust mutexes are the peer: the
+ * next locker gets EOWNERDEAD with the lock. Here the lock is released and
+ * poisoned, so the next locker gets WEFT_POISONED with it, and the thread
+ * says so on stderr. Locks of green threads of this OS thread that never
+ * finished go the same way.
+ */
+void weft_held_thread_exit(void)
+{
+	release_left_over(NULL, "");
+}
+
+/* Called by lib/green.c (a hook) when a green thread returns: the same for its locks. */
+void weft_held_green_exit(void)
+{
+	release_left_over(weft_tcb()->current, "green ");
 }

@@ -58,6 +58,8 @@ WEFT_HOOK void weft_green_thread_exit(void);
  * poisoned, with a message (not in main, whose exit ends the process).
  */
 WEFT_HOOK void weft_held_thread_exit(void);
+/* lib/held.c: the same for a green thread whose function returned (lib/green.c). */
+WEFT_HOOK void weft_held_green_exit(void);
 
 /*
  * A panic (lib/panic.c, unwind()), just before it jumps to @boundary: lib/held.c

@@ -323,3 +323,31 @@ TEST(a_green_panic_poisons_only_its_own_locks)
 	ASSERT_EQ(weft_mutex_trylock(&gm2), 0);
 	weft_mutex_unlock(&gm2);
 }
+
+/* A green thread that returns holding a lock: released and poisoned as it finishes. */
+static void *green_return_holding(void *arg)
+{
+	weft_mutex_lock(arg);
+	return NULL;
+}
+
+static void green_exit_holding_child(void *arg)
+{
+	struct weft_mutex m = WEFT_MUTEX_INIT;
+	struct weft_green_handle g;
+
+	if (weft_green_spawn(&g, green_return_holding, &m, NULL) || weft_green_join(&g, NULL))
+		weft_exit(2);
+	if (weft_mutex_trylock(&m) != WEFT_POISONED)
+		weft_exit(3);
+	weft_exit(0);
+}
+
+TEST(a_green_thread_that_returns_holding_a_lock_releases_it_poisoned)
+{
+	char err[512];
+	int status = test_run_child(green_exit_holding_child, NULL, err, sizeof(err));
+
+	ASSERT_EQ(status, 0);
+	ASSERT_NE_NULL(weft_strstr(err, "green thread '<unnamed>' exited holding weft_mutex"));
+}
