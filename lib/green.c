@@ -9,8 +9,13 @@
 
 #include "green_arch.h"
 #include "mm_arch.h"
-#include "lib/hooks.h"
 #include "lib/thread.h"
+
+/*
+ * lib/hooks.h declares it; not included here, because this file defines hooks
+ * of its own, which must not see their weak declarations.
+ */
+void weft_held_green_exit(void) __attribute__((weak));
 
 /*
  * DOC: the runtime
