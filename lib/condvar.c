@@ -11,9 +11,21 @@
  * it still holds the mutex, unlocks, and sleeps while seq is unchanged
  * (Rust's library/std/src/sys/sync/condvar/futex.rs). A notify between the
  * unlock and the sleep changed seq, so FUTEX_WAIT returns at once instead
- * of missing it. The price is the ABA of a 32-bit counter: exactly 2^32
- * notifies between a waiter's read and its sleep would make it sleep
- * through them. Rust accepts that, and so does weft.
+ * of missing it. The price is the ABA of a 32-bit counter: exactly 2^31
+ * notifies (each adds 2, below) between a waiter's read and its sleep
+ * would make it sleep through them. Rust accepts that, and so does weft.
+ *
+ * Unlike Rust's, weft's condvar may be freed, or wiped back to zero and
+ * reused, right after a notify_all, while a woken waiter may still be on
+ * its way to FUTEX_WAIT (it unlocked the mutex, the notify came, it has not
+ * slept yet). That waiter compares seq with the value it read; if the wipe
+ * made seq equal to it again, it would sleep on the fresh condvar for
+ * ever. So a waiter never sleeps on a value a zeroed condvar holds: it
+ * reads seq by setting its lowest bit (fetch_or 1), and a notify adds 2,
+ * which keeps that bit. Every value a waiter sleeps on is odd, a wiped
+ * condvar's seq is 0, and FUTEX_WAIT returns -EAGAIN at once: a spurious
+ * wake-up, which every caller of wait() tolerates
+ * (condvar_wiped_right_after_notify_all in tests/test-sync.c).
  *
  * waiters is what Rust does not have: a count of the waiters registered
  * since the last notify_all, so that a notify that finds it 0 returns after
@@ -21,8 +33,8 @@
  * that it may be freed right after a notify_all (sync.h):
  *
  *  - a waiter reads seq, then increments waiters, both under the mutex;
- *  - notify_one decrements waiters (not below 0), then increments seq;
- *    notify_all sets waiters to 0, then increments seq; then they wake;
+ *  - notify_one decrements waiters (not below 0), then advances seq;
+ *    notify_all sets waiters to 0, then advances seq; then they wake;
  *  - a waiter never decrements it: not when woken, not when it times out.
  *
  * So waiters may count too many (a waiter that timed out, or that a
@@ -52,7 +64,8 @@ static int wait(struct weft_condvar *cv, struct weft_mutex *m, uint64_t deadline
 
 	if (!cv || !m)
 		return -EINVAL;
-	seq = atomic_load_explicit(&cv->seq, memory_order_relaxed);
+	/* Odd from now on, so a wiped (zeroed) condvar never matches it: see above. */
+	seq = atomic_fetch_or_explicit(&cv->seq, 1, memory_order_relaxed) | 1;
 	register_waiter(cv);
 	weft_mutex_unlock(m);
 	r = weft_wait(&cv->seq, seq, deadline);
@@ -102,7 +115,7 @@ void weft_condvar_notify_one(struct weft_condvar *cv)
 	       !atomic_compare_exchange_weak_explicit(&cv->waiters, &w, w - 1, memory_order_seq_cst,
 						      memory_order_seq_cst))
 		;
-	atomic_fetch_add_explicit(&cv->seq, 1, memory_order_seq_cst);
+	atomic_fetch_add_explicit(&cv->seq, 2, memory_order_seq_cst);	/* keeps bit 0 */
 	weft_wake(&cv->seq, 1);
 }
 
@@ -111,6 +124,6 @@ void weft_condvar_notify_all(struct weft_condvar *cv)
 	if (atomic_load_explicit(&cv->waiters, memory_order_seq_cst) == 0)
 		return;
 	atomic_store_explicit(&cv->waiters, 0, memory_order_seq_cst);
-	atomic_fetch_add_explicit(&cv->seq, 1, memory_order_seq_cst);
+	atomic_fetch_add_explicit(&cv->seq, 2, memory_order_seq_cst);	/* keeps bit 0 */
 	weft_wake(&cv->seq, INT32_MAX);
 }

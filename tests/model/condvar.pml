@@ -2,13 +2,17 @@
 // A Promela model of weft_condvar with its mutex (lib/condvar.c), checked by check-sync.sh.
 
 /*
- *	wait:       snap = seq; waiters++;		(both under the mutex)
+ *	wait:       snap = seq | 1; seq = snap;		(one fetch_or, under the mutex)
+ *	            waiters++;				(under the mutex)
  *	            unlock(m); futex_wait(&seq, snap); lock(m);
  *	notify_one: if (waiters == 0) return;
  *	            if (waiters > 0) waiters--;	(a compare-exchange loop)
- *	            seq++; futex_wake(&seq, 1);
+ *	            seq += 2; futex_wake(&seq, 1);
  *	notify_all: if (waiters == 0) return;
- *	            waiters = 0; seq++; futex_wake(&seq, all);
+ *	            waiters = 0; seq += 2; futex_wake(&seq, all);
+ *
+ * seq's lowest bit is set by the first waiter and kept by every notify, so no value a
+ * waiter sleeps on is 0, the value of a wiped condvar (lib/condvar.c says why).
  *
  * A waiter never decrements waiters: not when woken, not after a timeout (a timed wait
  * here is one that a timeout ends; the caller loops). The mutex is an atomic test-and-set
@@ -66,7 +70,7 @@ inline notify_one()
 			fi
 		};
 #if BROKEN != 2
-		seq++;
+		seq = seq + 2;
 #endif
 		futex_wake_one(cq)
 	fi
@@ -79,7 +83,7 @@ inline notify_all()
 	:: else ->
 		waiters = 0;
 #if BROKEN != 2
-		seq++;
+		seq = seq + 2;
 #endif
 		futex_wake_all(cq)
 	fi
@@ -94,7 +98,7 @@ active [NWAITERS] proctype Waiter()
 	do
 	:: tokens > 0 -> tokens--; break
 	:: else ->
-		snap = seq;
+		d_step { snap = seq | 1; seq = snap };
 #if BROKEN == 1
 		unlock();
 		waiters++;
