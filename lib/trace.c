@@ -406,9 +406,17 @@ static void add_flags(struct line *l, unsigned long v, unsigned char kind, const
 		return;
 	}
 	for (size_t i = 0; i < sizeof(name_kinds); i++, name = next_name(name)) {
-		unsigned long bit = 1UL << name_values[i];
+		unsigned long bit;
 
-		if (name_kinds[i] == kind && (v & bit)) {
+		/*
+		 * Only a flag kind's values are bit numbers (below 64). Others are
+		 * plain values, up to 255: shifting by them is undefined, so the
+		 * shift waits until the kind is known to be this flag kind.
+		 */
+		if (name_kinds[i] != kind)
+			continue;
+		bit = 1UL << name_values[i];
+		if (v & bit) {
 			add(l, "%s%s", sep, name);
 			v &= ~bit;
 			sep = "|";
