@@ -18,16 +18,22 @@ __attribute__((constructor)) static void maybe_report_alive(void)
 	}
 }
 
-static int run_with(const char *fault, char *err, size_t size)
+/* What a run with @name=@value wrote to stderr, in @err. Return: its wait status. */
+static int run_env(const char *name, const char *value, char *err, size_t size)
 {
 	char var[512];
 	char *envp[] = { "WEFT_TEST_ALIVE=1", var, NULL };
 	int status = -1;
 
-	weft_snprintf(var, sizeof(var), "WEFT_FAULT=%s", fault);
+	weft_snprintf(var, sizeof(var), "%s=%s", name, value);
 	if (test_exec_self(envp, 2, err, size, &status) < 0)
 		return -1;
 	return status;
+}
+
+static int run_with(const char *fault, char *err, size_t size)
+{
+	return run_env("WEFT_FAULT", fault, err, size);
 }
 
 TEST(first_mmap_failing_means_no_tls_and_exit_127)
@@ -148,17 +154,9 @@ TEST(several_rules_and_every_call)
 	ASSERT_STREQ(err, "alive\n");
 }
 
-/* What a run with WEFT_TRACE=@value wrote to stderr, in @err. Return: its wait status. */
 static int run_traced(const char *value, char *err, size_t size)
 {
-	char var[128];
-	char *envp[] = { "WEFT_TEST_ALIVE=1", var, NULL };
-	int status = -1;
-
-	weft_snprintf(var, sizeof(var), "WEFT_TRACE=%s", value);
-	if (test_exec_self(envp, 2, err, size, &status) < 0)
-		return -1;
-	return status;
+	return run_env("WEFT_TRACE", value, err, size);
 }
 
 TEST(an_unopenable_trace_file_is_reported)

@@ -57,8 +57,8 @@ unsigned long weft_fault_fired(void);
  * weft_trace_set_fd() - send the system call trace to a file descriptor
  * @fd: where the lines go, or -1 to stop tracing
  *
- * The same as starting the program with WEFT_TRACE=1 (fd 2) or
- * WEFT_TRACE=path. Each traced call is one line:
+ * The same as starting the program with WEFT_TRACE=1 (fd 2), WEFT_TRACE=fd:N,
+ * or WEFT_TRACE=file:NAME (or a path with a '/'). Each traced call is one line:
  *
  *	[weft 1234] mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0x0)
  *	  = 0x7f3a2c1d5000 (why: main thread TLS block + TCB)
