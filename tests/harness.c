@@ -12,6 +12,7 @@
 
 #include "weft/process.h"
 #include "weft/signal.h"
+#include "weft/time.h"
 
 #include "harness.h"
 #include "kernel-abi/sys.h"
@@ -513,4 +514,18 @@ void test_leak_baseline_take(struct test_leak_baseline *b)
 	b->maps = test_count_maps();
 	b->fds = test_count_fds();
 	weft_alloc_stats(&b->alloc);
+}
+
+void test_wait_for_baseline(const struct test_leak_baseline *b)
+{
+	uint64_t deadline = weft_deadline_in(20ULL * 1000 * 1000 * 1000);
+	struct test_leak_baseline now;
+
+	for (;;) {
+		test_leak_baseline_take(&now);
+		if ((now.maps <= b->maps && now.alloc.blocks <= b->alloc.blocks) ||
+		    weft_now() >= deadline)
+			return;
+		weft_yield();
+	}
 }

@@ -123,14 +123,14 @@ static void *panic_when_told(void *arg)
 TEST(detached_threads_free_their_payloads)
 {
 	struct weft_alloc_stats before, after;
+	struct test_leak_baseline base;
 	struct weft_join_handle h;
 	_Atomic int go = 0;
 	struct weft_thread *t;
-	int tasks;
 
 	weft_set_panic_hook(silent_hook);
 	warm_up();
-	tasks = test_count_tasks();
+	test_leak_baseline_take(&base);
 	weft_alloc_stats(&before);
 
 	/* Detached while running: the thread frees its own payload as it ends. */
@@ -141,9 +141,8 @@ TEST(detached_threads_free_their_payloads)
 	atomic_store(&go, 1);
 	weft_unpark(t);
 	weft_thread_put(t);
-	/* Its last act is to unmap its stack and exit; the kernel then drops it from the list. */
-	while (test_count_tasks() > tasks)
-		weft_yield();
+	/* Its last acts are to free the payload, unmap its stack and exit. */
+	test_wait_for_baseline(&base);
 
 	/* Detached after it ended: weft_detach() frees the payload. */
 	ASSERT_EQ(weft_spawn(&h, boom, NULL), 0);
@@ -607,7 +606,6 @@ TEST(a_payload_nobody_takes_is_destroyed_exactly_once)
 	struct test_leak_baseline before;
 	struct weft_join_handle h;
 	void *r = NULL;
-	int tasks;
 
 	weft_set_panic_hook(silent_hook);
 	untaken_waiter = weft_current();
@@ -616,7 +614,6 @@ TEST(a_payload_nobody_takes_is_destroyed_exactly_once)
 	weft_panic_free(r);
 	untaken_destroyed = 0;
 	test_leak_baseline_take(&before);
-	tasks = test_count_tasks();
 	/* weft_join() with a NULL result. */
 	ASSERT_EQ(weft_spawn(&h, panic_untaken, NULL), 0);
 	ASSERT_EQ(weft_join(&h, NULL), WEFT_PANICKED);
@@ -626,9 +623,8 @@ TEST(a_payload_nobody_takes_is_destroyed_exactly_once)
 	ASSERT_EQ(weft_detach(&h), 0);
 	while (atomic_load(&untaken_destroyed) < 2)
 		weft_park();
-	/* It unmaps its own stack after that: wait for the kernel to see it gone. */
-	while (test_count_tasks() > tasks)
-		weft_yield();
+	/* It unmaps its own stack after that. */
+	test_wait_for_baseline(&before);
 	/* weft_catch_panic() with a NULL result. */
 	ASSERT_EQ(weft_catch_panic(panic_untaken, NULL, NULL), WEFT_PANICKED);
 	ASSERT_EQ(untaken_destroyed, 3);

@@ -165,31 +165,24 @@ static void *spawn_detached_then_return(void *arg)
 
 TEST(detached_threads_outlive_spawner_and_free_their_mappings)
 {
+	struct test_leak_baseline before;
 	struct weft_join_handle h;
-	int maps_before, tasks_before;
 
 	/* Warm up: allocator chunks, stack cache. */
 	ASSERT_EQ(weft_spawn(&h, return_arg_plus_one, NULL), 0);
 	ASSERT_EQ(weft_join(&h, NULL), 0);
-	weft_thread_cache_trim();	/* cached stacks are not leaks */
-	maps_before = test_count_maps();
-	/* Not 1: under qemu-user, /proc/self/task also lists qemu's own threads. */
-	tasks_before = test_count_tasks();
+	test_leak_baseline_take(&before);	/* trims the cache: cached stacks are not leaks */
 
 	ASSERT_EQ(weft_spawn(&h, spawn_detached_then_return, weft_current()), 0);
 	ASSERT_EQ(weft_join(&h, NULL), 0);
 	while (atomic_load(&detached_done) < 8)
 		weft_park();
 	/*
-	 * Each detached thread unmaps its own stack and exits; the kernel
-	 * removes it from /proc/self/task when it is gone. Waiting for that is
-	 * waiting on the kernel, with a yield, not a sleep.
+	 * Each detached thread then unmaps its own stack and exits; a thread that
+	 * finished before its detach was reaped by the detacher, into the cache.
 	 */
-	while (test_count_tasks() > tasks_before)
-		weft_yield();
-	/* A thread that finished before its detach was reaped by the detacher, into the cache. */
-	weft_thread_cache_trim();
-	EXPECT_EQ(test_count_maps(), maps_before);
+	test_wait_for_baseline(&before);
+	ASSERT_NO_LEAK(&before);
 }
 
 TEST(detach_after_the_thread_finished_frees_it)
@@ -1056,7 +1049,6 @@ TEST(a_result_nobody_collects_is_destroyed_exactly_once)
 	struct weft_join_handle h;
 	_Atomic int go = 0;
 	void *r = NULL;
-	int tasks;
 
 	result_waiter = weft_current();
 	results_destroyed = 0;
@@ -1065,7 +1057,6 @@ TEST(a_result_nobody_collects_is_destroyed_exactly_once)
 	ASSERT_EQ(weft_join(&h, NULL), 0);
 	results_destroyed = 0;
 	test_leak_baseline_take(&before);
-	tasks = test_count_tasks();
 	/* A join that takes the result: handed over, not destroyed. */
 	ASSERT_EQ(weft_builder_spawn(&b, &h, return_owned, NULL), 0);
 	ASSERT_EQ(weft_join(&h, &r), 0);
@@ -1092,8 +1083,7 @@ TEST(a_result_nobody_collects_is_destroyed_exactly_once)
 	weft_thread_put(t);
 	while (atomic_load(&results_destroyed) < 3)
 		weft_park();
-	while (test_count_tasks() > tasks)	/* it unmaps its own stack after that */
-		weft_yield();
+	test_wait_for_baseline(&before);	/* it unmaps its own stack after that */
 	/* A thread that panicked has no result: only its payload is freed. */
 	ASSERT_EQ(weft_builder_spawn(&b, &h, panic_instead_of_returning, NULL), 0);
 	ASSERT_EQ(weft_join(&h, NULL), WEFT_PANICKED);
