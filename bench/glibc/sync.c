@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The pthread twin of bench/weft/sync.c: mutex, condvar, rwlock, once, barrier and a channel. */
+#define _GNU_SOURCE	/* sched_setaffinity, cpu_set_t */
+#include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
@@ -66,28 +69,61 @@ static void once_batch(long n)
 	}
 }
 
-static long contended_ops;
+/*
+ * The rows with a second thread at work: the partner runs partner_loop(partner_ops) while
+ * the caller runs its own loop, then is joined; spawn and join are inside the timed batch.
+ * partner_cpu >= 0 puts the partner on that CPU and the caller on CPU 0.
+ */
+static void (*partner_loop)(long);
+static long partner_ops;
+static int partner_cpu = -1;
 
-static void *contender(void *arg)
+static int pin_self(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? errno : 0;
+}
+
+static void *partner_main(void *arg)
 {
 	(void)arg;
-	for (long i = 0; i < contended_ops; i++) {
+	partner_loop(partner_ops);
+	return NULL;
+}
+
+static void two_threads(void (*partner)(long), long partner_n, void (*own)(long), long own_n)
+{
+	pthread_t t;
+
+	partner_loop = partner;
+	partner_ops = partner_n;
+	/* The partner inherits the CPU from its creator, so it starts on its own CPU at once. */
+	if (partner_cpu >= 0 && pin_self(partner_cpu))
+		bench_die("sched_setaffinity", errno);
+	if (pthread_create(&t, NULL, partner_main, NULL))
+		bench_die("pthread_create", 1);
+	if (partner_cpu >= 0 && pin_self(0))
+		bench_die("sched_setaffinity", errno);
+	own(own_n);
+	pthread_join(t, NULL);
+}
+
+/* Two threads take turns at one counter: ns per lock+unlock, both threads counted. */
+static void contend(long n)
+{
+	for (long i = 0; i < n; i++) {
 		pthread_mutex_lock(&m);
 		shared_counter++;
 		pthread_mutex_unlock(&m);
 	}
-	return NULL;
 }
 
 static void contended_batch(long n)
 {
-	pthread_t t;
-
-	contended_ops = n / 2;
-	if (pthread_create(&t, NULL, contender, NULL))
-		bench_die("pthread_create", 1);
-	contender(NULL);
-	pthread_join(t, NULL);
+	two_threads(contend, n / 2, contend, n / 2);
 }
 
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
@@ -130,26 +166,16 @@ static void cv_stop(void)
 }
 
 static pthread_barrier_t barrier;
-static long barrier_rounds;
 
-static void *barrier_partner(void *arg)
+static void barrier_loop(long n)
 {
-	(void)arg;
-	for (long i = 0; i < barrier_rounds; i++)
+	for (long i = 0; i < n; i++)
 		pthread_barrier_wait(&barrier);
-	return NULL;
 }
 
 static void barrier_batch(long n)
 {
-	pthread_t t;
-
-	barrier_rounds = n;
-	if (pthread_create(&t, NULL, barrier_partner, NULL))
-		bench_die("pthread_create", 1);
-	for (long i = 0; i < n; i++)
-		pthread_barrier_wait(&barrier);
-	pthread_join(t, NULL);
+	two_threads(barrier_loop, n, barrier_loop, n);
 }
 
 /* weft's channel design on pthreads: a ring of longs, capacity cap. */
@@ -214,26 +240,40 @@ static void chan_pingpong_batch(long n)
 	}
 }
 
-static long produce_count;
-
-static void *producer(void *arg)
+static void produce(long n)
 {
-	(void)arg;
-	for (long i = 0; i < produce_count; i++)
+	for (long i = 0; i < n; i++)
 		chan_send(&to_partner, i);
-	return NULL;
+}
+
+static void consume(long n)
+{
+	for (long i = 0; i < n; i++)
+		chan_recv(&to_partner);
 }
 
 static void chan_throughput_batch(long n)
 {
-	pthread_t t;
+	two_threads(produce, n, consume, n);
+}
 
-	produce_count = n;
-	if (pthread_create(&t, NULL, producer, NULL))
-		bench_die("pthread_create", 1);
-	for (long i = 0; i < n; i++)
-		chan_recv(&to_partner);
-	pthread_join(t, NULL);
+/* The same with this thread on CPU 0 and the partner on CPU 1, whatever BENCH_PIN says. */
+static void contended_across(void)
+{
+	cpu_set_t saved;
+
+	if (sched_getaffinity(0, sizeof(saved), &saved))
+		bench_die("sched_getaffinity", errno);
+	if (pin_self(1) || pin_self(0)) {
+		printf("# mutex_contended_across: no CPU 1 to run on (%s)\n", strerror(errno));
+	} else {
+		partner_cpu = 1;
+		bench_result("mutex_contended_across",
+			     bench_median_ns_per_op(contended_batch, bench_scaled(400000)), "ns");
+		partner_cpu = -1;
+	}
+	if (sched_setaffinity(0, sizeof(saved), &saved))
+		bench_die("sched_setaffinity", errno);
 }
 
 int main(void)
@@ -255,6 +295,7 @@ int main(void)
 
 	bench_result("mutex_contended", bench_median_ns_per_op(contended_batch, bench_scaled(400000)),
 		     "ns");
+	contended_across();
 
 	if (pthread_create(&t, NULL, cv_partner, NULL))
 		bench_die("pthread_create", 1);

@@ -72,28 +72,90 @@ static void once_batch(long n)
 	}
 }
 
-/* Two threads take turns at one counter: ns per lock+unlock, both threads counted. */
-static long contended_ops;
+/*
+ * The rows with a second thread at work: the partner runs partner_loop(partner_ops) while
+ * the caller runs its own loop, then is joined; spawn and join are inside the timed batch.
+ * partner_cpu >= 0 puts the partner on that CPU and the caller on CPU 0.
+ */
+static void (*partner_loop)(long);
+static long partner_ops;
+static int partner_cpu = -1;
 
-static void *contender(void *arg)
+/* A mask of 1024 CPUs, the kernel's default NR_CPUS bound, as weft_available_parallelism(). */
+struct cpu_mask {
+	unsigned long bits[16];
+};
+
+static long set_affinity(const struct cpu_mask *mask)
 {
-	for (long i = 0; i < contended_ops; i++) {
+	return weft_sys3(__NR_sched_setaffinity, 0, sizeof(*mask), (long)mask);
+}
+
+static long pin_self(int cpu)
+{
+	struct cpu_mask mask = { 0 };
+
+	mask.bits[cpu / 64] = 1ul << (cpu % 64);
+	return set_affinity(&mask);
+}
+
+static void *partner_main(void *arg)
+{
+	partner_loop(partner_ops);
+	return NULL;
+}
+
+static void two_threads(void (*partner)(long), long partner_n, void (*own)(long), long own_n)
+{
+	struct weft_join_handle h;
+	long error;
+
+	partner_loop = partner;
+	partner_ops = partner_n;
+	/* The partner inherits the CPU from its creator, so it starts on its own CPU at once. */
+	if (partner_cpu >= 0 && (error = pin_self(partner_cpu)))
+		bench_die("sched_setaffinity", error);
+	if ((error = weft_spawn(&h, partner_main, NULL)))
+		bench_die("weft_spawn", error);
+	if (partner_cpu >= 0 && (error = pin_self(0)))
+		bench_die("sched_setaffinity", error);
+	own(own_n);
+	weft_join(&h, NULL);
+}
+
+/* Two threads take turns at one counter: ns per lock+unlock, both threads counted. */
+static void contend(long n)
+{
+	for (long i = 0; i < n; i++) {
 		weft_mutex_lock(&m);
 		shared_counter++;
 		weft_mutex_unlock(&m);
 	}
-	return NULL;
 }
 
 static void contended_batch(long n)
 {
-	struct weft_join_handle h;
+	two_threads(contend, n / 2, contend, n / 2);
+}
 
-	contended_ops = n / 2;
-	if (weft_spawn(&h, contender, NULL))
-		bench_die("weft_spawn", -1);
-	contender(NULL);
-	weft_join(&h, NULL);
+/* The same with this thread on CPU 0 and the partner on CPU 1, whatever BENCH_PIN says. */
+static void contended_across(void)
+{
+	struct cpu_mask saved = { 0 };
+	long error;
+
+	if ((error = sys_sched_getaffinity(0, sizeof(saved), &saved)) < 0)
+		bench_die("sched_getaffinity", error);
+	if ((error = pin_self(1)) || (error = pin_self(0))) {
+		weft_dprintf(1, "# mutex_contended_across: no CPU 1 to run on (error %ld)\n", error);
+	} else {
+		partner_cpu = 1;
+		bench_result("mutex_contended_across",
+			     bench_median_ns_per_op(contended_batch, bench_scaled(400000)), "ns");
+		partner_cpu = -1;
+	}
+	if ((error = set_affinity(&saved)))
+		bench_die("sched_setaffinity", error);
 }
 
 /* Ping-pong through a mutex and a condvar: one round trip per operation. */
@@ -137,25 +199,16 @@ static void cv_stop(void)
 
 /* A 2-party barrier: one round per operation. */
 static struct weft_barrier barrier = WEFT_BARRIER_INIT(2);
-static long barrier_rounds;
 
-static void *barrier_partner(void *arg)
+static void barrier_loop(long n)
 {
-	for (long i = 0; i < barrier_rounds; i++)
+	for (long i = 0; i < n; i++)
 		weft_barrier_wait(&barrier);
-	return NULL;
 }
 
 static void barrier_batch(long n)
 {
-	struct weft_join_handle h;
-
-	barrier_rounds = n;
-	if (weft_spawn(&h, barrier_partner, NULL))
-		bench_die("weft_spawn", -1);
-	for (long i = 0; i < n; i++)
-		weft_barrier_wait(&barrier);
-	weft_join(&h, NULL);
+	two_threads(barrier_loop, n, barrier_loop, n);
 }
 
 /* Channels: ping-pong over two capacity-1 channels, and 1 producer -> 1 consumer. */
@@ -181,26 +234,23 @@ static void chan_pingpong_batch(long n)
 	}
 }
 
-static long produce_count;
-
-static void *producer(void *arg)
+static void produce(long n)
 {
-	for (long i = 0; i < produce_count; i++)
+	for (long i = 0; i < n; i++)
 		weft_send(&to_partner, &i);
-	return NULL;
+}
+
+static void consume(long n)
+{
+	long v;
+
+	for (long i = 0; i < n; i++)
+		weft_recv(&at_partner, &v);
 }
 
 static void chan_throughput_batch(long n)
 {
-	struct weft_join_handle h;
-	long v;
-
-	produce_count = n;
-	if (weft_spawn(&h, producer, NULL))
-		bench_die("weft_spawn", -1);
-	for (long i = 0; i < n; i++)
-		weft_recv(&at_partner, &v);
-	weft_join(&h, NULL);
+	two_threads(produce, n, consume, n);
 }
 
 /* Two green threads of one OS thread ping-ponging through a mutex and a condvar. */
@@ -247,6 +297,7 @@ int main(void)
 
 	bench_result("mutex_contended", bench_median_ns_per_op(contended_batch, bench_scaled(400000)),
 		     "ns");
+	contended_across();
 
 	if ((error = weft_spawn(&h, cv_partner, NULL)))
 		bench_die("weft_spawn", error);
