@@ -18,6 +18,13 @@ BENCH_MUSL_BINARIES := $(BENCH_MUSL_PROGRAMS:%=$(BENCH_OUT)/%-musl) \
 BENCH_RUST_SOURCES := $(filter-out bench/rust/bench.rs,$(sort $(wildcard bench/rust/*.rs)))
 BENCH_RUST_BINARIES := $(patsubst bench/rust/%.rs,$(BENCH_OUT)/%-rust,$(BENCH_RUST_SOURCES))
 
+# As bench/weft.mk's BENCH_ALIGNED_WEFT and bench/bench.mk's BENCH_ALIGNED_GLIBC: every loop of
+# these programs starts a 64-byte line (LLVM's own option, the same as -falign-loops).
+$(BENCH_ALIGNED_GLIBC:%=$(BENCH_OUT)/%-musl): BENCH_CFLAGS += $(BENCH_LOOP_ALIGN)
+BENCH_RUSTFLAGS :=
+BENCH_ALIGNED_RUST := localkey
+$(BENCH_ALIGNED_RUST:%=$(BENCH_OUT)/%-rust): BENCH_RUSTFLAGS += -C llvm-args=-align-loops=64
+
 .PHONY: bench-musl bench-rust
 
 ifneq ($(BENCH_MUSL_CC),)
@@ -52,4 +59,4 @@ $(BENCH_OUT)/hello_thread-musl-static.stripped: $(BENCH_OUT)/hello_thread-musl-s
 $(BENCH_OUT)/%-rust: bench/rust/%.rs bench/rust/bench.rs
 	$(call bench_quiet,RUSTC)
 	$(Q)mkdir -p $(@D)
-	$(Q)env -u MAKEFLAGS -u MFLAGS $(RUSTC) -O --edition 2021 -o $@ $<
+	$(Q)env -u MAKEFLAGS -u MFLAGS $(RUSTC) -O --edition 2021 $(BENCH_RUSTFLAGS) -o $@ $<

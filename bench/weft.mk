@@ -16,6 +16,11 @@ BENCH_WEFT_HEADERS := $(wildcard bench/weft/*.h)
 # The size row of the table: a program that spawns one thread that prints, stripped.
 BENCH_WEFT_HELLO := $(BENCH_OUT)/hello_thread-weft
 
+# Programs whose rows are loops of a few instructions: every loop starts a 64-byte line, as in
+# their glibc, musl and Rust twins (BENCH_LOOP_ALIGN, bench/bench.mk).
+BENCH_ALIGNED_WEFT := localkey keys
+$(BENCH_ALIGNED_WEFT:%=$(BENCH_OUT)/%-weft.o): OBJ_CFLAGS += $(BENCH_LOOP_ALIGN)
+
 .PHONY: bench-weft
 bench-weft: $(BENCH_WEFT_PROGRAMS) $(BENCH_WEFT_HELLO).stripped
 
