@@ -14,21 +14,26 @@
  * A key is (generation << KEY_ID_BITS) | id. The id indexes the key table
  * and every thread's slot array; the generation tells a live key from a
  * deleted one whose id was handed out again. Each slot keeps the key its
- * value was set under, beside the value:
+ * value was set under, beside the value, or a tag that is no key of the
+ * slot's id (NO_KEY(id): another id's bits, so no key can match it):
  *
  *   key table (global)                thread A (its __weft_keys)
  *   id  handles[]  dtor_keys[]        slots ------------+  capacity 3
  *    0  1<<10|0    1<<10|0                              v
- *    1  3<<10|1    3<<10|1            [ {p0, 1<<10|0} {q, 2<<10|1} {NULL, 0} ]
+ *    1  3<<10|1    3<<10|1            [ {p0, 1<<10|0} {q, NO_KEY(1)} {NULL, NO_KEY(2)} ]
  *    2  0 (free)   0                                     ^ set under key 2<<10|1,
- *                                                          deleted since: stale
+ *                                                          deleted since: abandoned
  *
- * get(3<<10|1) in thread A: handles[1] matches, slot 1's key does not, so
- * NULL. That is the whole defence against a value that a set racing the
- * delete of its key stored after the delete: nobody has to clear other
- * threads' slots, and no interleaving of set, delete, create and exit can
- * show a value under a key it was not set under. The inline weft_key_get()
- * reads capacity, handles[id], the slot's key and its value: plain loads.
+ * The slot's key is the whole check of the inline fast paths: get and set
+ * read capacity, the slot's key and the value, plain loads, and never the
+ * key table. That holds because a slot carries a key only while the key
+ * lives: delete and destroy re-tag the key's slot in every thread, under
+ * that thread's lock, before they return (forget_in()), and a slow-path
+ * set tags a slot, under the same lock, only after checking that the key
+ * is live. A set that passed the tag check just before the delete stores
+ * its value into a slot that the delete re-tags (or has re-tagged): the
+ * value is abandoned, never read under the old key nor under the key that
+ * reuses its id, whatever the interleaving of set, delete, create and exit.
  *
  * This is folly's ThreadLocal (folly/detail/ThreadLocalDetail.cpp): one
  * array per thread instead of one pthread key per variable, ids recycled
@@ -70,6 +75,8 @@
 #define KEY_ID_BITS 10
 #define KEY_ID_MASK ((1u << KEY_ID_BITS) - 1)
 #define KEY_GEN_MAX ((1u << (32 - KEY_ID_BITS)) - 1)
+/* The tag of a slot that holds no key's value: the id bits are another id's. */
+#define NO_KEY(id) ((weft_key_t)(id) ^ 1u)
 _Static_assert(WEFT_KEYS_MAX <= (1u << KEY_ID_BITS), "every id must fit in a key");
 _Static_assert(__WEFT_KEY_ID_MASK == KEY_ID_MASK, "key.h's inline paths agree with us");
 
@@ -81,8 +88,8 @@ _Static_assert(__WEFT_KEY_ID_MASK == KEY_ID_MASK, "key.h's inline paths agree wi
 /* This thread's array, read by the inline fast paths in key.h. */
 __thread struct __weft_keys __weft_keys;
 
-/* The key table, by id. The handles are read by the inline fast paths in key.h. */
-_Atomic weft_key_t __weft_key_handles[WEFT_KEYS_MAX];
+/* The key table, by id. handles[]: the live key of each id, 0 while the id is free. */
+static _Atomic weft_key_t handles[WEFT_KEYS_MAX];
 /* The key whose destructor applies to slots tagged with it: live or being destroyed. */
 static _Atomic weft_key_t dtor_keys[WEFT_KEYS_MAX];
 static void (*key_dtors[WEFT_KEYS_MAX])(void *);	/* written before dtor_keys[] */
@@ -234,9 +241,20 @@ static void call_dtor(weft_key_t key, void (*dtor)(void *), void *value)
 
 /* ---- the key table ------------------------------------------------------ */
 
+/* A slot's key: its owner reads it without a lock, delete and destroy re-tag it from afar. */
+static weft_key_t slot_key(const struct __weft_key_slot *slot)
+{
+	return __atomic_load_n(&slot->key, __ATOMIC_RELAXED);
+}
+
+static void set_slot_key(struct __weft_key_slot *slot, weft_key_t key)
+{
+	__atomic_store_n(&slot->key, key, __ATOMIC_RELAXED);
+}
+
 static bool key_is_live(weft_key_t key)
 {
-	weft_key_t live = atomic_load_explicit(&__weft_key_handles[key & KEY_ID_MASK],
+	weft_key_t live = atomic_load_explicit(&handles[key & KEY_ID_MASK],
 					       memory_order_seq_cst);
 
 	return key != 0 && live == key;
@@ -275,7 +293,7 @@ int weft_key_create(weft_key_t *key, void (*dtor)(void *value))
 	__atomic_store_n(&key_dtors[id], dtor, __ATOMIC_RELAXED);
 	/* Release: whoever sees the key in either table sees the destructor. */
 	atomic_store_explicit(&dtor_keys[id], made, memory_order_release);
-	atomic_store_explicit(&__weft_key_handles[id], made, memory_order_release);
+	atomic_store_explicit(&handles[id], made, memory_order_release);
 	weft_unlock(&key_lock);
 	*key = made;
 	return 0;
@@ -284,7 +302,7 @@ int weft_key_create(weft_key_t *key, void (*dtor)(void *value))
 /* Give an id back. Caller holds key_lock; no destructor of the id runs. */
 static void free_id(unsigned int id)
 {
-	atomic_store_explicit(&__weft_key_handles[id], 0, memory_order_relaxed);
+	atomic_store_explicit(&handles[id], 0, memory_order_relaxed);
 	atomic_store_explicit(&dtor_keys[id], 0, memory_order_relaxed);
 	free_ids[free_count++] = (unsigned short)id;
 }
@@ -303,7 +321,7 @@ static int unpublish(weft_key_t key, bool keep_dtor)
 	if (!key_is_live(key)) {
 		ret = -EINVAL;
 	} else {
-		atomic_store_explicit(&__weft_key_handles[key & KEY_ID_MASK], 0,
+		atomic_store_explicit(&handles[key & KEY_ID_MASK], 0,
 				      memory_order_seq_cst);
 		if (!keep_dtor)
 			atomic_store_explicit(&dtor_keys[key & KEY_ID_MASK], 0,
@@ -323,15 +341,6 @@ static void retire(weft_key_t key)
 	weft_lock(&key_lock);
 	free_id(id);
 	weft_unlock(&key_lock);
-}
-
-int weft_key_delete(weft_key_t key)
-{
-	int ret = unpublish(key, false);
-
-	if (!ret)
-		retire(key);
-	return ret;
 }
 
 /* ---- walking the list of threads ------------------------------------------- */
@@ -382,7 +391,7 @@ static void *take_value(struct key_thread *t, weft_key_t key)
 	void *value = NULL;
 
 	weft_lock(&t->lock);
-	if (id < t->keys->capacity && t->keys->slots[id].key == key)
+	if (id < t->keys->capacity && slot_key(&t->keys->slots[id]) == key)
 		value = __atomic_exchange_n(&t->keys->slots[id].value, NULL, __ATOMIC_RELAXED);
 	weft_unlock(&t->lock);
 	return value;
@@ -395,10 +404,27 @@ static void *peek_value(struct key_thread *t, weft_key_t key)
 	void *value = NULL;
 
 	weft_lock(&t->lock);
-	if (id < t->keys->capacity && t->keys->slots[id].key == key)
+	if (id < t->keys->capacity && slot_key(&t->keys->slots[id]) == key)
 		value = __atomic_load_n(&t->keys->slots[id].value, __ATOMIC_RELAXED);
 	weft_unlock(&t->lock);
 	return value;
+}
+
+/*
+ * Re-tag @t's slot of @key, under @t's lock, so that no get or set of @key
+ * matches it any more: the value, if any, is forgotten (destroy took it out
+ * first). After this no slot of @t carries @key: a slow-path set of @key
+ * re-tags a slot only if @key is live, checked under the same lock.
+ */
+static void forget_in(struct key_thread *t, void *ctx)
+{
+	weft_key_t key = *(weft_key_t *)ctx;
+	unsigned int id = key & KEY_ID_MASK;
+
+	weft_lock(&t->lock);
+	if (id < t->keys->capacity && slot_key(&t->keys->slots[id]) == key)
+		set_slot_key(&t->keys->slots[id], NO_KEY(id));
+	weft_unlock(&t->lock);
 }
 
 /* ---- destroy ------------------------------------------------------------------ */
@@ -410,18 +436,20 @@ static void destroy_in(struct key_thread *t, void *ctx)
 	void (*dtor)(void *) = key_dtors[key & KEY_ID_MASK];
 	void *value;
 
-	if (!peek_value(t, key))
-		return;
-	/* Waits for walks under way: their callbacks may hold the value. */
-	gate_enter(gate, GATE_WALKS, GATE_DTOR);
-	value = take_value(t, key);	/* unless its exiting owner took it first */
-	if (value)
-		call_dtor(key, dtor, value);
-	gate_leave(gate, GATE_DTORS, GATE_DTOR);
+	if (dtor && peek_value(t, key)) {
+		/* Waits for walks under way: their callbacks may hold the value. */
+		gate_enter(gate, GATE_WALKS, GATE_DTOR);
+		value = take_value(t, key);	/* unless its exiting owner took it first */
+		if (value)
+			call_dtor(key, dtor, value);
+		gate_leave(gate, GATE_DTORS, GATE_DTOR);
+	}
+	forget_in(t, ctx);
 }
 
 int weft_key_destroy(weft_key_t key)
 {
+	struct key_frame frame = { .key = key, .kind = FRAME_DESTROY };
 	int ret = unpublish(key, true);
 
 	if (ret)
@@ -429,15 +457,25 @@ int weft_key_destroy(weft_key_t key)
 	/*
 	 * No set or reset of @key succeeds any more; exiting threads still
 	 * destroy their own values (dtor_keys[] still names @key), so each
-	 * value is taken once, under its thread's lock, by one of us.
+	 * value is taken once, under its thread's lock, by one of us. Every
+	 * slot of @key is re-tagged on the way.
 	 */
-	if (key_dtors[key & KEY_ID_MASK]) {
-		struct key_frame frame = { .key = key, .kind = FRAME_DESTROY };
+	frame_push(&frame);
+	walk_threads(destroy_in, &key, &frame);
+	frame_pop(&frame);
+	retire(key);
+	return 0;
+}
 
-		frame_push(&frame);
-		walk_threads(destroy_in, &key, &frame);
-		frame_pop(&frame);
-	}
+int weft_key_delete(weft_key_t key)
+{
+	struct key_frame frame = { .key = key, .kind = FRAME_DESTROY };
+	int ret = unpublish(key, false);
+
+	if (ret)
+		return ret;
+	/* No user code runs in this walk: the frame only records the pin. */
+	walk_threads(forget_in, &key, &frame);
 	retire(key);
 	return 0;
 }
@@ -477,6 +515,9 @@ static int grow(unsigned int id)
 	grown = weft_calloc(capacity, sizeof(*grown));
 	if (!grown)
 		return -ENOMEM;
+	/* A zeroed slot 0 would match key 0: new slots carry no key's tag. */
+	for (size_t i = __weft_keys.capacity; i < capacity; i++)
+		grown[i].key = NO_KEY(i);
 	weft_lock(&me.lock);
 	if (__weft_keys.capacity)
 		memcpy(grown, old, __weft_keys.capacity * sizeof(*grown));
@@ -523,10 +564,10 @@ static int store(weft_key_t key, const void *value, void **old)
 		return -EINVAL;
 	}
 	slot = &__weft_keys.slots[id];
-	if (slot->key == key) {
+	if (slot_key(slot) == key) {
 		*old = __atomic_exchange_n(&slot->value, (void *)value, __ATOMIC_RELAXED);
 	} else {
-		slot->key = key;
+		set_slot_key(slot, key);
 		__atomic_store_n(&slot->value, (void *)value, __ATOMIC_RELAXED);
 	}
 	weft_unlock(&me.lock);
@@ -675,7 +716,7 @@ static void run_round(void)
 	/* Re-read the array each time: a destructor's set may have grown it. */
 	for (unsigned int id = 0; id < __weft_keys.capacity; id++) {
 		struct __weft_key_slot *slot = &__weft_keys.slots[id];
-		weft_key_t key = slot->key;
+		weft_key_t key = slot_key(slot);
 		void (*dtor)(void *);
 		void *value;
 
@@ -697,7 +738,7 @@ static bool values_pending(void)
 	for (size_t id = 0; id < __weft_keys.capacity; id++) {
 		const struct __weft_key_slot *slot = &__weft_keys.slots[id];
 
-		if (__atomic_load_n(&slot->value, __ATOMIC_RELAXED) && dtor_of(slot->key))
+		if (__atomic_load_n(&slot->value, __ATOMIC_RELAXED) && dtor_of(slot_key(slot)))
 			return true;
 	}
 	return false;

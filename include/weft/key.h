@@ -103,14 +103,16 @@ int weft_key_destroy(weft_key_t key);
  * this thread's slot array and capacity from an initial-exec __thread (a
  * thread-pointer-relative load on every architecture; its offset is a link
  * time constant, an immediate after a static link on x86_64 and aarch64),
- * the key's handle in the handle table, then the slot:
- * the key its value was set under, and the value. Everything else is
+ * then the slot: the key its value was set under, and the value. A slot's
+ * key is a live key only while that key lives: weft_key_delete() and
+ * weft_key_destroy() overwrite it in every thread before they return, with
+ * a tag that matches no key of that id. Everything else is
  * weft_key_set_slow(). Other threads reach a thread's array through the
  * list of threads in lib/key.c, under that thread's lock.
  */
 struct __weft_key_slot {
 	void *value;			/* relaxed atomics: destroy clears it from afar */
-	weft_key_t key;			/* the key @value was set under; owner, its lock */
+	weft_key_t key;			/* the key @value was set under; its owner's lock */
 };
 
 struct __weft_keys {
@@ -122,17 +124,14 @@ struct __weft_keys {
 
 extern __thread struct __weft_keys __weft_keys __attribute__((tls_model("initial-exec")));
 
-/* The live key of each id, 0 while the id is free: written under the key lock. */
-extern _Atomic weft_key_t __weft_key_handles[WEFT_KEYS_MAX];
-
 /**
  * weft_key_get() - the calling thread's value for @key
  * @key: the key
  *
- * Lock-free and inline: a bounds check against this thread's array, the
- * key checked against the handle table (a deleted key reads NULL), and
- * against the key the slot's value was set under (a value set under a key
- * that was deleted reads NULL under the key that reuses its id).
+ * Lock-free and inline: a bounds check against this thread's array, then
+ * the key checked against the one the slot's value was set under. A value
+ * set under a key that was deleted reads NULL, under that key and under
+ * the key that reuses its id: the delete re-tagged the slot.
  *
  * Return: the value, NULL if never set in this thread, or if @key is not a
  * live key.
@@ -142,11 +141,9 @@ static inline void *weft_key_get(weft_key_t key)
 	const struct __weft_keys *self = &__weft_keys;
 	unsigned int id = key & __WEFT_KEY_ID_MASK;
 
-	/* Key 0 may pass the handle check on a free id 0, whose slot keys are 0 and values NULL. */
+	/* Key 0 never matches: slot 0 starts, and every killed slot is left, with another id's tag. */
 	if (__builtin_expect(id >= self->capacity, 0) ||
-	    __builtin_expect(atomic_load_explicit(&__weft_key_handles[id],
-						  memory_order_relaxed) != key, 0) ||
-	    __builtin_expect(self->slots[id].key != key, 0))
+	    __builtin_expect(__atomic_load_n(&self->slots[id].key, __ATOMIC_RELAXED) != key, 0))
 		return (void *)0;
 	return __atomic_load_n(&self->slots[id].value, __ATOMIC_RELAXED);
 }
@@ -166,7 +163,8 @@ int weft_key_set_slow(weft_key_t key, const void *value);
  * @value: the new value; the old one is overwritten, not destroyed
  *
  * Lock-free and inline when this thread's slot for the key's id already
- * holds a value set under @key. Otherwise (first use of the slot by this
+ * holds a value set under @key (then @key is live: a delete re-tags the
+ * slot before it returns). Otherwise (first use of the slot by this
  * key, or the array must grow) weft_key_set_slow() takes this thread's own
  * lock; the array is grown (allocated outside the lock, copied and swapped
  * under it) and, the first time, linked into the list of all threads.
@@ -182,10 +180,8 @@ static inline int weft_key_set(weft_key_t key, const void *value)
 	struct __weft_keys *self = &__weft_keys;
 	unsigned int id = key & __WEFT_KEY_ID_MASK;
 
-	if (__builtin_expect(id < self->capacity && key != 0 &&
-			     atomic_load_explicit(&__weft_key_handles[id],
-						  memory_order_relaxed) == key &&
-			     self->slots[id].key == key, 1)) {
+	if (__builtin_expect(id < self->capacity &&
+			     __atomic_load_n(&self->slots[id].key, __ATOMIC_RELAXED) == key, 1)) {
 		__atomic_store_n(&self->slots[id].value, (void *)value, __ATOMIC_RELAXED);
 		return 0;
 	}
