@@ -73,9 +73,10 @@ int weft_key_create(weft_key_t *key, void (*dtor)(void *value));
  * @key: a key from weft_key_create()
  *
  * As pthread_key_delete(): what the values point to is the caller's to free.
- * The values stay in their slots, tagged with @key, so a key that reuses the
- * id reads NULL everywhere. Waits for @key's destructors running in other
- * threads (they hold no lock): once it returns, none runs any more.
+ * Every thread's slot of @key is re-tagged so that it matches no key, so
+ * @key and a key that reuses the id read NULL everywhere. Waits for @key's
+ * destructors running in other threads (they hold no lock): once it
+ * returns, none runs any more.
  *
  * Return: 0, -EINVAL if @key is not a live key, -EDEADLK from a destructor
  * of @key or a weft_key_for_each() callback of @key.
