@@ -103,6 +103,7 @@ struct weft_green {
 	void *result;			/* written before FINISHED */
 	struct weft_panic *panic;	/* idem; non-NULL if the thread panicked */
 };
+_Static_assert(sizeof(struct weft_green) <= 1024, "weft_stable_get() cuts 64 KiB slabs");
 
 /* A stack on the free list: the header lives at the top of the stack itself. */
 struct green_stack {

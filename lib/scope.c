@@ -98,7 +98,7 @@ static bool inside(const struct weft_scope *scope)
  */
 static void scoped_thread_exit(struct weft_native *n)
 {
-	struct scoped_thread *st = n->hook_data;
+	struct scoped_thread *st = weft_native_run(n)->hook_data;
 	struct weft_scope *scope = st->scope;
 	struct weft_thread *owner = weft_thread_get(scope->owner);
 
@@ -123,7 +123,7 @@ static void *scoped_thread_main(void *arg)
 	 * running, so the scope waits for the destructor and for any scoped
 	 * thread it spawns.
 	 */
-	tcb->native->result_unwanted = st->no_handle;
+	weft_native_run(tcb->native)->result_unwanted = st->no_handle;
 	return st->fn(st->scope, st->arg);
 }
 

@@ -19,12 +19,12 @@
  * One mmap(PROT_NONE) per thread, then one mprotect(PROT_READ|PROT_WRITE) of
  * everything above the guard: two VMAs, as a glibc thread has.
  *
- *   low                                                                 high
- *   +-------+-------------------------------+-----------+-----+----------+
- *   | guard |  stack  (grows <-)            | TLS block | TCB | altstack |
+ *   low                                                                       high
+ *   +-------+-------------------------+-----+-----------+-----+----------+
+ *   | guard |  stack  (grows <-)      | run | TLS block | TCB | altstack |
  *   | NONE  |  RW                                                        |
- *   +-------+-------------------------------+-----------+-----+----------+
- *   ^ map   ^ guard_hi         initial sp ^ ^ TLS area        ^ altstack ^ map + total
+ *   +-------+-------------------------+-----+-----------+-----+----------+
+ *   ^ map   ^ guard_hi     initial sp ^     ^ TLS area        ^ altstack ^ map + total
  *
  * Overflowing the stack touches the guard (SIGSEGV, reported from the
  * altstack: lib/stack-guard.c). The altstack has no guard of its own (that
@@ -32,10 +32,12 @@
  * lib/stack-guard.c sizes it from the architecture's signal frame and bounds
  * its handler instead. The TLS area sits right above the initial stack
  * pointer, so a thread that parks soon after starting has touched one page
- * of stack and TLS, and none of the altstack. PROT_NONE first means the
- * kernel commits nothing for the guard. The join state and the clear-tid
- * word are *not* in the mapping: they must outlive it ("handles and
- * generations" below, and thread.h).
+ * of stack and TLS, and none of the altstack. "run" is the struct
+ * weft_native_run that the spawner, the thread and its joiner share: it
+ * shares that page too. PROT_NONE first means the kernel commits nothing
+ * for the guard. The join state (struct weft_native, with the thread's
+ * record and the clear-tid word in it) is *not* in the mapping: it must
+ * outlive it ("handles and generations" below, and thread.h).
  */
 
 /* Exactly these flags: qemu-user rejects any other set with CLONE_VM (abi-notes.rst §2). */
@@ -92,10 +94,8 @@ struct weft_thread *weft_thread_alloc(const char *name)
 	memset(t, 0, sizeof(*t));
 	atomic_init(&t->refs, 1);
 	t->id = new_thread_id();
-	if (len) {
-		memcpy(t->name_buf, name, len);
-		t->name = t->name_buf;
-	}
+	if (len)
+		t->name = memcpy(t + 1, name, len);
 	return t;
 }
 
@@ -112,11 +112,17 @@ struct weft_thread *weft_thread_get(struct weft_thread *t)
 	return t;
 }
 
+static void native_release(struct weft_thread *t);
+
 void weft_thread_put(struct weft_thread *t)
 {
 	/* Release so our writes happen-before the free; acquire for the freer. */
-	if (t && atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1)
-		weft_free(t);
+	if (t && atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1) {
+		if (t->in_join_state)
+			native_release(t);
+		else
+			weft_free(t);
+	}
 }
 
 weft_thread_id_t weft_thread_id(const struct weft_thread *t)
@@ -172,12 +178,15 @@ static size_t default_stack_size(void)
 	return s;
 }
 
-/* @rw: the read-write part above the guard: stack, TLS area, altstack. */
+/* @rw: the read-write part above the guard: stack, run state, TLS area, altstack. */
 struct layout {
 	size_t guard, alt, rw, tls, total;
 };
 
-/* The stack, the TLS area (16-byte aligned below it) and the altstack, rounded together. */
+/* The run state under the TLS area, 16-byte aligned: the initial stack pointer is its base. */
+#define RUN_ROOM (sizeof(struct weft_native_run) + 15)
+
+/* The stack, the run state and TLS area above it, and the altstack, rounded together. */
 static int layout_for(size_t requested, size_t guard, struct layout *l)
 {
 	size_t page = weft_start.page_size, stack;
@@ -190,7 +199,7 @@ static int layout_for(size_t requested, size_t guard, struct layout *l)
 	l->guard = guard;
 	l->alt = weft_altstack_size();	/* whole pages: the top of the mapping stays aligned */
 	l->tls = weft_tls_area_size();
-	if (__builtin_add_overflow(stack, l->tls + 15 + l->alt + page - 1, &l->rw))
+	if (__builtin_add_overflow(stack, RUN_ROOM + l->tls + l->alt + page - 1, &l->rw))
 		return -EINVAL;
 	l->rw &= ~(page - 1);
 	if (__builtin_add_overflow(l->rw, l->guard, &l->total))
@@ -240,11 +249,19 @@ static long map_thread(const struct layout *l, const char *name)
  * can outlive the thread. So the join state it points at must stay readable
  * memory, and must say whether it still belongs to that handle:
  *
- * - Join states are type-stable: they come from weft_alloc_stable() and are
+ * - Join states are type-stable: they are carved from never-freed slabs and
  *   never freed, only put back on a free list (the kernel's
- *   SLAB_TYPESAFE_BY_RCU idea, without RCU: nothing but @gen is trusted
- *   before the claim). Neither the thread's mapping, which the stack cache
- *   hands to the next thread or unmaps, nor the heap would do.
+ *   SLAB_TYPESAFE_BY_RCU idea, without RCU: nothing but @gen, the embedded
+ *   thread record and @forks is trusted before the claim). Neither the
+ *   thread's mapping, which the stack cache hands to the next thread or
+ *   unmaps, nor the heap would do. What only the thread and its claimer
+ *   use (struct weft_native_run) is in the mapping, which outlives every
+ *   claim: that keeps the join state at 80 bytes with the thread's record
+ *   inside it, a parked thread's heap cost before join states existed.
+ * - The embedded record is reference-counted as every struct weft_thread:
+ *   the join state holds one reference until the thread is reaped, and the
+ *   last weft_thread_put() puts the join state back on the free list. A
+ *   weft_thread_get() reference outlives the join that way.
  * - @gen is even while the handle it was given to is live; joining or
  *   detaching *claims* it with one compare-exchange, gen -> gen + 1; putting
  *   the join state back on the free list makes it gen + 2, the value the
@@ -257,7 +274,13 @@ static long map_thread(const struct layout *l, const char *name)
  *
  * The cost is a compare-exchange on a line the joiner touches anyway, and a
  * lock-protected pop and push on the free list; spawn+join is ~10 us.
+ *
+ * A slab is STABLE_SLAB bytes from weft_alloc_stable(), cut into objects
+ * with no header of their own: a pool's objects are all one size, a few
+ * hundred bytes at most (a join state, a green thread).
  */
+#define STABLE_SLAB (64 * 1024 - 16)	/* with the allocator's header, 64 KiB as its chunks */
+
 static struct {
 	struct weft_lock lock;
 	struct weft_native *owned;	/* unclaimed, with a result destructor */
@@ -267,23 +290,50 @@ static struct {
 static struct {
 	struct weft_lock lock;
 	struct weft_stable *free;
+	char *slab, *slab_end;		/* what is left of the current slab */
 } pools[WEFT_POOLS] = { [0 ... WEFT_POOLS - 1] = { .lock = WEFT_LOCK_INIT } };
+
+/* A never-used object of @size from the pool's slab, or NULL; with the pool's lock held. */
+static struct weft_stable *stable_carve(enum weft_pool pool, size_t size)
+{
+	char *obj = pools[pool].slab;
+
+	if ((size_t)(pools[pool].slab_end - obj) < size)
+		return NULL;
+	pools[pool].slab = obj + size;
+	atomic_init(&((struct weft_stable *)(void *)obj)->gen, 0);
+	return (struct weft_stable *)(void *)obj;
+}
 
 void *weft_stable_get(enum weft_pool pool, size_t size)
 {
 	struct weft_stable *obj;
+	char *slab;
 
-	weft_lock(&pools[pool].lock);
-	obj = pools[pool].free;
-	if (obj)
-		pools[pool].free = obj->pool_next;
-	weft_unlock(&pools[pool].lock);
-	if (!obj) {
-		obj = weft_alloc_stable(size);
+	size = ROUND_UP(size, 16);
+	for (;;) {
+		weft_lock(&pools[pool].lock);
+		obj = pools[pool].free;
 		if (obj)
-			atomic_init(&obj->gen, 0);
+			pools[pool].free = obj->pool_next;
+		else
+			obj = stable_carve(pool, size);
+		weft_unlock(&pools[pool].lock);
+		if (obj)
+			return obj;
+		/*
+		 * A new slab, allocated unlocked: weft_fork() takes the allocator's
+		 * lock before the pools'. Another thread's new slab may land first;
+		 * the rest of the one it replaces is simply never used.
+		 */
+		slab = weft_alloc_stable(STABLE_SLAB);
+		if (!slab)
+			return NULL;
+		weft_lock(&pools[pool].lock);
+		pools[pool].slab = slab;
+		pools[pool].slab_end = slab + STABLE_SLAB;
+		weft_unlock(&pools[pool].lock);
 	}
-	return obj;
 }
 
 void weft_stable_put(enum weft_pool pool, struct weft_stable *obj)
@@ -309,34 +359,42 @@ static unsigned long weft_forks;
  * returns, and with them the finished threads' results. A thread still
  * running has no result yet; exit_group ends it.
  */
+/*
+ * The list's members are unclaimed, so their mappings (where the links are)
+ * stay: a claimer unlinks under the lock before it can reap.
+ */
 static __attribute__((cold)) void owned_link(struct weft_native *n)
 {
+	struct weft_native_run *r = weft_native_run(n);
+
 	weft_lock(&natives.lock);
-	n->owned_prev = NULL;
-	n->owned_next = natives.owned;
+	r->owned_prev = NULL;
+	r->owned_next = natives.owned;
 	if (natives.owned)
-		natives.owned->owned_prev = n;
+		weft_native_run(natives.owned)->owned_prev = n;
 	natives.owned = n;
-	n->on_owned = true;
+	r->on_owned = true;
 	weft_unlock(&natives.lock);
 }
 
 /* With natives.lock held. */
 static __attribute__((cold)) void owned_unlink_locked(struct weft_native *n)
 {
-	if (n->owned_prev)
-		n->owned_prev->owned_next = n->owned_next;
+	struct weft_native_run *r = weft_native_run(n);
+
+	if (r->owned_prev)
+		weft_native_run(r->owned_prev)->owned_next = r->owned_next;
 	else
-		natives.owned = n->owned_next;
-	if (n->owned_next)
-		n->owned_next->owned_prev = n->owned_prev;
-	n->on_owned = false;
+		natives.owned = r->owned_next;
+	if (r->owned_next)
+		weft_native_run(r->owned_next)->owned_prev = r->owned_prev;
+	r->on_owned = false;
 }
 
 /* By the claimer of @n: off the list, if it is on it (only the claimer may look). */
 static void owned_unlink(struct weft_native *n)
 {
-	if (!n->on_owned)
+	if (!weft_native_run(n)->on_owned)
 		return;	/* no lock for threads without a result destructor */
 	weft_lock(&natives.lock);
 	owned_unlink_locked(n);
@@ -348,8 +406,20 @@ static struct weft_native *native_get(void)
 	return weft_stable_get(WEFT_POOL_NATIVE, sizeof(struct weft_native));
 }
 
-static void native_put(struct weft_native *n)
+/* A join state whose thread never started: claimed, as a join would, then recycled. */
+static void native_unmake(struct weft_native *n)
 {
+	atomic_fetch_add_explicit(&n->hdr.gen, 1, memory_order_relaxed);
+	weft_thread_put(&n->thread);
+}
+
+/* The last reference to a native thread's record: its join state goes back to the pool. */
+static void native_release(struct weft_thread *t)
+{
+	struct weft_native *n = (struct weft_native *)(void *)((char *)t -
+							       offsetof(struct weft_native, thread));
+
+	weft_free((void *)t->name);	/* a block of its own (spawn()) */
 	weft_stable_put(WEFT_POOL_NATIVE, &n->hdr);
 }
 
@@ -373,7 +443,7 @@ static struct weft_native *native_of(const struct weft_join_handle *handle, bool
 	 * so in both cases n->thread is still the caller.
 	 */
 	if (join && (gen == handle->gen || gen == handle->gen + 1) &&
-	    n->thread == weft_current()) {
+	    &n->thread == weft_current()) {
 		*err = -EDEADLK;
 		return NULL;
 	}
@@ -427,10 +497,12 @@ void weft_thread_fork_child(void)
  */
 static void native_drop_outcome(struct weft_native *n)
 {
-	if (n->panic)
-		weft_panic_free(n->panic);
-	else if (n->result_dtor)
-		n->result_dtor(n->result);
+	struct weft_native_run *r = weft_native_run(n);
+
+	if (r->panic)
+		weft_panic_free(r->panic);
+	else if (r->result_dtor)
+		r->result_dtor(r->result);
 }
 
 __attribute__((cold)) void weft_thread_drop_unjoined_results(void)
@@ -439,12 +511,12 @@ __attribute__((cold)) void weft_thread_drop_unjoined_results(void)
 		struct weft_native *n;
 
 		weft_lock(&natives.lock);
-		for (n = natives.owned; n; n = n->owned_next) {
+		for (n = natives.owned; n; n = weft_native_run(n)->owned_next) {
 			uint64_t gen = atomic_load_explicit(&n->hdr.gen, memory_order_acquire);
 
 			/* Finished, unclaimed, ours (not a parent's): claim it as a join would. */
 			if (!(gen & 1) && n->forks == weft_forks &&
-			    atomic_load_explicit(&n->state, memory_order_acquire) ==
+			    atomic_load_explicit(&weft_native_run(n)->state, memory_order_acquire) ==
 				    NATIVE_FINISHED &&
 			    weft_stable_claim(&n->hdr, gen)) {
 				owned_unlink_locked(n);
@@ -461,20 +533,21 @@ __attribute__((cold)) void weft_thread_drop_unjoined_results(void)
 
 static __attribute__((noreturn)) void thread_finish(struct weft_native *n)
 {
-	if (atomic_exchange_explicit(&n->state, NATIVE_FINISHED, memory_order_acq_rel) ==
+	struct weft_native_run *r = weft_native_run(n);
+
+	if (atomic_exchange_explicit(&r->state, NATIVE_FINISHED, memory_order_acq_rel) ==
 	    NATIVE_DETACHED) {
 		/*
 		 * Nobody will join: free everything, the mapping we stand on (and
-		 * that @n is in) last. The kernel would still clear the tid word
-		 * at exit, in a struct weft_thread this put may free: the assembly
+		 * that @r is in) last. The kernel would still clear the tid word
+		 * at exit, in a join state this put may recycle: the assembly
 		 * forgets that address (set_tid_address(NULL)) before exiting.
 		 */
-		void *map = n->map;
-		size_t len = n->map_len;
+		void *map = r->map;
+		size_t len = r->map_len;
 
 		native_drop_outcome(n);
-		weft_thread_put(n->thread);
-		native_put(n);
+		weft_thread_put(&n->thread);
 		if (unlikely(weft_sys_hook_now())) {
 			/* What the assembly below will do, logged while C still can. */
 			static const unsigned long all = ~0UL;
@@ -512,8 +585,9 @@ static void *no_overflow_detection(void *arg)
 static int thread_main(void *arg)
 {
 	struct weft_native *n = arg;
+	struct weft_native_run *r = weft_native_run(n);
 	struct weft_tcb *tcb = weft_tcb();
-	struct weft_thread *t = n->thread;
+	struct weft_thread *t = &n->thread;
 
 	/* The kernel (or qemu) stored our tid through CLONE_PARENT_SETTID before we ran. */
 	tcb->tid = (int)atomic_load_explicit(&t->tid_word, memory_order_relaxed);
@@ -530,18 +604,18 @@ static int thread_main(void *arg)
 	long err = weft_stack_guard_thread_start(tcb);
 
 	if (likely(!err))
-		n->result = weft_panic_call_boundary(n->fn, n->arg, &n->panic);
+		r->result = weft_panic_call_boundary(r->fn, r->arg, &r->panic);
 	else
-		n->result = weft_panic_call_boundary(no_overflow_detection, (void *)err, &n->panic);
-	if (n->result_unwanted && !n->panic && n->result_dtor) {
+		r->result = weft_panic_call_boundary(no_overflow_detection, (void *)err, &r->panic);
+	if (r->result_unwanted && !r->panic && r->result_dtor) {
 		/* Before the destructors and the exit hook: see scoped_thread_main(). */
-		n->result_dtor(n->result);
-		n->result_dtor = NULL;
-		n->result = NULL;
+		r->result_dtor(r->result);
+		r->result_dtor = NULL;
+		r->result = NULL;
 	}
 	weft_thread_exit_work();
-	if (n->exit_hook)
-		n->exit_hook(n);
+	if (r->exit_hook)
+		r->exit_hook(n);
 	thread_finish(n);
 }
 
@@ -574,54 +648,63 @@ static int spawn(const struct weft_builder *b, struct weft_join_handle *handle,
 	if (err)
 		return err;
 
-	t = weft_thread_alloc(name);
-	if (!t)
+	n = native_get();
+	if (!n)
 		return -ENOMEM;
+	t = &n->thread;
+	memset(t, 0, sizeof(*t));
+	atomic_init(&t->refs, 1);	/* the join state's, until the thread is reaped */
+	t->in_join_state = true;
+	if (name) {
+		size_t len = weft_strlen(name) + 1;
+		char *copy = weft_malloc(len);
+
+		if (!copy) {
+			native_unmake(n);
+			return -ENOMEM;
+		}
+		t->name = memcpy(copy, name, len);
+	}
+	t->id = new_thread_id();
+	n->forks = weft_forks;
+
 	/* The cache knows mappings by length: only default-guard ones enter it. */
 	own_guard = l.guard != ROUND_UP(WEFT_GUARD_DEFAULT, weft_start.page_size);
 	map = own_guard ? NULL : weft_stack_cache_take(l.total);
 	if (!map) {
 		ret = map_thread(&l, name);
 		if (ret < 0) {
-			weft_thread_put(t);
+			native_unmake(n);
 			return (int)ret;
 		}
 		map = (char *)ret;
 	}
 
-	n = native_get();
-	if (!n) {
-		unmap_or_cache(map, l.total, own_guard);
-		weft_thread_put(t);
-		return -ENOMEM;
-	}
-	n->forks = weft_forks;
-	atomic_init(&n->state, NATIVE_RUNNING);
-	n->thread = t;
-	n->fn = fn;
-	n->arg = arg;
-	n->result = NULL;
-	n->result_dtor = b ? b->result_dtor : NULL;
-	n->result_unwanted = false;
-	n->on_owned = false;
-	if (n->result_dtor)
-		owned_link(n);
-	n->panic = NULL;
-	n->map = map;
-	n->map_len = l.total;
-	n->own_guard = own_guard;
-	n->exit_hook = exit_hook;
-	n->hook_data = hook_data;
-
-	/* The altstack at the very top, the TLS area below it, then the stack. */
+	/* The altstack at the very top, the TLS area below it, the run state, then the stack. */
 	char *tls_area = map + l.total - l.alt - l.tls;
+	struct weft_native_run *r = (void *)(((uintptr_t)tls_area - sizeof(*r)) & ~15UL);
+
+	*r = (struct weft_native_run){
+		.state = NATIVE_RUNNING,
+		.fn = fn,
+		.arg = arg,
+		.result_dtor = b ? b->result_dtor : NULL,
+		.map = map,
+		.map_len = l.total,
+		.own_guard = own_guard,
+		.exit_hook = exit_hook,
+		.hook_data = hook_data,
+	};
+	n->hdr.live = r;
+	if (r->result_dtor)
+		owned_link(n);
 
 	tcb = weft_tls_install(tls_area, l.tls);
 	tcb->current = t;
 	tcb->native = n;
 	tcb->guard_lo = (uintptr_t)map;
 	tcb->guard_hi = tcb->guard_lo + l.guard;
-	tcb->stack_hi = (uintptr_t)tls_area & ~15UL;
+	tcb->stack_hi = (uintptr_t)r;
 	tcb->altstack = map + l.total - l.alt;
 	tcb->altstack_len = l.alt;
 
@@ -641,11 +724,9 @@ static int spawn(const struct weft_builder *b, struct weft_join_handle *handle,
 		weft_sys_post(__NR_clone, args, ret, injected != 0);
 	}
 	if (ret < 0) {
-		atomic_fetch_add_explicit(&n->hdr.gen, 1, memory_order_relaxed);	/* "claimed" */
 		owned_unlink(n);
-		native_put(n);
 		unmap_or_cache(map, l.total, own_guard);
-		weft_thread_put(t);
+		native_unmake(n);
 		return (int)ret;
 	}
 	/* The kernel wrote the tid through CLONE_PARENT_SETTID before clone returned. */
@@ -693,22 +774,24 @@ void weft_native_wait_exit(struct weft_native *n)
 	 * waiter never matches (abi-notes.rst §4). Acquire pairs with the kernel's
 	 * store so that the thread's result and every write it made are visible.
 	 */
-	_Atomic uint32_t *word = &n->thread->tid_word;
+	_Atomic uint32_t *word = &n->thread.tid_word;
 
 	while ((tid = atomic_load_explicit(word, memory_order_acquire)) != 0)
 		weft_futex_wait(word, tid, true, NULL);
 }
 
-/* After the thread has exited: give back its mapping, its Thread and @n. */
+/* After the thread has exited: give back its mapping, then the join state's reference. */
 static void native_reap(struct weft_native *n)
 {
-	unmap_or_cache(n->map, n->map_len, n->own_guard);
-	weft_thread_put(n->thread);
-	native_put(n);
+	struct weft_native_run *r = weft_native_run(n);
+
+	unmap_or_cache(r->map, r->map_len, r->own_guard);
+	weft_thread_put(&n->thread);
 }
 
 int weft_join(struct weft_join_handle *handle, void **result)
 {
+	struct weft_native_run *r;
 	struct weft_native *n;
 	int ret = 0;
 
@@ -721,12 +804,13 @@ int weft_join(struct weft_join_handle *handle, void **result)
 	owned_unlink(n);
 	weft_native_wait_exit(n);
 	handle->native = NULL;
-	if (n->panic)
+	r = weft_native_run(n);
+	if (r->panic)
 		ret = WEFT_PANICKED;
 	if (!result)
 		native_drop_outcome(n);
 	else
-		*result = n->panic ? (void *)n->panic : n->result;
+		*result = r->panic ? (void *)r->panic : r->result;
 	native_reap(n);
 	return ret;
 }
@@ -743,7 +827,8 @@ int weft_detach(struct weft_join_handle *handle)
 		return -EINVAL;
 	owned_unlink(n);
 	handle->native = NULL;
-	if (atomic_exchange_explicit(&n->state, NATIVE_DETACHED, memory_order_acq_rel) ==
+	if (atomic_exchange_explicit(&weft_native_run(n)->state, NATIVE_DETACHED,
+				     memory_order_acq_rel) ==
 	    NATIVE_FINISHED) {
 		/* It finished first and left the freeing to us. */
 		weft_native_wait_exit(n);
@@ -761,7 +846,7 @@ int weft_is_finished(const struct weft_join_handle *handle)
 	n = native_of(handle, false, &err);
 	if (!n)
 		return err;
-	return atomic_load_explicit(&n->thread->tid_word, memory_order_acquire) == 0;
+	return atomic_load_explicit(&n->thread.tid_word, memory_order_acquire) == 0;
 }
 
 struct weft_thread *weft_join_handle_thread(const struct weft_join_handle *handle)
@@ -769,5 +854,5 @@ struct weft_thread *weft_join_handle_thread(const struct weft_join_handle *handl
 	int err;
 	struct weft_native *n = native_of(handle, false, &err);
 
-	return n ? n->thread : NULL;
+	return n ? &n->thread : NULL;
 }

@@ -28,17 +28,22 @@ struct weft_thread {
 	 * CLONE_PARENT_SETTID / CLONE_CHILD_CLEARTID: the kernel writes the tid
 	 * here at clone and 0 at the very end of the thread's life, after the
 	 * thread can no longer do anything about where this word is. So it
-	 * lives here, outside the thread's mapping, kept alive by the join
-	 * state's reference. Unused by main and green threads.
+	 * lives here, outside the thread's mapping, in the join state that
+	 * embeds a native thread's record. Unused by main and green threads.
 	 */
 	_Atomic uint32_t tid_word;
 	struct weft_green *green;	/* non-NULL: a green thread (lib/green.c) */
 	struct weft_scope *scope;	/* innermost scope it runs in (lib/scope.c); its own */
-	const char *name;		/* NULL if unnamed; points into name_buf */
-	char name_buf[];
+	const char *name;		/* NULL if unnamed */
+	/* Part of a struct weft_native (a native thread): its last put recycles that. */
+	bool in_join_state;
 };
-/* 48 bytes, so the allocator's 64-byte class holds one with a name of up to 15 bytes. */
-_Static_assert(sizeof(struct weft_thread) == 48, "struct weft_thread grew");
+/*
+ * 56 bytes. weft_thread_alloc() (green threads) puts the name right after it,
+ * so the allocator's 64-byte class holds one with a name of up to 7 bytes; a
+ * native thread's record is inside its join state, its name a block of its own.
+ */
+_Static_assert(sizeof(struct weft_thread) == 56, "struct weft_thread grew");
 
 enum native_state { NATIVE_RUNNING, NATIVE_FINISHED, NATIVE_DETACHED };
 
@@ -49,12 +54,18 @@ enum native_state { NATIVE_RUNNING, NATIVE_FINISHED, NATIVE_DETACHED };
  */
 struct weft_stable {
 	_Atomic uint64_t gen;		/* even: a handle's; odd: claimed. Kept on reuse */
-	struct weft_stable *pool_next;	/* while free: the pool's list */
+	union {
+		struct weft_stable *pool_next;	/* while free: the pool's list */
+		void *live;		/* while in use: the owner's (a native thread's run) */
+	};
 };
 
 enum weft_pool { WEFT_POOL_NATIVE, WEFT_POOL_GREEN, WEFT_POOLS };
 
-/* An object of @size from @pool (its gen kept from its last use), or NULL. */
+/*
+ * An object of @size (the same for every call on @pool, a few hundred bytes:
+ * slabs are 64 KiB) from @pool (its gen kept from its last use), or NULL.
+ */
 void *weft_stable_get(enum weft_pool pool, size_t size);
 /* Give back an object whose gen the caller claimed (odd): the next user sees gen + 1. */
 void weft_stable_put(enum weft_pool pool, struct weft_stable *obj);
@@ -66,32 +77,54 @@ static inline bool weft_stable_claim(struct weft_stable *obj, uint64_t gen)
 }
 
 /*
- * The join side of a native thread (Rust's Packet plus the native handle).
- * Type-stable memory (the DOC comment "handles and generations" in
- * lib/thread.c): once allocated it is only ever a struct weft_native, so a
- * stale copy of a handle can always read @hdr.gen and learn that it is stale.
+ * What a native thread's spawner, the thread itself and whoever claims its
+ * handle share, from the spawn until the thread is reaped: it lives in the
+ * thread's mapping, right under the TLS area (the DOC comment "the mapping
+ * of a thread" in lib/thread.c), so it costs no heap and shares the page the
+ * thread touches first. Only the thread and the one claimer (join, detach,
+ * the end of the process) read it: a stale copy of a handle never gets this
+ * far, so the mapping going back to the stack cache or away is safe.
  */
-struct weft_native {
-	struct weft_stable hdr;		/* first: the join state is type-stable */
+struct weft_native_run {
+	_Atomic int state;		/* enum native_state: decides who frees */
+	bool on_owned;			/* on natives.owned; set by the spawner, cleared locked */
+	bool result_unwanted;		/* nobody can join: destroy the result at once */
+	bool own_guard;			/* a guard size of its own: not for the stack cache */
 	/* With a result destructor, until claimed: natives.owned, for the process's end. */
 	struct weft_native *owned_next, *owned_prev;
-	bool on_owned;			/* linked there; set by the spawner, cleared under the lock */
-	unsigned long forks;		/* weft_forks when spawned: a parent's thread? */
-	_Atomic int state;		/* enum native_state: decides who frees */
-	struct weft_thread *thread;	/* our reference */
 	weft_thread_fn fn;
 	void *arg;
 	void *result;			/* written by the thread before it exits */
 	void (*result_dtor)(void *result);	/* for a result nobody collects; may be NULL */
-	bool result_unwanted;		/* nobody can join: destroy the result at once */
 	struct weft_panic *panic;	/* non-NULL if fn panicked */
-	void *map;			/* guard, stack, TLS area, altstack */
+	void *map;			/* guard, stack, this, TLS area, altstack */
 	size_t map_len;
-	bool own_guard;			/* a guard size of its own: not for the stack cache */
 	/* Called by the thread after its destructors ran (scoped threads). */
 	void (*exit_hook)(struct weft_native *n);
 	void *hook_data;
 };
+
+/*
+ * The join state of a native thread (Rust's Packet plus the native handle):
+ * what a struct weft_join_handle points at. Type-stable memory (the DOC
+ * comment "handles and generations" in lib/thread.c): once made it is only
+ * ever a struct weft_native, so a stale copy of a handle can always read
+ * @hdr.gen and learn that it is stale. It embeds the thread's record, whose
+ * last reference recycles it, and points at the rest (@hdr.live) in the
+ * thread's mapping: 80 bytes, carved from a slab with no per-object header.
+ */
+struct weft_native {
+	struct weft_stable hdr;		/* first; hdr.live: the struct weft_native_run */
+	unsigned long forks;		/* weft_forks when spawned: a parent's thread? */
+	struct weft_thread thread;	/* refs: the join state's own, and any taken */
+};
+
+_Static_assert(sizeof(struct weft_native) <= 80, "a join state outgrew its thread's old heap cost");
+
+static inline struct weft_native_run *weft_native_run(struct weft_native *n)
+{
+	return n->hdr.live;
+}
 
 /* How a thread without a name is shown, in traces and panic messages: Rust's "<unnamed>". */
 #define WEFT_UNNAMED "<unnamed>"

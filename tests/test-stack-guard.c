@@ -454,7 +454,7 @@ TEST(a_thread_altstack_is_the_top_of_its_mapping_above_the_tls_area)
 
 	ASSERT_EQ(weft_spawn(&h, where_is_my_altstack, r), 0);
 	n = h.native;
-	end = (uintptr_t)n->map + n->map_len;
+	end = (uintptr_t)weft_native_run(n)->map + weft_native_run(n)->map_len;
 	ASSERT_EQ(weft_join(&h, NULL), 0);
 	ASSERT_EQ(r[0] + r[1], end);
 	ASSERT_EQ(r[1], weft_altstack_size());
@@ -700,7 +700,7 @@ static void record_altstack_at_exit(struct weft_native *n)
 static void *hook_my_exit(void *arg)
 {
 	altstack_installed = weft_tcb()->altstack;
-	weft_tcb()->native->exit_hook = record_altstack_at_exit;
+	weft_native_run(weft_tcb()->native)->exit_hook = record_altstack_at_exit;
 	/* From here to the exit, any sigaltstack(2) weft makes fails, and is counted. */
 	weft_fault_inject(__NR_sigaltstack, WEFT_FAULT_EVERY, EPERM);
 	return NULL;

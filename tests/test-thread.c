@@ -330,7 +330,8 @@ TEST(is_finished_false_while_blocked_true_after)
  * Neither the join state nor the word the kernel clears at exit is in the thread's
  * mapping, since the mapping may be gone (a detached thread unmaps its own) or reused
  * (the stack cache) by the time the kernel writes the word or a stale handle reads
- * the state.
+ * the state. What only the thread and its joiner read (struct weft_native_run) is in
+ * the mapping, right under the TLS area: it costs no heap.
  */
 TEST(the_clear_tid_word_lives_outside_the_mapping)
 {
@@ -340,12 +341,15 @@ TEST(the_clear_tid_word_lives_outside_the_mapping)
 
 	ASSERT_EQ(weft_spawn(&h, block_on_gate, NULL), 0);
 	n = h.native;
-	map = (uintptr_t)n->map;
-	end = map + n->map_len;
+	map = (uintptr_t)weft_native_run(n)->map;
+	end = map + weft_native_run(n)->map_len;
 	word = (uintptr_t)&weft_join_handle_thread(&h)->tid_word;
 	/* The join state is outside too: it must outlive the mapping (threads.rst, "Handles"). */
 	ASSERT_TRUE((uintptr_t)(n + 1) <= map || (uintptr_t)n >= end);
 	ASSERT_TRUE(word + sizeof(uint32_t) <= map || word >= end);
+	ASSERT_TRUE((uintptr_t)weft_native_run(n) > map);
+	ASSERT_TRUE((uintptr_t)(weft_native_run(n) + 1) <= end - weft_altstack_size() -
+		    weft_tls_area_size());
 	/* Until the thread is gone the word holds its tid, as CLONE_PARENT_SETTID wrote it. */
 	ASSERT_EQ((int)atomic_load(&weft_join_handle_thread(&h)->tid_word),
 		  weft_thread_tid(weft_join_handle_thread(&h)));
@@ -657,16 +661,19 @@ TEST(weft_min_stack_malformed_is_rejected_with_a_message)
 static const struct weft_builder fresh = { .name = "faulty", .stack_size = 3UL << 20 };
 
 /*
- * One named and one unnamed spawn, so that the allocator has a chunk of every
- * size class a spawn uses (the struct weft_thread, with and without a name)
- * and the stack cache holds a mapping: later mapping counts and traces then
- * show only what the code under test did.
+ * Named and unnamed spawns, so that the join states have a slab, the allocator
+ * has a chunk of every size class a spawn uses (the name's block, as long as
+ * fresh's and longer) and the stack cache holds a mapping: later mapping
+ * counts and traces then show only what the code under test did.
  */
 static void warm_up(void)
 {
 	struct weft_join_handle h;
 	struct weft_builder b = { .name = "warm-up-thread-with-a-long-name" };
 
+	weft_builder_spawn(&b, &h, return_arg_plus_one, NULL);
+	weft_join(&h, NULL);
+	b.name = fresh.name;
 	weft_builder_spawn(&b, &h, return_arg_plus_one, NULL);
 	weft_join(&h, NULL);
 	weft_spawn(&h, return_arg_plus_one, NULL);
@@ -919,6 +926,48 @@ TEST(a_copy_joined_after_the_original_is_einval_even_when_its_state_was_reused)
 	ASSERT_EQ(weft_join(&next, &r), 0);
 	ASSERT_NULL(r);
 	atomic_store(&gate, 0);
+}
+
+/*
+ * A native thread's record (struct weft_thread) lives inside its join state, so a
+ * reference taken with weft_thread_get() keeps that join state from reuse until it is
+ * dropped: the record stays whole (name, id) and a stale copy of the handle stays
+ * -EINVAL. The last put recycles the join state, and frees the name's block.
+ */
+TEST(a_thread_record_held_past_the_join_keeps_its_join_state_until_put)
+{
+	struct weft_builder b = { .name = "held past its join" };
+	struct weft_join_handle h, copy, other, next;
+	struct weft_alloc_stats before, after;
+	struct weft_thread *t;
+	weft_thread_id_t id;
+	void *r = NULL;
+
+	weft_alloc_stats(&before);
+	ASSERT_EQ(weft_builder_spawn(&b, &h, return_arg_plus_one, (void *)1), 0);
+	copy = h;
+	t = weft_thread_get(weft_join_handle_thread(&h));
+	id = weft_thread_id(t);
+	ASSERT_EQ(weft_join(&h, &r), 0);
+	ASSERT_EQ(r, (void *)2);
+	/* Still referenced: the next spawn gets another join state. */
+	ASSERT_EQ(weft_spawn(&other, return_arg_plus_one, (void *)3), 0);
+	ASSERT_NE(other.native, copy.native);
+	ASSERT_EQ(weft_join(&other, &r), 0);
+	ASSERT_EQ(r, (void *)4);
+	ASSERT_STREQ(weft_thread_name(t), "held past its join");
+	ASSERT_EQ(weft_thread_id(t), id);
+	ASSERT_EQ(weft_join(&copy, &r), -EINVAL);
+	weft_thread_put(t);
+	/* Now it is free again, and the most recently freed: the next spawn takes it. */
+	ASSERT_EQ(weft_spawn(&next, return_arg_plus_one, (void *)5), 0);
+	ASSERT_EQ(next.native, copy.native);
+	ASSERT_EQ(weft_join(&copy, &r), -EINVAL);
+	ASSERT_NE(weft_thread_id(weft_join_handle_thread(&next)), id);
+	ASSERT_EQ(weft_join(&next, &r), 0);
+	ASSERT_EQ(r, (void *)6);
+	weft_alloc_stats(&after);
+	ASSERT_EQ(after.blocks, before.blocks);	/* the name's block went with the record */
 }
 
 TEST(a_copy_of_a_detached_handle_is_einval_before_and_after_the_thread_ends)
