@@ -9,13 +9,15 @@
 
 #include "green_arch.h"
 #include "mm_arch.h"
+#include "lib/held.h"
 #include "lib/thread.h"
 
 /*
- * lib/hooks.h declares it; not included here, because this file defines hooks
+ * lib/hooks.h declares them; not included here, because this file defines hooks
  * of its own, which must not see their weak declarations.
  */
 void weft_held_green_exit(void) __attribute__((weak));
+void weft_held_orphan(struct weft_held *h, struct weft_thread *t) __attribute__((weak));
 
 /*
  * DOC: the runtime
@@ -34,9 +36,14 @@ void weft_held_green_exit(void) __attribute__((weak));
  *	tcb->guard_lo/hi    the running stack's guard page
  *	tcb->catch_top      the running stack's innermost panic boundary
  *	tcb->panicking      whether it is panicking
+ *	weft_held_cur       the weft/sync.h locks it holds (lib/held.h)
  *
- * and the last two are saved in the context being left, because they
+ * and the last three are saved in the context being left, because they
  * describe frames on *its* stack. Then weft_arch_green_switch() swaps stacks.
+ * A green thread's held-lock record sits at the top of its own stack, above
+ * its first frame (the page is touched anyway), so that its entries need no
+ * owner: no green thread can release another's locks, and a panic releases
+ * only the panicking thread's.
  *
  * Who switches to whom:
  *
@@ -66,6 +73,7 @@ struct green_context {
 	uintptr_t guard_lo, guard_hi;	/* become tcb->guard_lo/hi */
 	struct weft_catch *catch_top;	/* tcb->catch_top, saved while suspended */
 	int panicking;			/* tcb->panicking, saved while suspended */
+	struct weft_held *held;		/* weft_held_cur, saved while suspended */
 };
 
 /*
@@ -142,6 +150,10 @@ static inline int switch_to(struct weft_tcb *tcb, struct green_context *from,
 	if (from->catch_top != tcb->catch_top)
 		from->catch_top = tcb->catch_top;
 	tcb->catch_top = to->catch_top;
+	/* Fixed for a green thread; the OS context's moves once, at its first lock. */
+	if (from->held != weft_held_cur)
+		from->held = weft_held_cur;
+	weft_held_cur = to->held;
 	/*
 	 * A context's saved panicking flag is non-zero only while it is
 	 * suspended in the middle of a panic (a panic hook that yielded), so in
@@ -421,8 +433,12 @@ static void all_remove(struct weft_green_runtime *rt, struct weft_green *g)
  */
 static void orphan_all(struct weft_green_runtime *rt)
 {
-	for (struct weft_green *g = rt->all; g; g = g->all_next)
+	for (struct weft_green *g = rt->all; g; g = g->all_next) {
+		/* Locks it holds: released, poisoned and reported, but not by main (lib/held.c). */
+		if (weft_held_orphan && weft_tcb()->native)
+			weft_held_orphan(g->ctx.held, g->ctx.thread);
 		settle(g, GREEN_ORPHANED);
+	}
 }
 
 /*
@@ -618,7 +634,10 @@ int weft_green_spawn(struct weft_green_handle *handle, weft_thread_fn fn, void *
 	g->ctx.green = g;
 	g->ctx.guard_lo = (uintptr_t)map;
 	g->ctx.guard_hi = (uintptr_t)map + guard;
-	g->ctx.sp = weft_arch_green_prepare(map + len, green_body, g, green_exit);
+	/* Its held-lock record at the very top, its first frame below. */
+	g->ctx.held = (struct weft_held *)(map + len) - 1;
+	weft_held_init(g->ctx.held);
+	g->ctx.sp = weft_arch_green_prepare(g->ctx.held, green_body, g, green_exit);
 	g->rt = rt;
 	g->fn = fn;
 	g->arg = arg;

@@ -12,47 +12,80 @@
  * panic and its catch boundary are abandoned, and no code in them runs. A
  * lock one of them held would stay locked forever, and the next locker
  * would sleep forever. Rust releases (and poisons) the lock in the guard's
- * destructor during unwinding; weft has no destructors, so every thread
- * keeps a small record of the locks it holds:
+ * destructor during unwinding; weft has no destructors, so every running
+ * context (a native thread, or each green thread) keeps a small record of
+ * the locks it holds, and weft_held_cur points at the running one's:
  *
- *	weft_held (a __thread)
- *	+---+-----------+------------------------------------------------+
- *	| n | untracked | e[0] { lock, owner, frame | panicking | kind }  |
- *	+---+-----------+ e[1] ...                        e[n-1]: newest  |
- *	                  ...                             e[31]           |
- *	                  +------------------------------------------------+
+ *	struct weft_held (lib/held.h)
+ *	+---+-----+-----+------+-------+-----------+
+ *	| n | low | cap | mark | floor | untracked |      24 bytes
+ *	+---+-----+-----+------+-------+-----------+----------------------+
+ *	| e[0] = lock | kind     e[1] ...      e[n-1]: newest     e[31]  |
+ *	+-----------------------------------------------------------------+
+ *	  kind in the lock address's two low bits: 0 mutex, 1 read, 2 write
  *
- * Lock pushes an entry, unlock pops it (usually the newest: a compare and
- * a decrement). When a panic jumps to boundary c, every entry of the
- * running context whose frame lies below c (was taken by code that c's
- * call contains) is released: a mutex or write lock is marked poisoned,
- * unless it was taken while already panicking, then unlocked; a read lock
- * is only unlocked. The green threads of an OS thread share its record;
- * each entry's owner says whose it is.
+ * Lock pushes an entry (two stores: e[n], n), unlock pops the newest (a
+ * compare and a store). A catch boundary remembers n as its mark when it is
+ * set up; a panic that jumps to it releases e[mark..n), newest first: a
+ * mutex or write lock is marked poisoned, unless it was taken while already
+ * panicking (at or above floor, the depth at which the panic began), then
+ * unlocked; a read lock is only unlocked. Marks are counts, not addresses:
+ * what matters is whether a lock was taken after the boundary was set up,
+ * and the stack address of a locking call says nothing about that once it
+ * has returned (a helper with a big frame may lock and return holding).
  *
- * Locks taken while 32 are held are not recorded (untracked counts them):
- * a panic leaves them locked, and their unlock is not checked.
+ * An unlock out of order below low (mark or floor) leaves a hole (0) in
+ * its slot instead of closing the gap, so that every mark stays true; holes
+ * above low are closed by the next slow-path call. A native thread's record
+ * is a __thread of this file; a green thread's sits at the top of its stack
+ * (lib/green.c), and the green switch moves weft_held_cur.
+ *
+ * Locks taken while 32 entries are in use are not recorded (untracked
+ * counts them): a panic leaves them locked, and their unlock is not checked.
  */
 
-__thread struct weft_held weft_held __attribute__((tls_model("local-exec")));
+static __thread struct weft_held native __attribute__((tls_model("local-exec")));
 
-static void remove_at(struct weft_held *h, uint32_t i)
+/* Close the holes of e[low..n): their slots belong to no boundary's mark. */
+static void compact(struct weft_held *h)
 {
-	for (; i + 1 < h->n; i++)
-		h->e[i] = h->e[i + 1];
-	h->n--;
+	uint32_t to = h->low;
+
+	for (uint32_t i = h->low; i < h->n; i++)
+		if (h->e[i])
+			h->e[to++] = h->e[i];
+	h->n = to;
+}
+
+void weft_held_push_slow(void *lock, enum weft_held_kind kind)
+{
+	struct weft_held *h = weft_held_cur;
+
+	if (h == &weft_held_none) {
+		/* The first lock of this native thread: none's marks are all 0, as ours. */
+		h = &native;
+		h->cap = WEFT_HELD_MAX;
+		weft_held_cur = h;
+	}
+	if (h->n == h->cap)
+		compact(h);
+	if (h->n == h->cap) {
+		h->untracked++;
+		return;
+	}
+	h->e[h->n++] = (uintptr_t)lock | kind;
 }
 
 void weft_held_pop_slow(void *lock, enum weft_held_kind kind)
 {
-	struct weft_held *h = &weft_held;
-	struct weft_thread *me = weft_tcb()->current;
+	struct weft_held *h = weft_held_cur;
 
 	for (uint32_t i = h->n; i-- > 0;) {
-		if (h->e[i].lock == lock && h->e[i].owner == me) {
-			remove_at(h, i);
-			return;
-		}
+		if (HELD_LOCK(h->e[i]) != lock)
+			continue;
+		h->e[i] = 0;
+		compact(h);
+		return;
 	}
 	if (h->untracked) {
 		h->untracked--;
@@ -67,11 +100,10 @@ void weft_held_pop_slow(void *lock, enum weft_held_kind kind)
 
 bool weft_held_by_me(const void *lock)
 {
-	struct weft_held *h = &weft_held;
-	struct weft_thread *me = weft_tcb()->current;
+	struct weft_held *h = weft_held_cur;
 
 	for (uint32_t i = 0; i < h->n; i++)
-		if (h->e[i].lock == lock && h->e[i].owner == me)
+		if (HELD_LOCK(h->e[i]) == lock)
 			return true;
 	return false;
 }
@@ -81,77 +113,77 @@ void weft_held_deadlock(const char *what, const void *lock)
 	weft_panic("deadlock: %s %p, which this thread already holds", what, lock);
 }
 
-/* Release one recorded lock as its abandoned holder would have, poisoning if due. */
-static void release_abandoned(const struct weft_held_entry *e)
+/* Release one recorded lock as its abandoned holder would have, poisoning if @poison. */
+static void release_abandoned(uintptr_t e, bool poison)
 {
-	bool poison = !(e->frame_bits & HELD_PANICKING);
-
 	switch (HELD_KIND(e)) {
 	case HELD_MUTEX: {
-		struct weft_mutex *m = e->lock;
+		struct weft_mutex *m = HELD_LOCK(e);
 
 		if (poison)
-			atomic_store_explicit(&m->poisoned, 1, memory_order_relaxed);
+			atomic_store_explicit(&m->poisoned, WEFT_POISONED, memory_order_relaxed);
 		weft_mutex_release(m);
 		break;
 	}
 	case HELD_WRITE: {
-		struct weft_rwlock *l = e->lock;
+		struct weft_rwlock *l = HELD_LOCK(e);
 
 		if (poison)
-			atomic_store_explicit(&l->poisoned, 1, memory_order_relaxed);
+			atomic_store_explicit(&l->poisoned, WEFT_POISONED, memory_order_relaxed);
 		weft_rwlock_write_release(l);
 		break;
 	}
 	case HELD_READ:
-		weft_rwlock_read_release(e->lock);	/* a reader changed nothing */
+		weft_rwlock_read_release(HELD_LOCK(e));	/* a reader changed nothing */
 		break;
 	}
 }
 
 /*
  * Called by lib/panic.c (a weak reference: linked only in programs that use
- * these locks) just before a panic jumps to @boundary, in the panicking
- * thread. The newest entries go first, as destructors would run.
+ * these locks) just before a panic jumps to the innermost boundary, in the
+ * panicking context: the locks taken since that boundary was set up, the
+ * newest first, as destructors would run.
  */
-void weft_held_unwind(const void *boundary)
+void weft_held_unwind(void)
 {
-	struct weft_held *h = &weft_held;
-	struct weft_thread *me = weft_tcb()->current;
+	struct weft_held *h = weft_held_cur;
 
-	for (uint32_t i = h->n; i-- > 0;) {
-		struct weft_held_entry e = h->e[i];
+	while (h->n > h->mark) {
+		uint32_t i = --h->n;
 
-		if (e.owner != me || HELD_FRAME(&e) >= (uintptr_t)boundary)
-			continue;
-		remove_at(h, i);
-		release_abandoned(&e);
+		if (h->e[i])
+			release_abandoned(h->e[i], i < h->floor);
 	}
+	/* Still panicking, with nothing taken since: the boundary's leave lowers low. */
+	h->floor = h->low = h->mark;
 }
 
-/*
- * Release, poisoned, the recorded locks of @only (NULL: every entry), saying so
- * on stderr. Only our own struct weft_thread is sure to be alive to name.
- */
-static void release_left_over(struct weft_thread *only, const char *kind_of_thread)
+/* Release, poisoned, the locks left in @h by @name's thread, saying so on stderr. */
+static void release_left_over(struct weft_held *h, const char *name, const char *kind_of_thread,
+			      const char *how)
 {
-	struct weft_held *h = &weft_held;
+	if (!h->n)
+		return;	/* which also leaves weft_held_none unwritten */
+	while (h->n) {
+		uintptr_t e = h->e[--h->n];
+
+		if (!e)
+			continue;
+		weft_dprintf(2, "%sthread '%s' %s holding %s %p: released%s\n", kind_of_thread,
+			     weft_name_or_unnamed(name), how,
+			     HELD_KIND(e) == HELD_MUTEX ? "weft_mutex" : "weft_rwlock", HELD_LOCK(e),
+			     HELD_KIND(e) == HELD_READ ? "" : " and poisoned");
+		release_abandoned(e, true);
+	}
+	h->mark = h->low = h->floor = 0;
+}
+
+static const char *running_name(void)
+{
 	struct weft_thread *me = weft_tcb()->current;
 
-	for (uint32_t i = h->n; i-- > 0;) {
-		struct weft_held_entry e = h->e[i];
-		const char *name = e.owner != me ? "(a finished green thread)"
-						 : weft_name_or_unnamed(me ? me->name : NULL);
-
-		if (only && e.owner != only)
-			continue;
-		remove_at(h, i);
-		weft_dprintf(2, "%sthread '%s' exited holding %s %p: released%s\n", kind_of_thread,
-			     name, HELD_KIND(&e) == HELD_MUTEX ? "weft_mutex" : "weft_rwlock", e.lock,
-			     HELD_KIND(&e) == HELD_READ ? "" : " and poisoned");
-		e.frame_bits &= ~HELD_PANICKING;
-		release_abandoned(&e);
-	}
+	return me ? me->name : NULL;
 }
 
 /*
@@ -159,16 +191,22 @@ static void release_left_over(struct weft_thread *only, const char *kind_of_thre
  * held now would never be released. glibc's robust mutexes are the peer: the
  * next locker gets EOWNERDEAD with the lock. Here the lock is released and
  * poisoned, so the next locker gets WEFT_POISONED with it, and the thread
- * says so on stderr. Locks of green threads of this OS thread that never
- * finished go the same way.
+ * says so on stderr. (Its unfinished green threads' locks went the same way
+ * just before, through weft_held_orphan().)
  */
 void weft_held_thread_exit(void)
 {
-	release_left_over(NULL, "");
+	release_left_over(weft_held_cur, running_name(), "", "exited");
 }
 
 /* Called by lib/green.c (a hook) when a green thread returns: the same for its locks. */
 void weft_held_green_exit(void)
 {
-	release_left_over(weft_tcb()->current, "green ");
+	release_left_over(weft_held_cur, running_name(), "green ", "exited");
+}
+
+/* Called by lib/green.c (a hook) for a green thread that can never run again. */
+void weft_held_orphan(struct weft_held *h, struct weft_thread *t)
+{
+	release_left_over(h, t->name, "green ", "was abandoned");
 }

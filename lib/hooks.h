@@ -8,6 +8,7 @@
 
 struct weft_thread;
 struct weft_green;
+struct weft_held;
 
 /*
  * DOC: the registration interface
@@ -60,12 +61,18 @@ WEFT_HOOK void weft_green_thread_exit(void);
 WEFT_HOOK void weft_held_thread_exit(void);
 /* lib/held.c: the same for a green thread whose function returned (lib/green.c). */
 WEFT_HOOK void weft_held_green_exit(void);
+/*
+ * lib/held.c: the same for @h, the record of a green thread @t that will never
+ * run again because its OS thread ends (lib/green.c, orphan_all()).
+ */
+WEFT_HOOK void weft_held_orphan(struct weft_held *h, struct weft_thread *t);
 
 /*
- * A panic (lib/panic.c, unwind()), just before it jumps to @boundary: lib/held.c
- * releases the locks taken in the frames the jump abandons, poisoning them.
+ * A panic (lib/panic.c, unwind()), just before it jumps to the innermost
+ * boundary: lib/held.c releases the locks taken inside it (the entries above
+ * its mark, lib/held.h), poisoning them.
  */
-WEFT_HOOK void weft_held_unwind(const void *boundary);
+WEFT_HOOK void weft_held_unwind(void);
 
 /*
  * The end of the process (lib/process.c, weft_exit()), before the end of the

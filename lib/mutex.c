@@ -79,11 +79,26 @@ static int lock_contended(struct weft_mutex *m, uint64_t deadline)
 	}
 }
 
-static inline int acquired(struct weft_mutex *m, uintptr_t frame)
+/*
+ * The lock is ours: record it, and report the poison. The poisoned word holds
+ * WEFT_POISONED itself (lib/held.c stores it), so the status is one load.
+ */
+static inline int acquired(struct weft_mutex *m)
 {
-	weft_held_push(m, HELD_MUTEX, frame);
-	return unlikely(atomic_load_explicit(&m->poisoned, memory_order_relaxed)) ? WEFT_POISONED
-										  : 0;
+	weft_held_push(m, HELD_MUTEX);
+	return (int)atomic_load_explicit(&m->poisoned, memory_order_relaxed);
+}
+
+/*
+ * Out of line, so that the fast path below needs no frame. The record is
+ * written after the compare-exchange, not before: a locked instruction waits
+ * until every earlier store has left the store buffer, and stores made after
+ * it drain while the caller runs on (measured in Documentation/sync.rst).
+ */
+static __attribute__((noinline)) int lock_slow(struct weft_mutex *m)
+{
+	lock_contended(m, WEFT_FOREVER);
+	return acquired(m);
 }
 
 int weft_mutex_lock(struct weft_mutex *m)
@@ -95,8 +110,8 @@ int weft_mutex_lock(struct weft_mutex *m)
 	if (unlikely(!atomic_compare_exchange_strong_explicit(&m->state, &zero, 1,
 							      memory_order_acquire,
 							      memory_order_relaxed)))
-		lock_contended(m, WEFT_FOREVER);
-	return acquired(m, (uintptr_t)__builtin_frame_address(0));
+		return lock_slow(m);
+	return acquired(m);
 }
 
 int weft_mutex_trylock(struct weft_mutex *m)
@@ -108,7 +123,7 @@ int weft_mutex_trylock(struct weft_mutex *m)
 	if (!atomic_compare_exchange_strong_explicit(&m->state, &zero, 1, memory_order_acquire,
 						     memory_order_relaxed))
 		return -EBUSY;
-	return acquired(m, (uintptr_t)__builtin_frame_address(0));
+	return acquired(m);
 }
 
 int weft_mutex_lock_until(struct weft_mutex *m, uint64_t deadline)
@@ -121,7 +136,7 @@ int weft_mutex_lock_until(struct weft_mutex *m, uint64_t deadline)
 						     memory_order_relaxed) &&
 	    lock_contended(m, deadline))
 		return -ETIMEDOUT;
-	return acquired(m, (uintptr_t)__builtin_frame_address(0));
+	return acquired(m);
 }
 
 void weft_mutex_release(struct weft_mutex *m)
@@ -130,9 +145,18 @@ void weft_mutex_release(struct weft_mutex *m)
 		weft_wake(&m->state, 1);
 }
 
+static __attribute__((noinline)) void unlock_slow(struct weft_mutex *m)
+{
+	weft_held_pop_slow(m, HELD_MUTEX);
+	weft_mutex_release(m);
+}
+
 void weft_mutex_unlock(struct weft_mutex *m)
 {
-	weft_held_pop(m, HELD_MUTEX);
+	if (unlikely(!weft_held_pop_newest(m, HELD_MUTEX))) {
+		unlock_slow(m);
+		return;
+	}
 	weft_mutex_release(m);
 }
 

@@ -9,6 +9,7 @@
 #include "weft/panic.h"
 
 #include "catch_arch.h"
+#include "lib/held.h"
 #include "lib/hooks.h"
 #include "lib/thread.h"
 
@@ -35,7 +36,17 @@ struct weft_catch {
 	int kind;			/* WEFT_PANICKED or WEFT_EXITED: why the jump came */
 	struct weft_panic *payload;	/* WEFT_PANICKED: set by the panic */
 	void *exit_result;		/* WEFT_EXITED: weft_thread_exit()'s result */
+	uint32_t held_mark;		/* the enclosing boundary's held-lock mark (lib/held.h) */
 };
+
+/*
+ * The running context's held-lock record (lib/held.h): weft_held_none until
+ * the thread's first weft/sync.h lock, so that a program that takes none
+ * pays 8 bytes of TLS for it and nothing else.
+ */
+struct weft_held weft_held_none;
+__thread struct weft_held *weft_held_cur __attribute__((tls_model("local-exec"))) =
+	&weft_held_none;
 
 /*
  * DOC: typed payloads
@@ -207,9 +218,9 @@ static __attribute__((noreturn)) void unwind(struct weft_tcb *tcb, struct weft_p
 		/* Rust's behaviour for a panic that reaches main: exit status 101. */
 		weft_exit(101);
 	}
-	/* Release (and poison) the locks the abandoned frames hold: lib/held.c. */
+	/* Release (and poison) the locks taken inside c: lib/held.c. */
 	if (weft_held_unwind)
-		weft_held_unwind(c);
+		weft_held_unwind();
 	c->kind = WEFT_PANICKED;
 	c->payload = p;
 	jump_to(c);
@@ -239,6 +250,7 @@ static __attribute__((noreturn)) void begin_panic(const char *file, int line, st
 			   info.thread_name);
 	}
 	tcb->panicking = 1;	/* a panic inside the hook is a double panic */
+	weft_held_panic_begin();	/* locks the hook takes do not poison */
 	(hook ? hook : weft_default_panic_hook)(&info);
 	unwind(tcb, p);
 }
@@ -277,6 +289,7 @@ void weft_resume_panic(struct weft_panic *payload)
 
 	if (tcb->panicking)
 		weft_fatal("weft_resume_panic() while panicking. aborting.\n");
+	weft_held_panic_begin();
 	unwind(tcb, payload ? payload : &oom_payload);
 }
 
@@ -326,11 +339,12 @@ static int call_with_boundary(void *(*fn)(void *), void *arg, void **result,
 			      struct weft_panic **panic)
 {
 	struct weft_tcb *tcb = weft_tcb();
-	struct weft_catch c = { .prev = tcb->catch_top };
+	struct weft_catch c = { .prev = tcb->catch_top, .held_mark = weft_held_enter() };
 
 	tcb->catch_top = &c;
 	if (weft_arch_try(&c.jmp, fn, arg, result) == 0) {
 		tcb->catch_top = c.prev;
+		weft_held_leave(c.held_mark);
 		return 0;
 	}
 	/*
@@ -340,6 +354,7 @@ static int call_with_boundary(void *(*fn)(void *), void *arg, void **result,
 	 */
 	tcb = weft_tcb();
 	tcb->catch_top = c.prev;
+	weft_held_leave(c.held_mark);
 	if (c.kind == WEFT_EXITED) {
 		*result = c.exit_result;
 		return WEFT_EXITED;
@@ -356,6 +371,7 @@ int weft_catch_unwind(void *(*fn)(void *), void *arg, void **result)
 
 	if (kind == WEFT_PANICKED) {
 		weft_tcb()->panicking = 0;	/* caught: no longer in flight */
+		weft_held_panic_end();
 		r = p;
 	}
 	*result = r;

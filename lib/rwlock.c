@@ -73,10 +73,10 @@ static uint32_t spin_until(struct weft_rwlock *l, bool write)
 	}
 }
 
+/* The poisoned word holds WEFT_POISONED itself (lib/held.c stores it). */
 static inline int poison_status(struct weft_rwlock *l)
 {
-	return unlikely(atomic_load_explicit(&l->poisoned, memory_order_relaxed)) ? WEFT_POISONED
-										  : 0;
+	return (int)atomic_load_explicit(&l->poisoned, memory_order_relaxed);
 }
 
 /* ---- readers ----------------------------------------------------------------- */
@@ -114,7 +114,16 @@ static int read_contended(struct weft_rwlock *l, uint64_t deadline)
 	}
 }
 
-static int read_lock(struct weft_rwlock *l, uint64_t deadline, uintptr_t frame)
+/* Out of line, so that weft_rwlock_read()'s fast path needs no frame. */
+static __attribute__((noinline)) int read_slow(struct weft_rwlock *l, uint64_t deadline)
+{
+	if (read_contended(l, deadline))
+		return -ETIMEDOUT;
+	weft_held_push(l, HELD_READ);
+	return poison_status(l);
+}
+
+static inline int read_lock(struct weft_rwlock *l, uint64_t deadline)
 {
 	uint32_t s;
 
@@ -124,21 +133,20 @@ static int read_lock(struct weft_rwlock *l, uint64_t deadline, uintptr_t frame)
 	if (unlikely(!is_read_lockable(s) ||
 		     !atomic_compare_exchange_weak_explicit(&l->state, &s, s + READ_LOCKED,
 							    memory_order_acquire,
-							    memory_order_relaxed)) &&
-	    read_contended(l, deadline))
-		return -ETIMEDOUT;
-	weft_held_push(l, HELD_READ, frame);
+							    memory_order_relaxed)))
+		return read_slow(l, deadline);
+	weft_held_push(l, HELD_READ);
 	return poison_status(l);
 }
 
 int weft_rwlock_read(struct weft_rwlock *l)
 {
-	return read_lock(l, WEFT_FOREVER, (uintptr_t)__builtin_frame_address(0));
+	return read_lock(l, WEFT_FOREVER);
 }
 
 int weft_rwlock_read_until(struct weft_rwlock *l, uint64_t deadline)
 {
-	return read_lock(l, deadline, (uintptr_t)__builtin_frame_address(0));
+	return read_lock(l, deadline);
 }
 
 int weft_rwlock_try_read(struct weft_rwlock *l)
@@ -153,7 +161,7 @@ int weft_rwlock_try_read(struct weft_rwlock *l)
 			return -EBUSY;
 	} while (!atomic_compare_exchange_weak_explicit(&l->state, &s, s + READ_LOCKED,
 							memory_order_acquire, memory_order_relaxed));
-	weft_held_push(l, HELD_READ, (uintptr_t)__builtin_frame_address(0));
+	weft_held_push(l, HELD_READ);
 	return poison_status(l);
 }
 
@@ -215,9 +223,18 @@ void weft_rwlock_read_release(struct weft_rwlock *l)
 		wake_writer_or_readers(l, s);
 }
 
+static __attribute__((noinline)) void read_unlock_slow(struct weft_rwlock *l)
+{
+	weft_held_pop_slow(l, HELD_READ);
+	weft_rwlock_read_release(l);
+}
+
 void weft_rwlock_read_unlock(struct weft_rwlock *l)
 {
-	weft_held_pop(l, HELD_READ);
+	if (unlikely(!weft_held_pop_newest(l, HELD_READ))) {
+		read_unlock_slow(l);
+		return;
+	}
 	weft_rwlock_read_release(l);
 }
 
@@ -271,7 +288,7 @@ static int write_contended(struct weft_rwlock *l, uint64_t deadline)
 	}
 }
 
-static int write_lock(struct weft_rwlock *l, uint64_t deadline, uintptr_t frame)
+static int write_lock(struct weft_rwlock *l, uint64_t deadline)
 {
 	uint32_t zero = 0;
 
@@ -282,18 +299,18 @@ static int write_lock(struct weft_rwlock *l, uint64_t deadline, uintptr_t frame)
 							      memory_order_relaxed)) &&
 	    write_contended(l, deadline))
 		return -ETIMEDOUT;
-	weft_held_push(l, HELD_WRITE, frame);
+	weft_held_push(l, HELD_WRITE);
 	return poison_status(l);
 }
 
 int weft_rwlock_write(struct weft_rwlock *l)
 {
-	return write_lock(l, WEFT_FOREVER, (uintptr_t)__builtin_frame_address(0));
+	return write_lock(l, WEFT_FOREVER);
 }
 
 int weft_rwlock_write_until(struct weft_rwlock *l, uint64_t deadline)
 {
-	return write_lock(l, deadline, (uintptr_t)__builtin_frame_address(0));
+	return write_lock(l, deadline);
 }
 
 int weft_rwlock_try_write(struct weft_rwlock *l)
@@ -308,7 +325,7 @@ int weft_rwlock_try_write(struct weft_rwlock *l)
 			return -EBUSY;
 	} while (!atomic_compare_exchange_weak_explicit(&l->state, &s, s | WRITE_LOCKED,
 							memory_order_acquire, memory_order_relaxed));
-	weft_held_push(l, HELD_WRITE, (uintptr_t)__builtin_frame_address(0));
+	weft_held_push(l, HELD_WRITE);
 	return poison_status(l);
 }
 

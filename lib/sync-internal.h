@@ -5,6 +5,7 @@
 
 #include "weft/sync.h"
 
+#include "lib/held.h"
 #include "lib/thread.h"
 
 /* ---- lib/wait.c: wait on an address, for native and green threads ---------- */
@@ -55,71 +56,60 @@ void weft_rwlock_write_release(struct weft_rwlock *l);
 
 /* ---- lib/held.c: the held-lock record -------------------------------------- */
 
+/* An entry is the lock's address with its kind in the low bits (locks are 4-byte aligned). */
 enum weft_held_kind { HELD_MUTEX, HELD_READ, HELD_WRITE };
 
-/*
- * One lock the thread holds. The record is a __thread, so per OS thread;
- * the green threads of an OS thread share it, and each entry names its
- * owner: the running context's struct weft_thread. The frame is the stack
- * address of the locking call: a panic that jumps to a boundary releases
- * exactly the owner's entries whose frame lies below (deeper than) it.
- * Frame addresses are 16-byte aligned (the ABI's stack alignment on every
- * architecture weft supports), which leaves room in @frame_bits for the
- * kind and the "taken while panicking" flag: three stores per lock.
- */
-struct weft_held_entry {
-	void *lock;
-	struct weft_thread *owner;
-	uintptr_t frame_bits;		/* frame | HELD_PANICKING | kind */
-};
-
 #define HELD_KIND_MASK 3ul
-#define HELD_PANICKING 4ul
-#define HELD_FRAME(e) ((e)->frame_bits & ~15ul)
-#define HELD_KIND(e) ((enum weft_held_kind)((e)->frame_bits & HELD_KIND_MASK))
+#define HELD_LOCK(e) ((void *)((e) & ~HELD_KIND_MASK))
+#define HELD_KIND(e) ((enum weft_held_kind)((e) & HELD_KIND_MASK))
 
-#define WEFT_HELD_MAX 32
+void weft_held_push_slow(void *lock, enum weft_held_kind kind);
+void weft_held_pop_slow(void *lock, enum weft_held_kind kind);
 
-struct weft_held {
-	uint32_t n;			/* entries in use, e[0..n) */
-	uint32_t untracked;		/* locks taken while the record was full */
-	struct weft_held_entry e[WEFT_HELD_MAX];
-};
-
-/* Local-exec: weft programs are static executables, so the TLS offset is a constant. */
-extern __thread struct weft_held weft_held __attribute__((tls_model("local-exec")));
-
-/* Record that the caller now holds @lock; @frame is __builtin_frame_address(0). */
-static inline void weft_held_push(void *lock, enum weft_held_kind kind, uintptr_t frame)
+/*
+ * Record that the running context now holds @lock: one store for the entry,
+ * one for the count. The record (lib/held.h) is the running context's, so an
+ * entry needs no owner; the boundaries' marks say which entries a panic
+ * releases, so it needs no frame address either.
+ */
+static inline void weft_held_push(void *lock, enum weft_held_kind kind)
 {
-	struct weft_held *h = &weft_held;
-	struct weft_tcb *tcb = weft_tcb();
+	struct weft_held *h = weft_held_cur;
 	uint32_t n = h->n;
 
-	if (unlikely(n == WEFT_HELD_MAX)) {
-		h->untracked++;
+	if (unlikely(n >= h->cap)) {	/* full, or weft_held_none: a first lock */
+		weft_held_push_slow(lock, kind);
 		return;
 	}
-	h->e[n].lock = lock;
-	h->e[n].owner = tcb->current;
-	h->e[n].frame_bits = frame | kind | (tcb->panicking ? HELD_PANICKING : 0);
+	h->e[n] = (uintptr_t)lock | kind;
 	h->n = n + 1;
 }
 
-void weft_held_pop_slow(void *lock, enum weft_held_kind kind);
-
-/* Forget @lock; panics if the calling thread does not hold it. */
-static inline void weft_held_pop(void *lock, enum weft_held_kind kind)
+/*
+ * Forget @lock if it is the newest entry, the usual case: locks are mostly
+ * released in the reverse order of taking them. Anything else, and an entry
+ * below h->low (taken outside the innermost boundary, or before the panic in
+ * flight: their marks must not move), is left to weft_held_pop_slow().
+ *
+ * Return: true if done.
+ */
+static inline bool weft_held_pop_newest(void *lock, enum weft_held_kind kind)
 {
-	struct weft_held *h = &weft_held;
+	struct weft_held *h = weft_held_cur;
 	uint32_t n = h->n;
 
-	/* Locks are usually released in the reverse order of taking them. */
-	if (likely(n && h->e[n - 1].lock == lock && h->e[n - 1].owner == weft_tcb()->current)) {
+	if (likely(n > h->low && h->e[n - 1] == ((uintptr_t)lock | kind))) {
 		h->n = n - 1;
-		return;
+		return true;
 	}
-	weft_held_pop_slow(lock, kind);
+	return false;
+}
+
+/* Forget @lock; panics if the running context does not hold it. */
+static inline void weft_held_pop(void *lock, enum weft_held_kind kind)
+{
+	if (!weft_held_pop_newest(lock, kind))
+		weft_held_pop_slow(lock, kind);
 }
 
 /* Does the running context hold @lock (in any mode)? For the deadlock checks. */

@@ -351,3 +351,132 @@ TEST(a_green_thread_that_returns_holding_a_lock_releases_it_poisoned)
 	ASSERT_EQ(status, 0);
 	ASSERT_NE_NULL(weft_strstr(err, "green thread '<unnamed>' exited holding weft_mutex"));
 }
+
+/*
+ * A boundary releases what was taken after it was set up, whatever the stack
+ * addresses: a lock taken by a helper with a big frame that returned is the
+ * caller's, and a panic caught later must leave it alone.
+ */
+static struct weft_mutex deep;
+
+static __attribute__((noinline)) int lock_with_a_big_frame(struct weft_mutex *m)
+{
+	volatile char big[8192];
+
+	big[0] = 1;
+	big[sizeof(big) - 1] = 1;
+	return weft_mutex_lock(m) + big[0] + big[sizeof(big) - 1] - 2;
+}
+
+TEST(a_lock_taken_by_a_returned_deep_helper_survives_a_later_caught_panic)
+{
+	weft_set_panic_hook(quiet_hook);
+	ASSERT_EQ(lock_with_a_big_frame(&deep), 0);
+	ASSERT_EQ(weft_catch_panic(just_panic, NULL, NULL), WEFT_PANICKED);
+	ASSERT_EQ(weft_mutex_trylock(&deep), -EBUSY);	/* still ours */
+	ASSERT_FALSE(weft_mutex_is_poisoned(&deep));
+	weft_mutex_unlock(&deep);
+}
+
+/* An outer lock released inside the boundary, an inner one taken: only the inner is the panic's. */
+static struct weft_mutex hand_a, hand_b, hand_c;
+
+static void *hand_over_hand_and_panic(void *arg)
+{
+	weft_mutex_unlock(&hand_a);	/* taken outside, released out of order */
+	weft_mutex_lock(&hand_c);
+	weft_panic("half-way along the list");
+	return NULL;
+}
+
+TEST(unlocking_an_outer_lock_inside_a_boundary_keeps_the_marks_right)
+{
+	weft_set_panic_hook(quiet_hook);
+	ASSERT_EQ(weft_mutex_lock(&hand_a), 0);
+	ASSERT_EQ(weft_mutex_lock(&hand_b), 0);
+	ASSERT_EQ(weft_catch_panic(hand_over_hand_and_panic, NULL, NULL), WEFT_PANICKED);
+	ASSERT_TRUE(weft_mutex_is_poisoned(&hand_c));
+	ASSERT_EQ(weft_mutex_trylock(&hand_c), WEFT_POISONED);
+	weft_mutex_unlock(&hand_c);
+	weft_mutex_clear_poison(&hand_c);
+	ASSERT_EQ(weft_mutex_trylock(&hand_b), -EBUSY);	/* still ours */
+	ASSERT_FALSE(weft_mutex_is_poisoned(&hand_b));
+	ASSERT_EQ(weft_mutex_trylock(&hand_a), 0);	/* released, not poisoned */
+	ASSERT_FALSE(weft_mutex_is_poisoned(&hand_a));
+	weft_mutex_unlock(&hand_a);
+	weft_mutex_unlock(&hand_b);
+}
+
+/* A lock still held when a boundary's function returns belongs to the enclosing boundary. */
+static struct weft_mutex handed_out;
+
+static void *lock_and_return(void *arg)
+{
+	weft_mutex_lock(&handed_out);
+	return NULL;
+}
+
+static void *take_via_inner_boundary_then_panic(void *arg)
+{
+	if (weft_catch_panic(lock_and_return, NULL, NULL) != 0)
+		return NULL;
+	weft_panic("after the inner boundary returned");
+	return NULL;
+}
+
+TEST(a_lock_returned_from_an_inner_boundary_is_released_by_the_outer_one)
+{
+	weft_set_panic_hook(quiet_hook);
+	ASSERT_EQ(weft_catch_panic(take_via_inner_boundary_then_panic, NULL, NULL), WEFT_PANICKED);
+	ASSERT_EQ(weft_mutex_trylock(&handed_out), WEFT_POISONED);
+	weft_mutex_unlock(&handed_out);
+	weft_mutex_clear_poison(&handed_out);
+}
+
+/* A green thread left unfinished when its OS thread ends: its locks are released, poisoned. */
+static struct weft_mutex orphan_lock;
+
+static void *green_lock_and_park(void *arg)
+{
+	weft_mutex_lock(&orphan_lock);
+	for (;;)
+		weft_park();	/* never unparked: its OS thread ends first */
+	return NULL;
+}
+
+static void *green_nothing(void *arg)
+{
+	return NULL;
+}
+
+static void *os_thread_abandoning_a_green_one(void *arg)
+{
+	struct weft_builder named = { .name = "holder" };
+	struct weft_green_handle holder, runner;
+
+	if (weft_green_spawn(&holder, green_lock_and_park, NULL, &named) ||
+	    weft_green_spawn(&runner, green_nothing, NULL, NULL) ||
+	    weft_green_join(&runner, NULL))	/* runs holder first: it locks, then parks */
+		weft_exit(2);
+	return NULL;	/* holder is never joined */
+}
+
+static void orphan_child(void *arg)
+{
+	struct weft_join_handle h;
+
+	if (weft_spawn(&h, os_thread_abandoning_a_green_one, NULL) || weft_join(&h, NULL))
+		weft_exit(3);
+	if (weft_mutex_trylock(&orphan_lock) != WEFT_POISONED)
+		weft_exit(4);
+	weft_exit(0);
+}
+
+TEST(an_abandoned_green_thread_releases_its_locks_poisoned)
+{
+	char err[512];
+	int status = test_run_child(orphan_child, NULL, err, sizeof(err));
+
+	ASSERT_EQ(status, 0);
+	ASSERT_NE_NULL(weft_strstr(err, "green thread 'holder' was abandoned holding weft_mutex"));
+}
