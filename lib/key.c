@@ -53,9 +53,9 @@
  * it. Held for a few instructions, never across user code.
  *
  * Each thread's lock (struct key_thread.lock): its slot array as other
- * threads see it. The owner takes it to grow the array, to give a slot to a
- * new key, and to take a value out for destruction; walkers take it to read
- * one slot, destroy to take a value out. Held for a few instructions.
+ * threads see it. The owner takes it to grow the array and to give a slot
+ * to a new key; walkers take it to read one slot, destroy to take a value
+ * out, delete and destroy to re-tag a slot. Held for a few instructions.
  *
  * Pins: a walker stands on one node of the list at a time; the node's
  * thread, when exiting, waits for the pins to go before it unlinks (and its
@@ -63,13 +63,26 @@
  * callback, and a thread that exits waits at most for one callback.
  *
  * The gate of each id (gates[]): a count of the key's destructors under
- * way and of its for_each walks. A destructor (at exit, by reset, by
- * destroy) starts only while no walk is under way; a walk starts only while
- * no destructor is. A waiting walk does not stop new destructors, so a
- * destructor that joins a thread whose own exit destroys a value of the same
- * key finishes; a waiting destructor only waits for the callbacks of walks
- * already under way. Delete and destroy wait until no destructor of the key
- * is under way (a plain count, no lock held by the waited-for thread).
+ * way through it (by reset, by destroy, at exit while a walk is under way)
+ * and of its for_each walks. A destructor starts only while no walk is under
+ * way; a walk starts only while no destructor is. A waiting walk does not
+ * stop new destructors, so a destructor that joins a thread whose own exit
+ * destroys a value of the same key finishes; a waiting destructor only waits
+ * for the callbacks of walks already under way. Delete and destroy wait
+ * until no destructor of the key is under way (a plain count, no lock held
+ * by the waited-for thread).
+ *
+ * The exit rounds' announcements (struct key_thread.dying): the common
+ * destructor, a thread's own at exit, does not pass the gate. It announces
+ * its key with a plain store and takes the value with the exchange it needs
+ * anyway (against a destroy), which orders the two; then it looks at the
+ * gate. A walk enters the gate, then looks at every thread's announcement;
+ * a delete or destroy takes the key out of the tables, then looks at each
+ * thread's. Each side looks after making itself known, so at least one sees
+ * the other: the destructor then goes through the gate after all, or the
+ * walk, delete or destroy waits for that one destructor (a walk leaves the
+ * gate while it waits, as a waiting walk stops no destructor). One
+ * read-modify-write per destructor instead of the gate's five.
  */
 
 #define KEY_ID_BITS 10
@@ -103,11 +116,12 @@ static _Atomic unsigned int next_id;		/* ids ever handed out; written under key_
 
 /*
  * Something of a key in progress in this thread, whose user code may
- * panic: a destructor call (holds the gate as a destructor), a for_each walk
- * (holds the gate as a walk), a destroy's walk (neither). A walk also holds
- * a pin on the list entry it visits.
+ * panic: a destructor call (holds the gate as a destructor), an exit
+ * round (its destructors hold me.dying instead, one at a time), a for_each
+ * walk (holds the gate as a walk), a destroy's walk (neither). A walk also
+ * holds a pin on the list entry it visits.
  */
-enum key_frame_kind { FRAME_DTOR, FRAME_WALK, FRAME_DESTROY };
+enum key_frame_kind { FRAME_DTOR, FRAME_WALK, FRAME_DESTROY, FRAME_EXIT_DTOR };
 
 struct key_frame {
 	weft_key_t key;
@@ -126,6 +140,8 @@ struct key_thread {
 	bool unlinking;			/* waits for pins to drop to 0; key_lock */
 	bool linked, gone;		/* the owner's */
 	struct key_frame *frames;	/* the owner's */
+	_Atomic uint32_t dying;		/* the key an exit round destroys a value of, or 0 */
+	_Atomic uint32_t dying_waiters;	/* walks and deletes waiting for dying to change */
 };
 
 static __thread struct key_thread me;
@@ -199,7 +215,9 @@ static void gate_wait_no_dtors(_Atomic uint32_t *gate)
 static bool in_frame(weft_key_t key, enum key_frame_kind kind)
 {
 	for (struct key_frame *f = me.frames; f; f = f->up)
-		if (f->key == key && f->kind == kind)
+		if ((f->key == key && f->kind == kind) ||
+		    (kind == FRAME_DTOR && f->kind == FRAME_EXIT_DTOR &&
+		     atomic_load_explicit(&me.dying, memory_order_relaxed) == key))
 			return true;
 	return false;
 }
@@ -237,6 +255,42 @@ static void call_dtor(weft_key_t key, void (*dtor)(void *), void *value)
 	frame_push(&frame);
 	dtor(value);
 	frame_pop(&frame);
+}
+
+/* ---- the exit rounds' announcements ---------------------------------------- */
+
+/*
+ * An exiting thread destroys its values without the gate (run_round()): it
+ * announces the key in me.dying, and whoever must not overlap that
+ * destructor (a walk of the key, a delete or destroy of it) looks at every
+ * thread's announcement after making itself known, and waits for it to
+ * change (wait_not_dying()). The waiters count themselves in dying_waiters;
+ * the owner wakes them at its next full barrier after the destructor (the
+ * exchange that takes its next value, or the fence that ends the round),
+ * before any more user code runs, so a plain store ends an announcement.
+ */
+static inline void wake_dying_waiters(void)
+{
+	if (atomic_load_explicit(&me.dying_waiters, memory_order_seq_cst))
+		weft_futex_wake(&me.dying, INT_MAX, false);
+}
+
+/* Withdraw an announcement at once: the caller is about to wait itself. */
+static void end_dying(void)
+{
+	atomic_store_explicit(&me.dying, 0, memory_order_seq_cst);
+	wake_dying_waiters();
+}
+
+/* Until @t no longer destroys a value of @key in its exit round; @t is pinned. */
+static void wait_not_dying(struct key_thread *t, weft_key_t key)
+{
+	if (atomic_load_explicit(&t->dying, memory_order_seq_cst) != key)
+		return;
+	atomic_fetch_add_explicit(&t->dying_waiters, 1, memory_order_seq_cst);
+	while (atomic_load_explicit(&t->dying, memory_order_seq_cst) == key)
+		weft_futex_wait(&t->dying, key, false, NULL);
+	atomic_fetch_sub_explicit(&t->dying_waiters, 1, memory_order_relaxed);
 }
 
 /* ---- the key table ------------------------------------------------------ */
@@ -391,8 +445,9 @@ static void *take_value(struct key_thread *t, weft_key_t key)
 	void *value = NULL;
 
 	weft_lock(&t->lock);
+	/* seq_cst, as the owner's in run_round(): whoever loses then sees the winner's dying. */
 	if (id < t->keys->capacity && slot_key(&t->keys->slots[id]) == key)
-		value = __atomic_exchange_n(&t->keys->slots[id].value, NULL, __ATOMIC_RELAXED);
+		value = __atomic_exchange_n(&t->keys->slots[id].value, NULL, __ATOMIC_SEQ_CST);
 	weft_unlock(&t->lock);
 	return value;
 }
@@ -405,7 +460,7 @@ static void *peek_value(struct key_thread *t, weft_key_t key)
 
 	weft_lock(&t->lock);
 	if (id < t->keys->capacity && slot_key(&t->keys->slots[id]) == key)
-		value = __atomic_load_n(&t->keys->slots[id].value, __ATOMIC_RELAXED);
+		value = __atomic_load_n(&t->keys->slots[id].value, __ATOMIC_ACQUIRE);
 	weft_unlock(&t->lock);
 	return value;
 }
@@ -414,7 +469,8 @@ static void *peek_value(struct key_thread *t, weft_key_t key)
  * Re-tag @t's slot of @key, under @t's lock, so that no get or set of @key
  * matches it any more: the value, if any, is forgotten (destroy took it out
  * first). After this no slot of @t carries @key: a slow-path set of @key
- * re-tags a slot only if @key is live, checked under the same lock.
+ * re-tags a slot only if @key is live, checked under the same lock. Then
+ * wait for @t's exit round to finish a destructor of @key it runs.
  */
 static void forget_in(struct key_thread *t, void *ctx)
 {
@@ -425,6 +481,12 @@ static void forget_in(struct key_thread *t, void *ctx)
 	if (id < t->keys->capacity && slot_key(&t->keys->slots[id]) == key)
 		set_slot_key(&t->keys->slots[id], NO_KEY(id));
 	weft_unlock(&t->lock);
+	/*
+	 * No slot of @t carries @key: @t starts no destructor of it from now
+	 * on, but may be inside one it started before (it took the value with
+	 * an exchange that orders its dying before our look).
+	 */
+	wait_not_dying(t, key);
 }
 
 /* ---- destroy ------------------------------------------------------------------ */
@@ -498,11 +560,34 @@ static size_t grown_capacity(unsigned int id)
 	return capacity < WEFT_KEYS_MAX ? capacity : WEFT_KEYS_MAX;
 }
 
+/* Put this thread on the list of threads with an array, the first time. */
+static void link_me(void)
+{
+	if (me.linked)
+		return;
+	weft_lock(&key_lock);
+	me.keys = &__weft_keys;
+	me.prev = NULL;
+	me.next = threads;
+	if (threads)
+		threads->prev = &me;
+	threads = &me;
+	me.linked = true;
+	weft_unlock(&key_lock);
+}
+
 /*
  * Make this thread's array cover @id. Allocate outside any lock; copy and
  * swap under our own lock (a walker or a destroy may be reading or
- * clearing a slot of the old array); link into the list the first time.
- * Never waits for a walk: walkers hold our lock only to read one slot.
+ * clearing a slot of the old array). Never waits for a walk: walkers hold
+ * our lock only to read one slot.
+ *
+ * The new slots carry the key live on their id now, with NULL: the first
+ * set of a key is then as fast as the next ones, as it was before the slots
+ * carried their key. Tagged under our lock, after we are on the list, as a
+ * slow-path set tags: a delete of that key either re-tags the slot after
+ * us, or unpublished the key before we read handles[] (its walk of the list
+ * found us, or we linked after it began) and we read 0.
  */
 static int grow(unsigned int id)
 {
@@ -512,29 +597,25 @@ static int grow(unsigned int id)
 	if (me.gone)
 		return -EBUSY;
 	capacity = grown_capacity(id);
-	grown = weft_calloc(capacity, sizeof(*grown));
+	grown = weft_malloc(capacity * sizeof(*grown));
 	if (!grown)
 		return -ENOMEM;
-	/* A zeroed slot 0 would match key 0: new slots carry no key's tag. */
-	for (size_t i = __weft_keys.capacity; i < capacity; i++)
-		grown[i].key = NO_KEY(i);
+	link_me();
 	weft_lock(&me.lock);
-	if (__weft_keys.capacity)
-		memcpy(grown, old, __weft_keys.capacity * sizeof(*grown));
+	/* Field by field, not memcpy(): half the instructions of its word loop. */
+	for (size_t i = 0; i < __weft_keys.capacity; i++) {
+		grown[i].value = __atomic_load_n(&old[i].value, __ATOMIC_RELAXED);
+		grown[i].key = old[i].key;
+	}
+	for (size_t i = __weft_keys.capacity; i < capacity; i++) {
+		weft_key_t live = atomic_load_explicit(&handles[i], memory_order_seq_cst);
+
+		grown[i].value = NULL;
+		grown[i].key = live ? live : NO_KEY(i);	/* never 0 on slot 0: key 0 */
+	}
 	__weft_keys.slots = grown;
 	__weft_keys.capacity = capacity;
 	weft_unlock(&me.lock);
-	if (!me.linked) {
-		weft_lock(&key_lock);
-		me.keys = &__weft_keys;
-		me.prev = NULL;
-		me.next = threads;
-		if (threads)
-			threads->prev = &me;
-		threads = &me;
-		me.linked = true;
-		weft_unlock(&key_lock);
-	}
 	weft_free(old);
 	return 0;
 }
@@ -619,10 +700,54 @@ static void visit_value(struct key_thread *t, void *ctx)
 	struct walk *w = ctx;
 	void *value = peek_value(t, w->key);
 
+	/*
+	 * NULL, and @t announces the key: its exit round took the value out
+	 * before it saw our walk, and puts it back for us (it cannot be in the
+	 * destructor: walk_enter() would have seen the announcement). Acquire in
+	 * peek_value(): the NULL of that exchange shows its announcement.
+	 */
+	if (!value && atomic_load_explicit(&t->dying, memory_order_seq_cst) == w->key) {
+		wait_not_dying(t, w->key);
+		value = peek_value(t, w->key);
+	}
+
 	/* Alive until the walk ends: its destructor cannot start before. */
 	if (value) {
 		w->fn(value, w->arg);
 		w->visited++;
+	}
+}
+
+/*
+ * A walk starts once no destructor of @key is under way: none through the
+ * gate (gate_enter() waits for those) and none announced by an exit round.
+ * Having entered the gate, so that no exit round starts a destructor of @key
+ * without seeing us, look at every thread's announcement. If one names
+ * @key, leave the gate (a waiting walk stops no destructor), wait, retry.
+ */
+static void walk_enter(weft_key_t key)
+{
+	_Atomic uint32_t *gate = &gates[key & KEY_ID_MASK];
+
+	for (;;) {
+		struct key_thread *t;
+
+		gate_enter(gate, GATE_DTORS, GATE_WALK);
+		weft_lock(&key_lock);
+		for (t = threads; t; t = t->next)
+			if (atomic_load_explicit(&t->dying, memory_order_seq_cst) == key)
+				break;
+		if (!t) {
+			weft_unlock(&key_lock);
+			return;
+		}
+		atomic_fetch_add_explicit(&t->pins, 1, memory_order_relaxed);
+		weft_unlock(&key_lock);
+		gate_leave(gate, GATE_WALKS, GATE_WALK);
+		wait_not_dying(t, key);
+		weft_lock(&key_lock);
+		unpin(t);
+		weft_unlock(&key_lock);
 	}
 }
 
@@ -636,7 +761,7 @@ int weft_key_for_each(weft_key_t key, void (*fn)(void *value, void *arg), void *
 		return -EINVAL;
 	if (in_frame(key, FRAME_DTOR))
 		return -EDEADLK;
-	gate_enter(gate, GATE_DTORS, GATE_WALK);
+	walk_enter(key);
 	if (key_is_live(key)) {
 		frame_push(&frame);
 		walk_threads(visit_value, &w, &frame);
@@ -687,6 +812,9 @@ void weft_key_unwind(const void *boundary)
 			gate_leave(gate, GATE_WALKS, GATE_WALK);
 		else if (f->kind == FRAME_DTOR)
 			gate_leave(gate, GATE_DTORS, GATE_DTOR);
+		else if (f->kind == FRAME_EXIT_DTOR && atomic_load_explicit(&me.dying,
+									     memory_order_relaxed))
+			end_dying();
 	}
 }
 
@@ -710,9 +838,53 @@ weft_key_t weft_static_key_lazy_init(struct weft_static_key *sk)
 
 /* ---- thread exit ------------------------------------------------------------- */
 
-/* One POSIX round: each non-NULL value with a destructor is cleared, then destroyed. */
+/*
+ * A value of @key that run_round() took out of @slot while a walk of @key
+ * was under way, or that it must not destroy without the gate: put it back
+ * if the slot still carries @key (the walk then sees it), withdraw the
+ * announcement, and destroy it through the gate. If a destroy re-tagged
+ * the slot meanwhile, the value is ours to destroy (dtor_of() says whether
+ * the key is being destroyed or was deleted, when it is abandoned).
+ */
+static void destroy_gated(struct __weft_key_slot *slot, unsigned int id, weft_key_t key,
+			  void *value)
+{
+	void (*dtor)(void *);
+
+	weft_lock(&me.lock);
+	if (slot_key(slot) == key) {
+		__atomic_store_n(&slot->value, value, __ATOMIC_RELAXED);
+		value = NULL;
+	}
+	weft_unlock(&me.lock);
+	end_dying();
+	gate_enter(&gates[id], GATE_WALKS, GATE_DTOR);
+	/* Entered, then checked: a delete either sees us or we see it. */
+	dtor = dtor_of(key);
+	if (dtor && !value)
+		value = take_value(&me, key);
+	if (dtor && value)
+		call_dtor(key, dtor, value);
+	gate_leave(&gates[id], GATE_DTORS, GATE_DTOR);
+}
+
+/*
+ * One POSIX round: each non-NULL value with a destructor is cleared, then
+ * destroyed. The common case passes no gate and takes no lock: announce the
+ * key in me.dying (a plain store), take the value with an exchange (a full
+ * barrier on every architecture weft supports: x86's locked xchg, aarch64's
+ * swpal or ldaxr/stlxr followed by our seq_cst loads, riscv's amoswap.aqrl;
+ * it orders the announcement before the loads that follow, as the kernel's
+ * xchg() does), then check that no walk of the key is under way and the key
+ * was not deleted. A walk or delete that starts later sees the announcement
+ * and waits for this one destructor, and for nothing else of ours.
+ */
 static void run_round(void)
 {
+	/* In it, the destructor of me.dying is under way (-EDEADLK, panics). */
+	struct key_frame frame = { .key = 0, .kind = FRAME_EXIT_DTOR };
+
+	frame_push(&frame);
 	/* Re-read the array each time: a destructor's set may have grown it. */
 	for (unsigned int id = 0; id < __weft_keys.capacity; id++) {
 		struct __weft_key_slot *slot = &__weft_keys.slots[id];
@@ -720,16 +892,28 @@ static void run_round(void)
 		void (*dtor)(void *);
 		void *value;
 
-		if (!__atomic_load_n(&slot->value, __ATOMIC_RELAXED) || !dtor_of(key))
+		if (!__atomic_load_n(&slot->value, __ATOMIC_RELAXED) || !(dtor = dtor_of(key)))
 			continue;
-		gate_enter(&gates[id], GATE_WALKS, GATE_DTOR);
-		/* Entered, then checked: a delete either sees us or we see it. */
-		dtor = dtor_of(key);
-		value = dtor ? take_value(&me, key) : NULL;
-		if (value)
-			call_dtor(key, dtor, value);
-		gate_leave(&gates[id], GATE_DTORS, GATE_DTOR);
+		atomic_store_explicit(&me.dying, key, memory_order_relaxed);
+		value = __atomic_exchange_n(&slot->value, NULL, __ATOMIC_SEQ_CST);
+		wake_dying_waiters();	/* for the destructor before: after a full barrier */
+		/* The key again, after the barrier (its destructor cannot change while it lives). */
+		if (!value ||
+		    atomic_load_explicit(&dtor_keys[id], memory_order_seq_cst) != key) {
+			/* A destroy took it, or a delete abandoned it. */
+			atomic_store_explicit(&me.dying, 0, memory_order_release);
+			continue;
+		}
+		if (atomic_load_explicit(&gates[id], memory_order_seq_cst) & GATE_WALKS) {
+			destroy_gated(slot, id, key, value);
+			continue;
+		}
+		dtor(value);
+		atomic_store_explicit(&me.dying, 0, memory_order_release);
 	}
+	frame_pop(&frame);
+	atomic_thread_fence(memory_order_seq_cst);
+	wake_dying_waiters();
 }
 
 /* Did a destructor leave a value that has a destructor? (A stale yes costs an empty round.) */
@@ -838,12 +1022,13 @@ void weft_key_fork_child(void)
 	atomic_store_explicit(&key_lock.state, 0, memory_order_relaxed);
 	atomic_store_explicit(&me.lock.state, 0, memory_order_relaxed);
 	atomic_store_explicit(&me.pins, 0, memory_order_relaxed);
+	atomic_store_explicit(&me.dying_waiters, 0, memory_order_relaxed);
 	me.unlinking = false;
 	for (unsigned int id = 0; id < WEFT_KEYS_MAX; id++)
 		atomic_store_explicit(&gates[id], 0, memory_order_relaxed);
 	for (struct key_frame *f = me.frames; f; f = f->up) {
 		f->pinned = NULL;
-		if (f->kind != FRAME_DESTROY)
+		if (f->kind == FRAME_WALK || f->kind == FRAME_DTOR)
 			atomic_fetch_add_explicit(&gates[f->key & KEY_ID_MASK],
 						  f->kind == FRAME_WALK ? GATE_WALK : GATE_DTOR,
 						  memory_order_relaxed);

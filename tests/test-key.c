@@ -931,6 +931,70 @@ TEST(a_key_destructor_may_join_while_another_thread_runs_for_each_and_delete)
 	ASSERT_EQ(weft_key_delete(b_key), 0);
 }
 
+/*
+ * An exit round destroys its values without the gate, announcing each key
+ * instead: a thread that exits while a walk's callback holds its value
+ * must wait for the walk, and its destructor run once the walk is over.
+ */
+static weft_key_t held_key;
+static struct weft_thread *held_owner;
+static _Atomic int held_set, held_go, held_destroyed, held_in_callback, held_seen_in_callback;
+
+static void count_held(void *value)
+{
+	if (atomic_load(&held_in_callback))
+		atomic_store(&held_seen_in_callback, 1);	/* destroyed under the walk */
+	atomic_fetch_add(&held_destroyed, 1);
+}
+
+static void *set_held_then_exit(void *arg)
+{
+	weft_key_set(held_key, (void *)1);
+	atomic_store(&held_set, 1);
+	weft_unpark(held_owner);
+	while (!atomic_load(&held_go))
+		weft_park();
+	return NULL;	/* the exit round meets the walk that holds our value */
+}
+
+static void hold_while_owner_exits(void *value, void *arg)
+{
+	struct weft_thread *t = arg;
+
+	if (!value)
+		return;
+	atomic_store(&held_in_callback, 1);
+	atomic_store(&held_go, 1);
+	weft_unpark(t);
+	for (int i = 0; i < 200; i++)
+		weft_yield();	/* the owner is in its round by now, most likely */
+	atomic_store(&held_in_callback, 0);
+}
+
+TEST(an_exit_round_waits_for_the_walk_that_holds_its_value)
+{
+	for (int round = 0; round < (test_under_qemu() ? 5 : 20); round++) {
+		struct weft_join_handle h;
+		struct weft_thread *t;
+
+		held_owner = weft_current();
+		atomic_store(&held_set, 0);
+		atomic_store(&held_go, 0);
+		atomic_store(&held_destroyed, 0);
+		ASSERT_EQ(weft_key_create(&held_key, count_held), 0);
+		ASSERT_EQ(weft_spawn(&h, set_held_then_exit, NULL), 0);
+		while (!atomic_load(&held_set))
+			weft_park();
+		t = weft_thread_get(weft_join_handle_thread(&h));
+		ASSERT_EQ(weft_key_for_each(held_key, hold_while_owner_exits, t), 1);
+		weft_thread_put(t);
+		ASSERT_EQ(weft_join(&h, NULL), 0);
+		ASSERT_EQ(atomic_load(&held_destroyed), 1);
+		ASSERT_EQ(atomic_load(&held_seen_in_callback), 0);
+		ASSERT_EQ(weft_key_delete(held_key), 0);
+	}
+}
+
 /* ---- folly's destroy-on-delete (issue 14) ----------------------------------------- */
 
 struct widget {
