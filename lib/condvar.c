@@ -43,6 +43,20 @@
  * clears it. The spin model (tests/model/condvar.pml) checks that no
  * notify is lost. A count past 2^31 stops moving (sticky): then every
  * notify_one wakes, which is Rust's behaviour.
+ *
+ * A notify made while holding the mutex its waiters use wakes them at the
+ * unlock instead of now (glibc before 2.25 requeued a broadcast's waiters
+ * onto the mutex for the same reason): woken now, a waiter would run only to find the
+ * mutex held and sleep again on it, two more system calls and two more
+ * context switches per hand-off. The waiters tell the condvar which mutex
+ * they use (cv->mutex, written under it; MANY once two were seen, and then
+ * nothing is deferred), the notify does everything but the FUTEX_WAKE and
+ * leaves that in a per-thread slot, and the unlock of that mutex makes it
+ * (lib/mutex.c: the holder marks the word 3 so the unlock takes its slow
+ * path). Only the address is kept, so freeing the condvar after the notify
+ * stays allowed: a late FUTEX_WAKE on a reused address is a spurious
+ * wake-up for whoever sleeps there. A green thread does not defer: it may
+ * resume on another OS thread before it unlocks.
  */
 
 #define WAITERS_STICKY (1u << 31)
@@ -57,6 +71,23 @@ static void register_waiter(struct weft_condvar *cv)
 		atomic_thread_fence(memory_order_seq_cst);
 }
 
+/* cv->mutex: 0 before the first wait, then the waiters' mutex, or MANY. */
+#define MANY ((uintptr_t)1)
+
+static void note_mutex(struct weft_condvar *cv, struct weft_mutex *m)
+{
+	uintptr_t seen = atomic_load_explicit(&cv->mutex, memory_order_relaxed);
+
+	if (likely(seen == (uintptr_t)m))
+		return;
+	if (seen == 0 && atomic_compare_exchange_strong_explicit(&cv->mutex, &seen, (uintptr_t)m,
+								 memory_order_relaxed,
+								 memory_order_relaxed))
+		return;
+	if (seen != (uintptr_t)m)
+		atomic_store_explicit(&cv->mutex, MANY, memory_order_relaxed);
+}
+
 static int wait(struct weft_condvar *cv, struct weft_mutex *m, uint64_t deadline)
 {
 	uint32_t seq;
@@ -64,6 +95,7 @@ static int wait(struct weft_condvar *cv, struct weft_mutex *m, uint64_t deadline
 
 	if (!cv || !m)
 		return -EINVAL;
+	note_mutex(cv, m);
 	/* Odd from now on, so a wiped (zeroed) condvar never matches it: see above. */
 	seq = atomic_fetch_or_explicit(&cv->seq, 1, memory_order_relaxed) | 1;
 	register_waiter(cv);
@@ -105,6 +137,16 @@ int weft_condvar_wait_while(struct weft_condvar *cv, struct weft_mutex *m,
 	return weft_mutex_is_poisoned(m) ? WEFT_POISONED : 0;
 }
 
+/* Wake now, or at the unlock if the caller holds the waiters' mutex. */
+static void wake(struct weft_condvar *cv, int count)
+{
+	uintptr_t m = atomic_load_explicit(&cv->mutex, memory_order_relaxed);
+
+	if (m > MANY && weft_mutex_defer_wake((struct weft_mutex *)m, &cv->seq, count))
+		return;
+	weft_wake(&cv->seq, count);
+}
+
 void weft_condvar_notify_one(struct weft_condvar *cv)
 {
 	uint32_t w = atomic_load_explicit(&cv->waiters, memory_order_seq_cst);
@@ -116,7 +158,7 @@ void weft_condvar_notify_one(struct weft_condvar *cv)
 						      memory_order_seq_cst))
 		;
 	atomic_fetch_add_explicit(&cv->seq, 2, memory_order_seq_cst);	/* keeps bit 0 */
-	weft_wake(&cv->seq, 1);
+	wake(cv, 1);
 }
 
 void weft_condvar_notify_all(struct weft_condvar *cv)
@@ -125,5 +167,5 @@ void weft_condvar_notify_all(struct weft_condvar *cv)
 		return;
 	atomic_store_explicit(&cv->waiters, 0, memory_order_seq_cst);
 	atomic_fetch_add_explicit(&cv->seq, 2, memory_order_seq_cst);	/* keeps bit 0 */
-	weft_wake(&cv->seq, INT32_MAX);
+	wake(cv, INT32_MAX);
 }

@@ -20,6 +20,21 @@
  *
  * Unlock: exchange in 0; only if the old value was 2 is there a wake-up to
  * make (one FUTEX_WAKE, no other access: the mutex may be freed by then).
+ *
+ * A fourth state, 3, is the holder's own: "locked, and a condvar notify
+ * made under this lock is waiting for the unlock" (lib/condvar.c). The
+ * holder sets it with a compare-exchange 1 -> 3 only, so a sleeper's 2 is
+ * never overwritten; a waiter treats 3 as held and exchanges in 2 as
+ * always. An unlock that finds 2 or 3 makes the deferred FUTEX_WAKE, and
+ * only for 2 the mutex's own.
+ *
+ *	0 --lock--> 1 --notify, holding it--> 3
+ *	            |  \                       |
+ *	            |   waiter: swap 2          | waiter: swap 2
+ *	            v       v                   v
+ *	         unlock     2 <-----------------+
+ *	                    |
+ *	                 unlock: FUTEX_WAKE the mutex (and the condvar if deferred)
  */
 
 /*
@@ -38,7 +53,7 @@ static uint32_t spin(struct weft_mutex *m)
 		return atomic_load_explicit(&m->state, memory_order_relaxed);
 	for (int i = 0;; i++) {
 		state = atomic_load_explicit(&m->state, memory_order_relaxed);
-		if (state != 1 || i == MUTEX_SPIN)
+		if ((state != 1 && state != 3) || i == MUTEX_SPIN)
 			return state;
 		weft_spin_hint();
 	}
@@ -139,10 +154,67 @@ int weft_mutex_lock_until(struct weft_mutex *m, uint64_t deadline)
 	return acquired(m);
 }
 
+/*
+ * The condvar notify that waits for this thread's unlock of @mutex: one per
+ * OS thread (a second one first delivers the first). Only native threads
+ * defer: a green thread may move to another OS thread before it unlocks.
+ */
+struct deferred_wake {
+	_Atomic uint32_t *word;
+	const struct weft_mutex *mutex;
+	int count;
+};
+
+static __thread struct deferred_wake deferred __attribute__((tls_model("local-exec")));
+
+static void deliver(struct deferred_wake *d)
+{
+	_Atomic uint32_t *word = d->word;
+
+	d->word = NULL;
+	d->mutex = NULL;
+	weft_wake(word, d->count);
+}
+
+bool weft_mutex_defer_wake(struct weft_mutex *m, _Atomic uint32_t *word, int count)
+{
+	struct deferred_wake *d = &deferred;
+	uint32_t one = 1;
+
+	if (weft_tcb()->green_current || !weft_held_newest(m))
+		return false;
+	if (d->word == word && d->mutex == m) {
+		d->count = count > INT32_MAX - d->count ? INT32_MAX : d->count + count;
+		return true;
+	}
+	if (d->word)
+		deliver(d);
+	d->word = word;
+	d->mutex = m;
+	d->count = count;
+	/* Fails only on a 2 (a sleeper), and then the unlock goes the slow way anyway. */
+	atomic_compare_exchange_strong_explicit(&m->state, &one, 3, memory_order_relaxed,
+						memory_order_relaxed);
+	return true;
+}
+
+static __attribute__((noinline)) void release_slow(struct weft_mutex *m, uint32_t old)
+{
+	struct deferred_wake *d = &deferred;
+
+	if (old == 2)
+		weft_wake(&m->state, 1);
+	/* An address compare only: @m may be freed by now. */
+	if (d->mutex == m)
+		deliver(d);
+}
+
 void weft_mutex_release(struct weft_mutex *m)
 {
-	if (atomic_exchange_explicit(&m->state, 0, memory_order_release) == 2)
-		weft_wake(&m->state, 1);
+	uint32_t old = atomic_exchange_explicit(&m->state, 0, memory_order_release);
+
+	if (unlikely(old > 1))
+		release_slow(m, old);
 }
 
 static __attribute__((noinline)) void unlock_slow(struct weft_mutex *m)

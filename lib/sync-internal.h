@@ -51,6 +51,13 @@ static inline void weft_spin_hint(void)
 
 /* The unlocks themselves, without the record: for the panic release too. */
 void weft_mutex_release(struct weft_mutex *m);
+
+/*
+ * Make the FUTEX_WAKE of @count sleepers on @word when the calling thread
+ * unlocks @m, not now. Returns false, and defers nothing, unless the
+ * caller is a native thread whose newest held lock is @m (lib/mutex.c).
+ */
+bool weft_mutex_defer_wake(struct weft_mutex *m, _Atomic uint32_t *word, int count);
 void weft_rwlock_read_release(struct weft_rwlock *l);
 void weft_rwlock_write_release(struct weft_rwlock *l);
 
@@ -110,6 +117,15 @@ static inline void weft_held_pop(void *lock, enum weft_held_kind kind)
 {
 	if (!weft_held_pop_newest(lock, kind))
 		weft_held_pop_slow(lock, kind);
+}
+
+/* Is @lock the newest lock the running context holds? One look at the record. */
+static inline bool weft_held_newest(const void *lock)
+{
+	struct weft_held *h = &weft_held;
+	uint32_t n = h->n;
+
+	return n && h->e[n - 1].lock == lock && h->e[n - 1].owner == weft_tcb()->current;
 }
 
 /* Does the running context hold @lock (in any mode)? For the deadlock checks. */

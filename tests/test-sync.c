@@ -324,6 +324,7 @@ TEST(condvar_wiped_right_after_notify_all)
 		/* No waiter wrote to it after its wake-up. */
 		ASSERT_EQ(atomic_load(&w.cv->seq), 0);
 		ASSERT_EQ(atomic_load(&w.cv->waiters), 0);
+		ASSERT_EQ(atomic_load(&w.cv->mutex), 0);
 		weft_free(w.cv);
 	}
 }
@@ -379,6 +380,133 @@ TEST(condvar_notify_storm_every_thread_joins)
 	for (int i = 0; i < 8; i++)
 		ASSERT_EQ(weft_join(&h[i], NULL), 0);
 	ASSERT_EQ(s.round, 200);
+}
+
+/*
+ * A notify made while holding the waiters' mutex makes its FUTEX_WAKE at the unlock
+ * (lib/mutex.c, state 3), so the waiter does not wake only to sleep on the mutex.
+ */
+TEST(condvar_notify_under_the_mutex_wakes_at_the_unlock)
+{
+	struct weft_mutex m = WEFT_MUTEX_INIT, other = WEFT_MUTEX_INIT;
+	struct weft_condvar cv[2] = { WEFT_CONDVAR_INIT, WEFT_CONDVAR_INIT };
+
+	/* As a waiter of @m would leave them, without a thread that could race us. */
+	for (int i = 0; i < 2; i++) {
+		atomic_store(&cv[i].mutex, (uintptr_t)&m);
+		atomic_store(&cv[i].waiters, 1);
+	}
+	/* The first futex call fails (then is retried): weft_fault_fired() shows when it comes. */
+	ASSERT_EQ(weft_fault_inject(__NR_futex, 1, EAGAIN), 0);
+	weft_mutex_lock(&m);
+	weft_condvar_notify_one(&cv[0]);
+	ASSERT_EQ(weft_fault_fired(), 0);
+	ASSERT_EQ(atomic_load(&m.state), 3);	/* held, nobody asleep, a wake-up owed */
+	/* A second condvar: the first one's wake-up goes out now, the second one's waits. */
+	weft_condvar_notify_all(&cv[1]);
+	ASSERT_EQ(weft_fault_fired(), 1);
+	ASSERT_EQ(atomic_load(&m.state), 3);
+	weft_fault_clear();
+	ASSERT_EQ(weft_fault_inject(__NR_futex, 1, EAGAIN), 0);
+	weft_mutex_unlock(&m);
+	ASSERT_EQ(weft_fault_fired(), 1);
+	ASSERT_EQ(atomic_load(&m.state), 0);
+
+	/* Holding another mutex (or one nested inside @m), a notify wakes at once. */
+	atomic_store(&cv[0].waiters, 1);
+	weft_fault_clear();
+	ASSERT_EQ(weft_fault_inject(__NR_futex, 1, EAGAIN), 0);
+	weft_mutex_lock(&m);
+	weft_mutex_lock(&other);
+	weft_condvar_notify_one(&cv[0]);
+	ASSERT_EQ(weft_fault_fired(), 1);
+	ASSERT_EQ(atomic_load(&other.state), 1);
+	ASSERT_EQ(atomic_load(&m.state), 1);
+	weft_mutex_unlock(&other);
+	weft_mutex_unlock(&m);
+	weft_fault_clear();
+}
+
+/*
+ * The same between threads: every waiter is released, whether the unlock finds the
+ * mutex at 3 or at 2 (a thread that slept on it relocks with 2).
+ */
+struct pair {
+	struct weft_mutex *m;
+	struct weft_condvar *cv;
+	int *open;
+};
+
+static void *wait_until_open(void *arg)
+{
+	struct pair *p = arg;
+
+	weft_mutex_lock(p->m);
+	while (!*p->open)
+		weft_condvar_wait(p->cv, p->m);
+	weft_mutex_unlock(p->m);
+	return NULL;
+}
+
+/* Lock @m once @cv has @n registered waiters (they are in wait, past the unlock). */
+static void lock_when_waiting(struct weft_mutex *m, struct weft_condvar *cv, uint32_t n)
+{
+	weft_mutex_lock(m);
+	while (atomic_load(&cv->waiters) < n) {
+		weft_mutex_unlock(m);
+		weft_yield();
+		weft_mutex_lock(m);
+	}
+}
+
+TEST(condvar_notify_under_the_mutex_releases_every_waiter)
+{
+	static struct weft_mutex m;
+	static struct weft_condvar cv[2];
+	static int open;
+	struct pair p[2] = { { &m, &cv[0], &open }, { &m, &cv[1], &open } };
+	struct weft_join_handle h[2];
+
+	for (int round = 0; round < 20; round++) {
+		open = 0;
+		for (int i = 0; i < 2; i++)
+			ASSERT_EQ(weft_spawn(&h[i], wait_until_open, &p[i]), 0);
+		for (int i = 0; i < 2; i++) {
+			lock_when_waiting(&m, &cv[i], 1);
+			weft_mutex_unlock(&m);
+		}
+		weft_mutex_lock(&m);
+		open = 1;
+		weft_condvar_notify_one(&cv[0]);
+		weft_condvar_notify_one(&cv[1]);
+		ASSERT_GE(atomic_load(&m.state), 2);	/* the unlock goes the slow way */
+		weft_mutex_unlock(&m);
+		for (int i = 0; i < 2; i++)
+			ASSERT_EQ(weft_join(&h[i], NULL), 0);
+	}
+}
+
+TEST(condvar_used_with_two_mutexes_wakes_at_once)
+{
+	static struct weft_mutex m1, m2;
+	static struct weft_condvar cv;
+	static int open1, open2;
+	struct pair p1 = { &m1, &cv, &open1 }, p2 = { &m2, &cv, &open2 };
+	struct weft_join_handle h1, h2;
+
+	ASSERT_EQ(weft_spawn(&h1, wait_until_open, &p1), 0);
+	lock_when_waiting(&m1, &cv, 1);
+	weft_mutex_unlock(&m1);
+	ASSERT_EQ(weft_spawn(&h2, wait_until_open, &p2), 0);
+	lock_when_waiting(&m2, &cv, 2);
+	/* Two mutexes seen: no notify waits for the unlock of either. */
+	ASSERT_EQ(atomic_load(&cv.mutex), 1);
+	open1 = open2 = 1;
+	weft_condvar_notify_all(&cv);
+	ASSERT_NE(atomic_load(&m2.state), 3);
+	weft_mutex_unlock(&m2);
+	ASSERT_EQ(weft_join(&h1, NULL), 0);
+	ASSERT_EQ(weft_join(&h2, NULL), 0);
 }
 
 /* ---- once ----------------------------------------------------------------- */

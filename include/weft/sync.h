@@ -48,8 +48,9 @@
 /*
  * Drepper's three-state futex mutex ("Futexes Are Tricky", mutex 3), as Rust's
  * sys/sync/mutex/futex.rs: state is 0 (unlocked), 1 (locked), 2 (locked, and
- * someone may be asleep). poisoned is separate so the futex word stays a
- * plain three-state word.
+ * someone may be asleep), and 3 (locked, nobody asleep, a condvar notify
+ * to deliver at the unlock). poisoned is separate so the futex word holds
+ * only the lock.
  */
 struct weft_mutex {
 	_Atomic uint32_t state;
@@ -123,14 +124,17 @@ void weft_mutex_clear_poison(struct weft_mutex *m);
  * a waiter sleeps while it still holds the value it read under the mutex.
  * waiters counts the threads that registered since the last notify_all,
  * so that a notify finding 0 makes no system call. Waiters never write to
- * it after they have been woken: see Documentation/sync.rst.
+ * it after they have been woken: see Documentation/sync.rst. mutex is the
+ * waiters' mutex (1 once two were seen): a notify made while holding it
+ * wakes at the unlock instead, so the waiter finds the mutex free.
  */
 struct weft_condvar {
 	_Atomic uint32_t seq;
 	_Atomic uint32_t waiters;
+	_Atomic uintptr_t mutex;
 };
 
-#define WEFT_CONDVAR_INIT { 0, 0 }
+#define WEFT_CONDVAR_INIT { 0, 0, 0 }
 
 /**
  * weft_condvar_wait() - release @m, sleep until notified, relock @m
@@ -179,7 +183,9 @@ int weft_condvar_wait_while(struct weft_condvar *cv, struct weft_mutex *m,
  * weft_condvar_notify_one() - wake one waiter, if any
  * @cv: the condition variable
  *
- * With no waiter registered it is one load and no system call.
+ * With no waiter registered it is one load and no system call. Called with
+ * the waiters' mutex held, it makes its FUTEX_WAKE when that mutex is
+ * unlocked, so the woken waiter does not find it held.
  */
 void weft_condvar_notify_one(struct weft_condvar *cv);
 

@@ -18,10 +18,12 @@ exec bash "$here/check-parker.sh" "${verbose[@]}" sync-model \
 	"mutex-2-threads-2-rounds|-DNTHREADS=2 -DROUNDS=2|pass|mutex.pml" \
 	"mutex-broken-relock-with-1|-DNTHREADS=3 -DBROKEN=1|invalid end state|mutex.pml" \
 	"mutex-broken-no-cas|-DNTHREADS=2 -DBROKEN=2|assertion violated|mutex.pml" \
+	"mutex-broken-notify-overwrites-2|-DNTHREADS=2 -DBROKEN=3|invalid end state|mutex.pml" \
 	"condvar-2-waiters|-DNWAITERS=2|pass|condvar.pml" \
 	"condvar-3-waiters|-DNWAITERS=3 -DSPURIOUS=0 -DTIMEOUTS=1|pass|condvar.pml" \
 	"condvar-broken-register-late|-DBROKEN=1|invalid end state|condvar.pml" \
 	"condvar-broken-no-seq|-DBROKEN=2|invalid end state|condvar.pml" \
+	"condvar-broken-deferred-wake-forgotten|-DBROKEN=3|invalid end state|condvar.pml" \
 	"rwlock-2-readers-1-writer|-DNREADERS=2 -DNWRITERS=1|pass|rwlock.pml" \
 	"rwlock-1-reader-2-writers|-DNREADERS=1 -DNWRITERS=2|pass|rwlock.pml" \
 	"rwlock-broken-no-reader-fallback|-DNREADERS=2 -DNWRITERS=1 -DBROKEN=1|invalid end state|rwlock.pml" \

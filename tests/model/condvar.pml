@@ -11,6 +11,10 @@
  *	notify_all: if (waiters == 0) return;
  *	            waiters = 0; seq += 2; futex_wake(&seq, all);
  *
+ * A notify made while holding the waiters' mutex does all but the futex_wake, which the
+ * unlock of that mutex makes (lib/mutex.c, state 3): modelled as the counters under the
+ * mutex, the unlock, then the wake the notify owed.
+ *
  * seq's lowest bit is set by the first waiter and kept by every notify, so no value a
  * waiter sleeps on is 0, the value of a wiped condvar (lib/condvar.c says why).
  *
@@ -22,7 +26,8 @@
  * out NWAITERS tokens, one at a time, notifying inside or outside the mutex with
  * notify_one or notify_all (spin tries every mixture). No lost notify: every waiter
  * ends (an invalid end state otherwise). BROKEN=1 registers the waiter after it has
- * released the mutex; BROKEN=2 notifies without changing seq. Both lose a wake-up.
+ * released the mutex; BROKEN=2 notifies without changing seq; BROKEN=3 has the unlock
+ * forget the wake a notify owed it. Each loses a wake-up.
  */
 
 #include "futex.pml"
@@ -58,6 +63,7 @@ inline unlock()
 	m = 0
 }
 
+/* owed: 0 nothing, 1 a futex_wake of one, 2 of all; deliver() makes it. */
 inline notify_one()
 {
 	if
@@ -72,7 +78,7 @@ inline notify_one()
 #if BROKEN != 2
 		seq = seq + 2;
 #endif
-		futex_wake_one(cq)
+		owed = 1
 	fi
 }
 
@@ -85,8 +91,28 @@ inline notify_all()
 #if BROKEN != 2
 		seq = seq + 2;
 #endif
-		futex_wake_all(cq)
+		owed = 2
 	fi
+}
+
+/*
+ * The wake a notify owes: made by the notify, or by the unlock after a deferred one.
+ * futex_wake_all() as an atomic, not a d_step: spin 6.5 emits a dangling label for
+ * that d_step's break here.
+ */
+inline deliver()
+{
+	if
+	:: owed == 1 -> futex_wake_one(cq)
+	:: owed == 2 -> atomic {
+			do
+			:: len(cq) > 0 -> cq?_
+			:: else -> break
+			od
+		}
+	:: else -> skip
+	fi;
+	owed = 0
 }
 
 active [NWAITERS] proctype Waiter()
@@ -116,10 +142,12 @@ active [NWAITERS] proctype Waiter()
 	unlock()
 }
 
+/* when: 0 notifies (and wakes) inside the mutex, 1 after the unlock, 2 inside with the
+ * wake deferred to the unlock. */
 active proctype Notifier()
 {
-	byte i = 0;
-	bool woke;
+	byte i = 0, owed = 0, when;
+	bool all, woke;
 
 	do
 	:: i == NWAITERS -> break
@@ -127,10 +155,35 @@ active proctype Notifier()
 		lock();
 		tokens++;
 		if
-		:: true -> notify_one(); unlock()
-		:: true -> notify_all(); unlock()
-		:: true -> unlock(); notify_one()
-		:: true -> unlock(); notify_all()
+		:: all = false
+		:: all = true
+		fi;
+		if
+		:: when = 0
+		:: when = 1
+		:: when = 2
+		fi;
+		if
+		:: when == 1 -> unlock()
+		:: else -> skip
+		fi;
+		if
+		:: all -> notify_all()
+		:: else -> notify_one()
+		fi;
+		if
+		:: when == 2 -> unlock();
+#if BROKEN == 3
+			owed = 0	/* the unlock forgets the wake it owes */
+#else
+			skip
+#endif
+		:: else -> skip
+		fi;
+		deliver();
+		if
+		:: when == 0 -> unlock()
+		:: else -> skip
 		fi;
 		i++
 	od

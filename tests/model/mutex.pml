@@ -11,12 +11,18 @@
  *	         }
  *	unlock:  if (swap(&state, 0) == 2) futex_wake(&state, 1);
  *
+ * and a fourth value, 3, that only the holder writes: a condvar notify made under the
+ * lock marks it with a compare-exchange 1 -> 3 (its FUTEX_WAKE waits for the unlock,
+ * lib/condvar.c); a locker treats 3 as held, and the unlock wakes the mutex only for 2.
+ *
  * NTHREADS threads each lock and unlock ROUNDS times; each lock is timed or not (spin
  * tries both). Properties: mutual exclusion (assertion in the critical section), and no
  * lost wake-up (every thread ends: an invalid end state otherwise). Three threads are
  * needed to show why a woken waiter must relock with 2: BROKEN=1 relocks with a
- * compare-exchange 0 -> 1 (Drepper's mutex 2), and the third thread sleeps forever. BROKEN=2 replaces the compare-exchange by a load
- * and a store, and two threads meet in the critical section.
+ * compare-exchange 0 -> 1 (Drepper's mutex 2), and the third thread sleeps forever.
+ * BROKEN=2 replaces the compare-exchange by a load and a store, and two threads meet in
+ * the critical section. BROKEN=3 marks a notify with a plain store of 3, which can
+ * overwrite a sleeper's 2: the unlock then wakes nobody.
  */
 
 #include "futex.pml"
@@ -94,6 +100,15 @@ active [NTHREADS] proctype Locker()
 		if
 		:: acquired ->
 			d_step { in_cs++; assert(in_cs == 1) };
+			/* Maybe a condvar notify, owed at the unlock. */
+			if
+#if BROKEN == 3
+			:: state = 3
+#else
+			:: d_step { if :: state == 1 -> state = 3 :: else -> skip fi }
+#endif
+			:: skip
+			fi;
 			in_cs--;
 			d_step { old = state; state = 0 };
 			if
