@@ -181,7 +181,7 @@ bool weft_mutex_defer_wake(struct weft_mutex *m, _Atomic uint32_t *word, int cou
 	struct deferred_wake *d = &deferred;
 	uint32_t one = 1;
 
-	if (weft_tcb()->green_current || !weft_held_newest(m))
+	if (weft_tcb()->green_current || !weft_held_newest(m, HELD_MUTEX))
 		return false;
 	if (d->word == word && d->mutex == m) {
 		d->count = count > INT32_MAX - d->count ? INT32_MAX : d->count + count;

@@ -119,13 +119,13 @@ static inline void weft_held_pop(void *lock, enum weft_held_kind kind)
 		weft_held_pop_slow(lock, kind);
 }
 
-/* Is @lock the newest lock the running context holds? One look at the record. */
-static inline bool weft_held_newest(const void *lock)
+/* Is @lock, taken as @kind, the newest lock the running context holds? One look. */
+static inline bool weft_held_newest(const void *lock, enum weft_held_kind kind)
 {
-	struct weft_held *h = &weft_held;
+	struct weft_held *h = weft_held_cur;
 	uint32_t n = h->n;
 
-	return n && h->e[n - 1].lock == lock && h->e[n - 1].owner == weft_tcb()->current;
+	return n && h->e[n - 1] == ((uintptr_t)lock | kind);
 }
 
 /* Does the running context hold @lock (in any mode)? For the deadlock checks. */
