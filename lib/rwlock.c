@@ -31,7 +31,8 @@
  * not gone to sleep yet), wakes the readers instead. Skipping that
  * fallback is the missed wake-up of glibc bugs 23844 and 23861: readers
  * asleep behind a writer that never comes. tests/model/rwlock.pml checks
- * that every sleeper is woken.
+ * that every sleeper is woken, and that readers that keep coming never keep
+ * a sleeping writer asleep.
  */
 
 #define READ_LOCKED 1u

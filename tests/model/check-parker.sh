@@ -7,10 +7,12 @@
 #
 # Each check runs "spin -a" (Promela -> pan.c), compiles pan.c with -DSAFETY (safety
 # properties only: assertions and invalid end states, i.e. deadlocks and lost wake-ups),
-# and runs an exhaustive search. The correct model must give "errors: 0"; each BROKEN
-# variant must give the one error it was written to show (pan is then built with -DREACH
-# and run with -i, so the counterexample it keeps is the shortest one). Exit status: 0 all passed,
-# 1 something failed, 4 skipped (kselftest's KSFT_SKIP) because spin or cc is missing.
+# and runs an exhaustive search; a check whose flags define LIVENESS checks the model's
+# ltl property instead, for acceptance cycles under weak fairness (pan -a -f). The correct
+# model must give "errors: 0"; each BROKEN variant must give the one error it was written
+# to show (a safety one is then built with -DREACH and run with -i, so the counterexample
+# it keeps is the shortest one). Exit status: 0 all passed, 1 something failed, 4 skipped
+# (kselftest's KSFT_SKIP) because spin or cc is missing.
 
 set -u
 
@@ -61,8 +63,17 @@ run_check()
 	local dir=$1 flags=$2 expect=$3 model=$4
 	local cc_flags="-O2 -DSAFETY" pan_flags="-m100000 -w20 -n"
 
-	# For a broken variant, search on after the first error for shorter ones (-i).
-	[ "$expect" != pass ] && cc_flags="$cc_flags -DREACH" && pan_flags="$pan_flags -i"
+	if [[ "$flags" == *-DLIVENESS* ]]; then
+		# A model's ltl property: search for acceptance cycles (-a) under weak
+		# fairness (-f), states compressed (-DCOLLAPSE): looping processes
+		# make deep searches, ~160,000 steps for rwlock.pml.
+		cc_flags="-O2 -DCOLLAPSE"
+		pan_flags="-a -f -m500000 -w20 -n"
+	elif [ "$expect" != pass ]; then
+		# For a broken variant, search on after the first error for shorter ones (-i).
+		cc_flags="$cc_flags -DREACH"
+		pan_flags="$pan_flags -i"
+	fi
 	# Every model, for the files one #includes (futex.pml).
 	mkdir -p "$dir" && cp "$here"/*.pml "$dir/" && cd "$dir" || return 1
 	# shellcheck disable=SC2086 # the flag variables are lists of options

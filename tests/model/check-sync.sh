@@ -28,6 +28,9 @@ exec bash "$here/check-parker.sh" "${verbose[@]}" sync-model \
 	"rwlock-1-reader-2-writers|-DNREADERS=1 -DNWRITERS=2|pass|rwlock.pml" \
 	"rwlock-broken-no-reader-fallback|-DNREADERS=2 -DNWRITERS=1 -DBROKEN=1|invalid end state|rwlock.pml" \
 	"rwlock-broken-notify-first|-DNREADERS=1 -DNWRITERS=2 -DBROKEN=2|invalid end state|rwlock.pml" \
+	"rwlock-writer-not-starved|-DLIVENESS=1|pass|rwlock.pml" \
+	"rwlock-broken-reader-preferring|-DLIVENESS=1 -DBROKEN=3|acceptance cycle|rwlock.pml" \
+	"rwlock-limit-woken-writer-can-lose-to-a-reader|-DLIVENESS=2|acceptance cycle|rwlock.pml" \
 	"once-3-threads|-DNTHREADS=3|pass|once.pml" \
 	"once-4-threads-no-panic|-DNTHREADS=4 -DPANICS=0|pass|once.pml" \
 	"once-broken-no-wake|-DNTHREADS=2 -DBROKEN=1|invalid end state|once.pml"

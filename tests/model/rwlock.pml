@@ -13,11 +13,22 @@
  * the writer bit is set, FUTEX_WAKE finds no writer asleep, and the readers must be
  * woken instead.
  *
- * Properties: readers and a writer, or two writers, never hold the lock together
- * (assertions); every thread ends (no missed wake-up, no deadlock, no writer left
- * asleep: invalid end state otherwise). Writer preference itself holds by
- * construction (a reader's compare-exchange succeeds only from a state with neither
- * waiting bit); tests/test-rwlock.c checks its effect.
+ * Safety (the default): readers and a writer, or two writers, never hold the lock
+ * together (assertions); every thread ends (no missed wake-up, no deadlock, no writer
+ * left asleep: invalid end state otherwise).
+ *
+ * LIVENESS=1, no writer starvation: two readers take and release the lock for ever,
+ * one writer wants it once, and the ltl property writer_woken says that a writer
+ * asleep is always woken again, under weak fairness (every thread that can run
+ * eventually does). A stream of overlapping readers could otherwise keep the count
+ * above zero for ever: that is what writer preference prevents, and BROKEN=3, a
+ * reader-preferring lock (readers ignore the waiting bits, like glibc's default
+ * PTHREAD_RWLOCK_PREFER_READER_NP), fails it with an acceptance cycle.
+ * LIVENESS=2 asks more, that a waiting writer eventually holds the lock, and that is
+ * false, here as in Rust: the unlock that wakes the writer clears the writer bit, and
+ * a reader that arrives before the woken writer runs takes the lock first; a schedule
+ * that repeats this for ever is fair. check-sync.sh keeps it as a documented limit.
+ *
  * BROKEN=1 drops the fallback (treats "writer bit set" as "a writer was woken"): the
  * readers behind a writer that timed out sleep forever, the missed wake-up of glibc
  * bugs 23844/23861. BROKEN=2 moves writer_notify before the state changes, which
@@ -35,6 +46,12 @@
 #ifndef BROKEN
 #define BROKEN 0
 #endif
+#ifndef SPURIOUS
+#define SPURIOUS 1
+#endif
+#ifndef LIVENESS
+#define LIVENESS 0
+#endif
 
 #define MASK		7
 #define WRITE_LOCKED	7
@@ -44,15 +61,45 @@
 
 #define is_unlocked(s)		(((s) & MASK) == 0)
 #define is_write_locked(s)	(((s) & MASK) == WRITE_LOCKED)
+#if BROKEN == 3
+/* Reader-preferring (glibc's default kind): a reader enters whenever no writer holds it. */
+#define is_read_lockable(s)	(((s) & MASK) < MAX_READERS)
+#else
 #define is_read_lockable(s)	(((s) & MASK) < MAX_READERS && ((s) & (RW | WW)) == 0)
+#endif
 
 byte state = 0;
 byte writer_notify = 0;
 chan rq = [NREADERS] of { byte };	/* readers asleep on state */
 chan wq = [NWRITERS] of { byte };	/* writers asleep on writer_notify */
-byte spurious_left = 1;
+byte spurious_left = SPURIOUS;
 byte timeouts_left = 1;
 byte readers_in = 0, writers_in = 0;	/* ghosts */
+#if LIVENESS == 2
+bool writer_waits = false;		/* ghost: the writer is between "must wait" and "locked" */
+#define set_writer_waits(v)	writer_waits = v
+#else
+#define set_writer_waits(v)	skip
+#endif
+
+#if LIVENESS == 1
+/* The starvation property: readers that keep coming never keep a sleeping writer asleep. */
+ltl writer_woken { [] (len(wq) > 0 -> <> (len(wq) == 0)) }
+#elif LIVENESS == 2
+/* Stronger, and false here as in Rust: a waiting writer eventually holds the lock. */
+ltl writer_enters { [] (writer_waits -> <> (writers_in > 0)) }
+#endif
+
+/*
+ * With readers looping for ever, an unbounded count would make the state space infinite;
+ * modulo 4 loses nothing with one writer, which can see at most one increment between its
+ * read of writer_notify and its FUTEX_WAIT (only it sets the bit an unlock clears).
+ */
+#if LIVENESS
+#define notify_writers()	writer_notify = (writer_notify + 1) % 4
+#else
+#define notify_writers()	writer_notify++
+#endif
 
 /* The lock is free (s has no holder) and someone sleeps: a writer first. */
 inline wake_writer_or_readers(s)
@@ -60,7 +107,7 @@ inline wake_writer_or_readers(s)
 	if
 	:: s == WW ->
 #if BROKEN == 2
-		writer_notify++;
+		notify_writers();
 #endif
 		d_step {
 			if
@@ -71,7 +118,7 @@ inline wake_writer_or_readers(s)
 		if
 		:: ok ->
 #if BROKEN != 2
-			writer_notify++;
+			notify_writers();
 #endif
 			futex_wake_one(wq); goto woken
 		:: else -> skip
@@ -90,7 +137,7 @@ inline wake_writer_or_readers(s)
 		:: !ok -> goto woken
 		:: else -> skip
 		fi;
-		writer_notify++;
+		notify_writers();
 		futex_wake_one(wq);
 #if BROKEN == 1
 		goto woken;
@@ -123,6 +170,8 @@ active [NREADERS] proctype Reader()
 	byte s;
 	bool ok, timed = false, timed_out, woke;
 
+start:	skip;
+	d_step { ok = false; woke = false; timed_out = false };
 	s = state;
 again:	if
 	:: is_read_lockable(s) ->
@@ -162,7 +211,11 @@ locked:
 	if
 	:: is_unlocked(s) && (s & WW) != 0 -> wake_writer_or_readers(s)
 	:: else -> skip
-	fi
+	fi;
+#if LIVENESS
+	goto start;	/* readers keep coming */
+#endif
+	skip
 }
 
 active [NWRITERS] proctype Writer()
@@ -170,17 +223,21 @@ active [NWRITERS] proctype Writer()
 	byte s, other = 0, seq;
 	bool ok, timed, timed_out, woke;
 
+#if LIVENESS
+	timed = false;
+#else
 	if
 	:: timed = true
 	:: timed = false
 	fi;
+#endif
 	s = state;
 again:	if
 	:: is_unlocked(s) ->
 		d_step {
 			if
 			:: state == s -> state = s | WRITE_LOCKED | other; ok = true; writers_in++;
-				assert(writers_in == 1 && readers_in == 0)
+				set_writer_waits(false); assert(writers_in == 1 && readers_in == 0)
 			:: else -> s = state; ok = false
 			fi
 		};
@@ -205,6 +262,7 @@ again:	if
 	:: else -> skip
 	fi;
 	other = WW;
+	set_writer_waits(true);
 	seq = writer_notify;
 	s = state;
 	if
