@@ -58,6 +58,16 @@ void *memset(void *dst, int c, size_t n)
 	if (n >= 8) {
 		uint64_t w = (unsigned char)c * 0x0101010101010101ULL;
 
+		/*
+		 * Four words an iteration: every spawn zeroes a TCB (320 bytes on
+		 * x86_64), and this file is built for size, so unrolled by hand.
+		 */
+		for (; n >= 32; n -= 32, d += 32) {
+			((uint64_t *)(void *)d)[0] = w;
+			((uint64_t *)(void *)d)[1] = w;
+			((uint64_t *)(void *)d)[2] = w;
+			((uint64_t *)(void *)d)[3] = w;
+		}
 		for (; n >= 8; n -= 8, d += 8)
 			*(uint64_t *)(void *)d = w;
 	}

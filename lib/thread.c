@@ -3,11 +3,8 @@
 #include <limits.h>
 
 #include <linux/errno.h>
-#include <linux/mman.h>
-#include <linux/prctl.h>
 #include <linux/sched.h>
 
-#include "weft/io.h"
 #include "weft/panic.h"
 
 #include "lib/thread.h"
@@ -39,11 +36,6 @@
  * record and the clear-tid word in it) is *not* in the mapping: it must
  * outlive it ("handles and generations" below, and thread.h).
  */
-
-/* Exactly these flags: qemu-user rejects any other set with CLONE_VM (abi-notes.rst §2). */
-#define WEFT_CLONE_FLAGS                                                                \
-	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | \
-	 CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
 
 long weft_arch_clone(unsigned long flags, void *stack, _Atomic uint32_t *parent_tid,
 		     _Atomic uint32_t *child_tid, void *tls, int (*fn)(void *), void *arg);
@@ -147,37 +139,6 @@ struct weft_thread *weft_current(void)
 
 /* ---- stack size and mapping layout -------------------------------------- */
 
-static size_t default_stack_size(void)
-{
-	static _Atomic size_t cached;
-	size_t s = atomic_load_explicit(&cached, memory_order_relaxed);
-
-	if (!s) {
-		/*
-		 * Like RUST_MIN_STACK, except that a value that is not a size is
-		 * said to be one, once, rather than silently ignored as Rust does.
-		 */
-		/* An int, not a bool: gcc 12 makes a byte exchange a libatomic call on riscv64. */
-		static _Atomic int warned;
-		const char *env = weft_getenv("WEFT_MIN_STACK");
-		unsigned long long v = 0;
-		int err;
-
-		if (env && !*env)
-			env = NULL;	/* set but empty: unset, as for WEFT_TRACE */
-		err = env ? weft_parse_u64(env, &v) : 0;
-		s = WEFT_STACK_DEFAULT;
-		if (env && !err && v < (1ULL << 40))
-			s = v < WEFT_STACK_MIN ? WEFT_STACK_MIN : (size_t)v;
-		else if (env && !atomic_exchange(&warned, 1))
-			weft_dprintf(2, "weft: WEFT_MIN_STACK=%s: %s; using the default, %lu KiB\n",
-				     env, err == -EINVAL ? "not a size (bytes, 0x..., suffix K, M "
-				     "or G)" : "too large (1 TiB or more)", WEFT_STACK_DEFAULT >> 10);
-		atomic_store_explicit(&cached, s, memory_order_relaxed);
-	}
-	return s;
-}
-
 /* @rw: the read-write part above the guard: stack, run state, TLS area, altstack. */
 struct layout {
 	size_t guard, alt, rw, tls, total;
@@ -218,26 +179,6 @@ static void unmap_or_cache(void *map, size_t len, bool own_guard)
 	} else {
 		weft_stack_cache_put(map, len);
 	}
-}
-
-static long map_thread(const struct layout *l, const char *name)
-{
-	char *map;
-	long p, err;
-
-	sys_why("thread '%s' guard+stack+TLS+altstack", weft_name_or_unnamed(name));
-	p = sys_mmap(NULL, l->total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (sys_is_error(p))
-		return p;
-	map = (char *)p;
-	sys_why("thread '%s' stack + TLS + altstack above the guard", weft_name_or_unnamed(name));
-	err = sys_mprotect(map + l->guard, l->rw, PROT_READ | PROT_WRITE);
-	if (err) {
-		sys_why("undo a half-made thread mapping");
-		sys_munmap(map, l->total);
-		return err;
-	}
-	return p;
 }
 
 /* ---- join states: type-stable, with a generation ------------------------ */
@@ -548,38 +489,12 @@ static __attribute__((noreturn)) void thread_finish(struct weft_native *n)
 
 		native_drop_outcome(n);
 		weft_thread_put(&n->thread);
-		if (unlikely(weft_sys_hook_now())) {
-			/* What the assembly below will do, logged while C still can. */
-			static const unsigned long all = ~0UL;
-
-			sys_why("detached thread: free my own stack, registers only from here");
-			weft_sys_trace_ahead(__NR_rt_sigprocmask, SIG_BLOCK, (long)&all, 0,
-					     WEFT_SIGSET_SIZE);
-			weft_sys_trace_ahead(__NR_set_tid_address, 0, 0, 0, 0);
-			weft_sys_trace_ahead(__NR_munmap, (long)map, (long)len, 0, 0);
-			weft_sys_trace_ahead(__NR_exit, 0, 0, 0, 0);
-		}
+		if (unlikely(weft_sys_hook_now()))
+			weft_trace_unmap_and_exit(map, len);
 		weft_arch_unmap_and_exit(map, len);
 	}
 	/* The joiner frees; the kernel's clear-tid write tells it when. */
 	sys_exit(0);
-}
-
-/*
- * Without its altstack a thread's overflow would die by plain SIGSEGV, with
- * no report. Rust panics when it cannot set up its handler's stack
- * ("failed to allocate an alternative stack"); so does weft, before running
- * the thread's function: the joiner sees WEFT_PANICKED, a detached thread's
- * panic message is printed. sigaltstack(2) fails only for a size under
- * MINSIGSTKSZ or while on the altstack, neither possible here: in practice
- * this is a fault injected by a test.
- */
-static void *no_overflow_detection(void *arg)
-{
-	const char *name = weft_errno_name((int)(long)arg);
-
-	weft_panic("failed to set up stack overflow detection: sigaltstack failed: %s",
-		   name ? name : "error");
 }
 
 static int thread_main(void *arg)
@@ -592,21 +507,14 @@ static int thread_main(void *arg)
 	/* The kernel (or qemu) stored our tid through CLONE_PARENT_SETTID before we ran. */
 	tcb->tid = (int)atomic_load_explicit(&t->tid_word, memory_order_relaxed);
 	__atomic_store_n(&t->tid, tcb->tid, __ATOMIC_RELAXED);
-	if (t->name) {
-		/* qemu-user reads 16 bytes whatever the length (abi-notes.rst §10). */
-		char comm[16] = { 0 };
-
-		weft_strlcpy(comm, t->name, sizeof(comm));
-		/* Best effort: weft keeps the whole name whatever the kernel says. */
-		sys_why("thread name, as the kernel shows it in comm");
-		sys_prctl(PR_SET_NAME, (unsigned long)comm, 0, 0, 0);
-	}
+	if (t->name)
+		weft_thread_set_comm(t->name);
 	long err = weft_stack_guard_thread_start(tcb);
 
 	if (likely(!err))
 		r->result = weft_panic_call_boundary(r->fn, r->arg, &r->panic);
 	else
-		r->result = weft_panic_call_boundary(no_overflow_detection, (void *)err, &r->panic);
+		r->result = weft_panic_call_boundary(weft_no_overflow_detection, (void *)err, &r->panic);
 	if (r->result_unwanted && !r->panic && r->result_dtor) {
 		/* Before the destructors and the exit hook: see scoped_thread_main(). */
 		r->result_dtor(r->result);
@@ -643,7 +551,7 @@ static int spawn(const struct weft_builder *b, struct weft_join_handle *handle,
 		return -EINVAL;
 	err = weft_guard_size(b, &guard);
 	if (!err)
-		err = layout_for(b && b->stack_size ? b->stack_size : default_stack_size(), guard,
+		err = layout_for(b && b->stack_size ? b->stack_size : weft_default_stack_size(), guard,
 				 &l);
 	if (err)
 		return err;
@@ -652,9 +560,8 @@ static int spawn(const struct weft_builder *b, struct weft_join_handle *handle,
 	if (!n)
 		return -ENOMEM;
 	t = &n->thread;
-	memset(t, 0, sizeof(*t));
-	atomic_init(&t->refs, 1);	/* the join state's, until the thread is reaped */
-	t->in_join_state = true;
+	/* refs: the join state's, until the thread is reaped. Stores, not a memset call. */
+	*t = (struct weft_thread){ .refs = 1, .in_join_state = true };
 	if (name) {
 		size_t len = weft_strlen(name) + 1;
 		char *copy = weft_malloc(len);
@@ -672,7 +579,7 @@ static int spawn(const struct weft_builder *b, struct weft_join_handle *handle,
 	own_guard = l.guard != ROUND_UP(WEFT_GUARD_DEFAULT, weft_start.page_size);
 	map = own_guard ? NULL : weft_stack_cache_take(l.total);
 	if (!map) {
-		ret = map_thread(&l, name);
+		ret = weft_map_thread(l.total, l.guard, l.rw, name);
 		if (ret < 0) {
 			native_unmake(n);
 			return (int)ret;
@@ -715,14 +622,8 @@ static int spawn(const struct weft_builder *b, struct weft_join_handle *handle,
 	if (!ret)
 		ret = weft_arch_clone(WEFT_CLONE_FLAGS, (void *)tcb->stack_hi, &t->tid_word,
 				      &t->tid_word, weft_tcb_tp(tcb), thread_main, n);
-	if (unlikely(weft_sys_hook_now())) {
-		/* tls and child_tid in the kernel's order (kernel-abi/sys.h, sys_clone()). */
-		const long args[6] = { WEFT_CLONE_FLAGS, (long)tcb->stack_hi, (long)&t->tid_word,
-				       WEFT_CLONE_ARG4((long)&t->tid_word, (long)weft_tcb_tp(tcb)),
-				       WEFT_CLONE_ARG5((long)&t->tid_word, (long)weft_tcb_tp(tcb)), 0 };
-
-		weft_sys_post(__NR_clone, args, ret, injected != 0);
-	}
+	if (unlikely(weft_sys_hook_now()))
+		weft_trace_clone(ret, injected != 0, tcb->stack_hi, &t->tid_word, weft_tcb_tp(tcb));
 	if (ret < 0) {
 		owned_unlink(n);
 		unmap_or_cache(map, l.total, own_guard);

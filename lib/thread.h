@@ -146,6 +146,26 @@ int weft_builder_spawn_hooked(const struct weft_builder *b, struct weft_join_han
 			      weft_thread_fn fn, void *arg,
 			      void (*exit_hook)(struct weft_native *n), void *hook_data);
 
+/* Exactly these flags: qemu-user rejects any other set with CLONE_VM (abi-notes.rst §2). */
+#define WEFT_CLONE_FLAGS                                                                \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | \
+	 CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
+
+/* lib/thread-cold.c: the rare paths of a spawn, built for size. */
+/* The default stack size: WEFT_MIN_STACK, read once, or WEFT_STACK_DEFAULT. */
+size_t weft_default_stack_size(void);
+/* A thread's mapping: @total bytes PROT_NONE, the @rw above @guard opened. Return: it or -errno. */
+long weft_map_thread(size_t total, size_t guard, size_t rw, const char *name);
+/* The calling thread's name as the kernel shows it (comm), best effort. */
+void weft_thread_set_comm(const char *name);
+/* A thread's function when its altstack could not be installed: panics with @arg's errno. */
+void *weft_no_overflow_detection(void *arg);
+/* While tracing: the clone(2) of a spawn, as the kernel saw its arguments. */
+void weft_trace_clone(long ret, bool injected, uintptr_t stack, _Atomic uint32_t *tid_word,
+		      void *tp);
+/* While tracing: what weft_arch_unmap_and_exit() is about to do, logged while C still can. */
+void weft_trace_unmap_and_exit(void *map, size_t len);
+
 /* Wait until the kernel has cleared @n's tid word: the thread is gone. */
 void weft_native_wait_exit(struct weft_native *n);
 
