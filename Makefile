@@ -397,17 +397,18 @@ port_make   = $(MAKE) --no-print-directory ARCH=$(1) O=$(call port_dir,$(1)) NAT
 	      AR=$(1)-linux-gnu-ar)
 port_tests  = $(patsubst $(B)%,$(call port_dir,$(1))/%,$(TESTS))
 port_progs  = $(patsubst $(B)%,$(call port_dir,$(1))/%,$(PROGS))
+port_ubsan_tests = $(patsubst $(UBSAN_DIR)/%,$(call port_dir,$(1))/ubsan/%,$(UBSAN_TESTS))
 qemu_of     = qemu-$(1)
 
-check-all: all
-	$(Q)$(foreach a,$(PORT_ARCHS),$(call port_make,$(a)) all &&) true
+check-all: all ubsan-tests
+	$(Q)$(foreach a,$(PORT_ARCHS),$(call port_make,$(a)) all ubsan-tests &&) true
 	$(Q)QEMU_USER=$(QEMU_USER) ELF_FILES='$(PROGS) $(foreach a,$(PORT_ARCHS),$(call port_progs,$(a)))' \
+		TOUR='$(TOUR) $(foreach a,$(PORT_ARCHS),$(call port_dir,$(a))/samples/tour/tour)' \
 		tests/run-tests.sh $(if $(filter yes,$(NATIVE)),native: $(TESTS)) \
-		$(ARCH)=$(QEMU_USER): $(TESTS) \
-		$(foreach a,$(PORT_ARCHS),$(a)=$(call qemu_of,$(a)): $(call port_tests,$(a)))
+		$(ARCH)=$(QEMU_USER): $(TESTS) $(ARCH)-ubsan=$(UBSAN_RUNNER): $(UBSAN_TESTS) \
+		$(foreach a,$(PORT_ARCHS),$(a)=$(call qemu_of,$(a)): $(call port_tests,$(a)) \
+			$(a)-ubsan=$(call qemu_of,$(a)): $(call port_ubsan_tests,$(a)))
 
-# The passes of `make check`: natively where this machine runs $(ARCH), and under qemu-user.
-CHECK_MODE := $(if $(filter yes,$(NATIVE)),all,qemu)
 # The install check (tests/check-install.sh) runs `make install` in a scratch directory.
 run_tests  = QEMU_USER=$(QEMU_USER) ELF_FILES='$(PROGS)' LAYERS_OBJDIR='$(or $(B),.)' ARCH=$(ARCH) \
 	     INSTALL_CHECK='$(B)install-test $(firstword $(OUTSIDE))' WEFT_MAKE='$(MAKE)' \
@@ -417,21 +418,25 @@ run_tests  = QEMU_USER=$(QEMU_USER) ELF_FILES='$(PROGS)' LAYERS_OBJDIR='$(or $(B
 # The UBSan variant (Documentation/testing.rst, "Undefined behaviour"): every test built again
 # with -fsanitize=undefined in trap mode, which needs no runtime library (an undefined
 # operation executes a trapping instruction and the test dies by SIGILL), in an output
-# directory of its own, and run natively as one more pass of `make check`.
-UBSAN_DIR   := $(or $(B),build/)ubsan
-UBSAN_FLAGS := -fsanitize=undefined \
-	       $(if $(CC_IS_CLANG),-fsanitize-trap=all,-fsanitize-undefined-trap-on-error)
-UBSAN_TESTS := $(addprefix $(UBSAN_DIR)/,$(TEST_SRCS:.c=) tests/harness-selftest)
-UBSAN_PASS  := $(if $(filter yes,$(NATIVE)),ubsan)
+# directory of its own, and run as one more pass of `make check`: natively where this
+# machine runs $(ARCH), otherwise under $(QEMU_USER) (and in `make check-all`, for every
+# architecture). The sub-make has already been told about missing stack probes.
+UBSAN_DIR    := $(or $(B),build/)ubsan
+UBSAN_FLAGS  := -fsanitize=undefined \
+		$(if $(CC_IS_CLANG),-fsanitize-trap=all,-fsanitize-undefined-trap-on-error)
+UBSAN_TESTS  := $(addprefix $(UBSAN_DIR)/,$(TEST_SRCS:.c=) tests/harness-selftest)
+UBSAN_RUNNER := $(if $(filter yes,$(NATIVE)),,$(QEMU_USER))
 
 .PHONY: ubsan-tests
 ubsan-tests:
 	$(Q)$(MAKE) --no-print-directory O=$(UBSAN_DIR) EXTRA_CFLAGS='$(EXTRA_CFLAGS) $(UBSAN_FLAGS)' \
-		tests
+		WEFT_QUIET_PROBES=1 tests
 
-check: all $(if $(UBSAN_PASS),ubsan-tests)
-	$(Q)$(run_tests) $(if $(UBSAN_PASS),native: $(TESTS) qemu=$(QEMU_USER): $(TESTS) \
-		ubsan=: $(UBSAN_TESTS),$(CHECK_MODE) $(TESTS))
+# The passes of `make check`: natively where this machine runs $(ARCH), under qemu-user,
+# and the UBSan variant.
+check: all ubsan-tests
+	$(Q)$(run_tests) $(if $(filter yes,$(NATIVE)),native: $(TESTS)) qemu=$(QEMU_USER): $(TESTS) \
+		ubsan=$(UBSAN_RUNNER): $(UBSAN_TESTS)
 
 run-native: all
 	$(Q)$(run_tests) native $(TESTS)

@@ -14,7 +14,8 @@
 #   QEMU_USER    the qemu-user binary of the "qemu" short form (default qemu-x86_64)
 #   ELF_FILES    the programs tests/check-elf.sh looks at (default: every BINARY)
 #   INSTALL_CHECK  "WORKDIR TWIN": also run tests/check-install.sh WORKDIR TWIN (make check)
-#   TOUR         the tour, for tests/check-tour-faults.sh in each pass (none: no sweep)
+#   TOUR         the tour, or the tours of several O= directories (make check-all), for
+#                tests/check-tour-faults.sh in each pass over the same directory (none: no sweep)
 #
 # The stream (Documentation/testing.rst, "One KTAP stream") has a plan with one subtest per
 # check and per binary and pass; each subtest is that program's own TAP, indented by four
@@ -113,20 +114,22 @@ if [ "$checks" = 1 ]; then
 	[ -n "${INSTALL_CHECK:-}" ] &&
 		check_list+=("install|$here/check-install.sh $INSTALL_CHECK ${runners[0]}")
 	# The tour under every fault it can meet, in each pass whose binaries are built
-	# where $TOUR is (same O= directory): all of it natively, every 4th run under a
-	# runner (qemu-user starts a program ~10x slower; the sweep checks the tour's
-	# failure paths, which do not change under emulation).
-	if [ -n "${TOUR:-}" ] && [ -x "$TOUR" ]; then
+	# where one of the TOURs is (same O= directory): all of it natively, a sample under
+	# a runner (qemu-user starts a program ~10x slower; the sweep checks the tour's
+	# failure paths, whose C code is the same on every architecture and under
+	# emulation): every 4th combination, and the first call of each name with each errno.
+	for tour in ${TOUR:-}; do
+		[ -x "$tour" ] || continue
 		for pass in "${!labels[@]}"; do
 			b=${bins[first[pass]]:-}
-			[ "${b%%tests/*}" = "${TOUR%samples/tour/tour}" ] || continue
+			[ "${b%%tests/*}" = "${tour%samples/tour/tour}" ] || continue
 			if [ -z "${runners[pass]}" ]; then
-				check_list+=("tour fault sweep ${labels[pass]}|$here/check-tour-faults.sh $TOUR")
+				check_list+=("tour fault sweep ${labels[pass]}|$here/check-tour-faults.sh $tour")
 			else
-				check_list+=("tour fault sweep ${labels[pass]}, every 4th|$here/check-tour-faults.sh --every 4 $TOUR ${runners[pass]}")
+				check_list+=("tour fault sweep ${labels[pass]}, sampled|$here/check-tour-faults.sh --every 4 $tour ${runners[pass]}")
 			fi
 		done
-	fi
+	done
 	ktap_pass=native:
 	[ -n "${runners[0]}" ] && ktap_pass=${labels[0]}=${runners[0]}:
 	check_list+=("ktap|$here/check-ktap.sh $ktap_pass $ktap_binary")
