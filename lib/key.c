@@ -592,7 +592,7 @@ static void link_me(void)
 static int grow(unsigned int id)
 {
 	struct __weft_key_slot *old = __weft_keys.slots, *grown;
-	size_t capacity;
+	size_t capacity, old_capacity;
 
 	if (me.gone)
 		return -EBUSY;
@@ -602,12 +602,16 @@ static int grow(unsigned int id)
 		return -ENOMEM;
 	link_me();
 	weft_lock(&me.lock);
-	/* Field by field, not memcpy(): half the instructions of its word loop. */
-	for (size_t i = 0; i < __weft_keys.capacity; i++) {
+	/*
+	 * Field by field, not memcpy(): half the instructions of its word loop.
+	 * The old capacity in a local: the stores could alias the __thread.
+	 */
+	old_capacity = __weft_keys.capacity;
+	for (size_t i = 0; i < old_capacity; i++) {
 		grown[i].value = __atomic_load_n(&old[i].value, __ATOMIC_RELAXED);
 		grown[i].key = old[i].key;
 	}
-	for (size_t i = __weft_keys.capacity; i < capacity; i++) {
+	for (size_t i = old_capacity; i < capacity; i++) {
 		weft_key_t live = atomic_load_explicit(&handles[i], memory_order_seq_cst);
 
 		grown[i].value = NULL;
