@@ -20,12 +20,35 @@
  *  - bounded (capacity n >= 1): a send waits while n messages are queued;
  *  - unbounded: the ring doubles when full (a send can then fail with
  *    -ENOMEM, where Rust would abort);
- *  - rendezvous (capacity 0): one slot, and a send waits until a receiver
- *    has taken its message. Each message gets a ticket (sent); a receive
- *    advances taken; the sender returns once taken has reached its ticket.
- *    A sender whose deadline passes first takes its message back out of
- *    the slot (it is still there: no one else can queue behind it), so it
- *    was delivered exactly when the send returns 0.
+ *  - rendezvous (capacity 0): a message passes from hand to hand, and a
+ *    send or try_send returns 0 only once a receiver has it. A receiver
+ *    that must wait queues a note on its own stack (struct rx_waiter:
+ *    where to copy, and a done flag) and sleeps. A sender that finds a
+ *    note copies the message straight into that receiver's buffer, sets
+ *    done, unlinks the note and wakes the receivers: under the mutex, so
+ *    the hand-off is one step. try_send does only that, and fails with
+ *    -EAGAIN when no receiver waits (Rust's sync_channel(0)).
+ *    A send that finds no receiver waiting puts its message in the one
+ *    slot, with a ticket (sent), and waits: a receive takes it from the
+ *    slot and advances taken, and the sender returns once taken has
+ *    reached its ticket. A sender whose deadline passes first takes its
+ *    message back out of the slot (it is still there: no one else can
+ *    queue behind it).
+ *
+ *	 receiver R (recv_until)          sender S (try_send)
+ *	 lock; nothing in the slot
+ *	 queue note {buf, done = 0}
+ *	 wait (unlocks) ....... deadline  lock; a note: copy into buf,
+ *	                          passes  done = 1, unlink; unlock; wake
+ *	 relock; done is set: return 0    return 0
+ *
+ *    The timeout boundary: a receiver whose wait ends (woken, timed out,
+ *    or spuriously) looks at done before at the clock, so a message
+ *    handed to it is received, deadline or not; one that gives up
+ *    unlinks its note under the mutex, so no sender can hand it anything
+ *    after. Either the hand-off or the unlink comes first, never both:
+ *    each message is received exactly once, and exactly when its send
+ *    returned 0.
  *
  * Disconnection: the last sender gone, receives drain the queue and then
  * fail with -EPIPE; the last receiver gone, queued messages are dropped
@@ -44,7 +67,15 @@ struct weft_channel {
 	size_t slots, head, len;
 	long senders, receivers;
 	uint64_t sent, taken;		/* rendezvous tickets */
-	size_t receivers_waiting;	/* for a rendezvous try_send */
+	struct rx_waiter *rx_first;	/* rendezvous receivers waiting, oldest first */
+	struct rx_waiter **rx_last;	/* &next of the newest one, or &rx_first */
+};
+
+/* A receiver waiting on a rendezvous channel; lives on its stack. */
+struct rx_waiter {
+	struct rx_waiter *next;
+	void *msg;			/* where a sender copies the message */
+	bool done;			/* set with the copy, under the mutex */
 };
 
 #define UNBOUNDED_FIRST_SLOTS 16
@@ -79,6 +110,7 @@ int weft_channel(struct weft_sender *tx, struct weft_receiver *rx, size_t msg_si
 	c->slots = slots;
 	c->senders = 1;
 	c->receivers = 1;
+	c->rx_last = &c->rx_first;
 	tx->chan = c;
 	rx->chan = c;
 	return 0;
@@ -175,11 +207,41 @@ static int grow(struct weft_channel *c)
 	return 0;
 }
 
+/*
+ * Wait on @cv; true once @deadline has passed. The clock decides, not what
+ * woke us: a waiter that notifies keep waking (for others) must still time
+ * out. The caller looks at its condition first, so what arrived in time wins.
+ */
+static bool wait_expired(struct weft_condvar *cv, struct weft_mutex *m, uint64_t deadline)
+{
+	return weft_condvar_wait_until(cv, m, deadline) == -ETIMEDOUT ||
+	       (deadline != WEFT_FOREVER && weft_now() >= deadline);
+}
+
 static bool has_room(struct weft_channel *c)
 {
 	if (c->capacity == 0)
 		return c->len == 0;
 	return c->capacity == WEFT_CHANNEL_UNBOUNDED || c->len < c->capacity;
+}
+
+/*
+ * Rendezvous: hand @msg to the receiver that has waited longest. Called with
+ * the mutex held and a receiver waiting; unlocks.
+ */
+static int hand_off(struct weft_channel *c, const void *msg)
+{
+	struct rx_waiter *w = c->rx_first;
+
+	c->rx_first = w->next;
+	if (!c->rx_first)
+		c->rx_last = &c->rx_first;
+	memcpy(w->msg, msg, c->msg_size);
+	w->done = true;		/* @w may be gone once we unlock */
+	weft_mutex_unlock(&c->m);
+	/* All of them: notify_one could pick a receiver we did not serve. */
+	weft_condvar_notify_all(&c->not_empty);
+	return 0;
 }
 
 /* @deadline 0 with @try: no waiting at all. */
@@ -197,13 +259,15 @@ static int send(struct weft_sender *tx, const void *msg, uint64_t deadline, bool
 			weft_mutex_unlock(&c->m);
 			return -EPIPE;
 		}
-		if (has_room(c) && (!try || c->capacity != 0 || c->receivers_waiting > c->len))
+		if (c->capacity == 0 && c->rx_first)
+			return hand_off(c, msg);
+		if (has_room(c) && !(try && c->capacity == 0))
 			break;
 		if (try || timed_out) {
 			weft_mutex_unlock(&c->m);
 			return try ? -EAGAIN : -ETIMEDOUT;
 		}
-		timed_out = weft_condvar_wait_until(&c->not_full, &c->m, deadline) == -ETIMEDOUT;
+		timed_out = wait_expired(&c->not_full, &c->m, deadline);
 	}
 	if (c->len == c->slots && grow(c)) {
 		weft_mutex_unlock(&c->m);
@@ -212,7 +276,7 @@ static int send(struct weft_sender *tx, const void *msg, uint64_t deadline, bool
 	memcpy(slot(c, c->len), msg, c->msg_size);
 	c->len++;
 	ticket = ++c->sent;
-	if (c->capacity != 0 || try) {
+	if (c->capacity != 0) {
 		/*
 		 * Notify after unlocking, or the receiver wakes only to sleep
 		 * again on the mutex we still hold. Our handle keeps @c alive.
@@ -221,8 +285,10 @@ static int send(struct weft_sender *tx, const void *msg, uint64_t deadline, bool
 		weft_condvar_notify_one(&c->not_empty);
 		return 0;
 	}
-	weft_condvar_notify_one(&c->not_empty);
-	/* Rendezvous: wait for a receiver to take it (or take it back). */
+	/*
+	 * Rendezvous, and no receiver waits (it would have been handed the
+	 * message, above): wait for one to come and take it, or take it back.
+	 */
 	timed_out = false;
 	while (c->taken < ticket) {
 		if (c->receivers == 0 || timed_out) {
@@ -235,7 +301,7 @@ static int send(struct weft_sender *tx, const void *msg, uint64_t deadline, bool
 			weft_mutex_unlock(&c->m);
 			return c->receivers == 0 ? -EPIPE : -ETIMEDOUT;
 		}
-		timed_out = weft_condvar_wait_until(&c->not_full, &c->m, deadline) == -ETIMEDOUT;
+		timed_out = wait_expired(&c->not_full, &c->m, deadline);
 	}
 	weft_mutex_unlock(&c->m);
 	return 0;
@@ -256,6 +322,45 @@ int weft_try_send(struct weft_sender *tx, const void *msg)
 	return send(tx, msg, 0, true);
 }
 
+static void rx_unlink(struct weft_channel *c, struct rx_waiter *w)
+{
+	struct rx_waiter **p = &c->rx_first;
+
+	while (*p != w)
+		p = &(*p)->next;
+	*p = w->next;
+	if (!*p)
+		c->rx_last = p;
+}
+
+/*
+ * Rendezvous: nothing in the slot, so wait to be handed a message. Called
+ * with the mutex held; unlocks.
+ */
+static int recv_handed(struct weft_channel *c, void *msg, uint64_t deadline)
+{
+	struct rx_waiter w = { .next = NULL, .msg = msg, .done = false };
+	int r = 0;
+
+	*c->rx_last = &w;
+	c->rx_last = &w.next;
+	for (;;) {
+		bool timed_out = wait_expired(&c->not_empty, &c->m, deadline);
+
+		/* done first: a message handed to us is ours, deadline or not. */
+		if (w.done)
+			break;
+		if (c->senders == 0 || timed_out) {
+			rx_unlink(c, &w);
+			r = c->senders == 0 ? -EPIPE : -ETIMEDOUT;
+			break;
+		}
+	}
+	/* No ticket to count: taken counts what receivers take out of the slot. */
+	weft_mutex_unlock(&c->m);
+	return r;
+}
+
 static int recv(struct weft_receiver *rx, void *msg, uint64_t deadline, bool try)
 {
 	struct weft_channel *c = rx ? rx->chan : NULL;
@@ -269,9 +374,9 @@ static int recv(struct weft_receiver *rx, void *msg, uint64_t deadline, bool try
 			weft_mutex_unlock(&c->m);
 			return c->senders == 0 ? -EPIPE : try ? -EAGAIN : -ETIMEDOUT;
 		}
-		c->receivers_waiting++;
-		timed_out = weft_condvar_wait_until(&c->not_empty, &c->m, deadline) == -ETIMEDOUT;
-		c->receivers_waiting--;
+		if (c->capacity == 0)
+			return recv_handed(c, msg, deadline);
+		timed_out = wait_expired(&c->not_empty, &c->m, deadline);
 	}
 	memcpy(msg, slot(c, 0), c->msg_size);
 	c->head = (c->head + 1) % c->slots;

@@ -268,6 +268,265 @@ TEST(channel_unbounded_growth_out_of_memory)
 	weft_receiver_drop(&rx);
 }
 
+/*
+ * ---- the timeout boundary, in a fixed order ---------------------------------
+ *
+ * Green threads of one OS thread run one at a time and switch only where
+ * they block or yield, so the orders below are the only ones possible: a
+ * green receiver (or sender) blocks with a deadline, the test thread lets
+ * that deadline pass without yielding (the blocked one cannot run, so it
+ * cannot time out yet), then acts; the blocked one then finds both the
+ * clock past its deadline and the other side's action.
+ */
+struct boundary {
+	struct weft_sender tx;
+	struct weft_receiver rx;
+	uint64_t deadline;
+	int ret, value;
+};
+
+static void *timed_recv(void *arg)
+{
+	struct boundary *b = arg;
+
+	b->value = -1;
+	b->ret = weft_recv_until(&b->rx, &b->value, b->deadline);
+	return NULL;
+}
+
+static void *timed_send(void *arg)
+{
+	struct boundary *b = arg;
+
+	b->ret = weft_send_until(&b->tx, &b->value, b->deadline);
+	return NULL;
+}
+
+/* Run @fn as a green thread until it blocks, then let its deadline pass. */
+static int start_and_outlive(struct boundary *b, weft_thread_fn fn, struct weft_green_handle *g)
+{
+	int r;
+
+	b->ret = 1;	/* "still blocked" */
+	b->deadline = weft_deadline_in(MS);
+	r = weft_green_spawn(g, fn, b, NULL);
+	if (r)
+		return r;
+	weft_green_yield();	/* it runs until it blocks */
+	while (weft_now() < b->deadline)
+		;	/* no yield: it must not run before we act */
+	return 0;
+}
+
+struct boundary_case {
+	size_t capacity;
+	int bad;		/* the number of the first failed step, 0 if none */
+};
+
+#define CHECK(step, cond)                                                                   \
+	do {                                                                                \
+		if (!(cond) && !bc->bad)                                                    \
+			bc->bad = (step);                                                   \
+	} while (0)
+
+/* A receiver's deadline passes, then a try_send hands it a message: it receives it. */
+static void *recv_past_deadline_then_try_send(void *arg)
+{
+	struct boundary_case *bc = arg;
+	struct boundary b;
+	struct weft_receiver rx2;
+	struct weft_green_handle g;
+	int v = 42, out = 0;
+
+	CHECK(1, weft_channel(&b.tx, &b.rx, sizeof(int), bc->capacity) == 0);
+	CHECK(2, weft_receiver_clone(&b.rx, &rx2) == 0);
+	CHECK(3, start_and_outlive(&b, timed_recv, &g) == 0);
+	CHECK(4, b.ret == 1);					/* it is blocked */
+	CHECK(5, weft_try_send(&b.tx, &v) == 0);		/* a receiver waits */
+	/* Rendezvous: handed to the waiting receiver, not left for whoever comes first. */
+	if (bc->capacity == 0)
+		CHECK(6, weft_try_recv(&rx2, &out) == -EAGAIN);
+	CHECK(7, weft_green_join(&g, NULL) == 0);
+	CHECK(8, b.ret == 0 && b.value == 42);			/* received, not timed out */
+	CHECK(9, weft_try_recv(&rx2, &out) == -EAGAIN);	/* and only once */
+	if (bc->capacity == 0)
+		CHECK(10, weft_try_send(&b.tx, &v) == -EAGAIN);	/* nobody waits now */
+	weft_receiver_drop(&rx2);
+	weft_receiver_drop(&b.rx);
+	weft_sender_drop(&b.tx);
+	return NULL;
+}
+
+/* The same with a send whose own deadline has passed too: a hand-off needs no wait. */
+static void *recv_past_deadline_then_late_send(void *arg)
+{
+	struct boundary_case *bc = arg;
+	struct boundary b;
+	struct weft_green_handle g;
+	int v = 43, out = 0;
+
+	CHECK(1, weft_channel(&b.tx, &b.rx, sizeof(int), bc->capacity) == 0);
+	CHECK(2, start_and_outlive(&b, timed_recv, &g) == 0);
+	CHECK(3, weft_send_until(&b.tx, &v, b.deadline) == 0);
+	CHECK(4, weft_green_join(&g, NULL) == 0);
+	CHECK(5, b.ret == 0 && b.value == 43);
+	CHECK(6, weft_try_recv(&b.rx, &out) == -EAGAIN);
+	weft_receiver_drop(&b.rx);
+	weft_sender_drop(&b.tx);
+	return NULL;
+}
+
+/* A sender's deadline passes, then a receive takes its message: the send returns 0. */
+static void *send_past_deadline_then_recv(void *arg)
+{
+	struct boundary_case *bc = arg;
+	struct boundary b;
+	struct weft_green_handle g;
+	int out = 0, queued = 0;
+
+	CHECK(1, weft_channel(&b.tx, &b.rx, sizeof(int), bc->capacity) == 0);
+	/* Bounded: fill it, so that the timed send must wait for room. */
+	if (bc->capacity == 1)
+		CHECK(2, weft_send(&b.tx, &(int){ 7 }) == 0 && ++queued);
+	b.value = 44;
+	CHECK(3, start_and_outlive(&b, timed_send, &g) == 0);
+	CHECK(4, b.ret == 1);
+	if (queued) {
+		CHECK(5, weft_recv(&b.rx, &out) == 0 && out == 7);
+		CHECK(6, weft_green_join(&g, NULL) == 0);
+		CHECK(7, b.ret == 0);		/* room came before it looked at the clock */
+		CHECK(8, weft_try_recv(&b.rx, &out) == 0 && out == 44);
+	} else {
+		CHECK(9, weft_try_recv(&b.rx, &out) == 0 && out == 44);	/* a sender waits */
+		CHECK(10, weft_green_join(&g, NULL) == 0);
+		CHECK(11, b.ret == 0);		/* taken: delivered, deadline or not */
+	}
+	CHECK(12, weft_try_recv(&b.rx, &out) == -EAGAIN);
+	weft_receiver_drop(&b.rx);
+	weft_sender_drop(&b.tx);
+	return NULL;
+}
+
+static void boundary(struct __test_metadata *_metadata, weft_thread_fn fn, size_t capacity)
+{
+	struct boundary_case bc = { .capacity = capacity, .bad = 0 };
+
+	ASSERT_EQ(weft_green_sync(fn, &bc, NULL), 0);
+	EXPECT_EQ(bc.bad, 0);
+}
+
+TEST(channel_rendezvous_try_send_to_a_receiver_past_its_deadline_is_received)
+{
+	boundary(_metadata, recv_past_deadline_then_try_send, 0);
+}
+
+TEST(channel_rendezvous_late_send_to_a_receiver_past_its_deadline_is_received)
+{
+	boundary(_metadata, recv_past_deadline_then_late_send, 0);
+}
+
+TEST(channel_rendezvous_send_past_its_deadline_then_taken_returns_0)
+{
+	boundary(_metadata, send_past_deadline_then_recv, 0);
+}
+
+TEST(channel_bounded_and_unbounded_at_the_deadline_boundary)
+{
+	boundary(_metadata, recv_past_deadline_then_try_send, 1);
+	boundary(_metadata, recv_past_deadline_then_try_send, WEFT_CHANNEL_UNBOUNDED);
+	boundary(_metadata, recv_past_deadline_then_late_send, 1);
+	boundary(_metadata, recv_past_deadline_then_late_send, WEFT_CHANNEL_UNBOUNDED);
+	boundary(_metadata, send_past_deadline_then_recv, 1);
+}
+
+/*
+ * A receiver that gave up leaves nothing behind that a sender could hand a
+ * message to: a deadline already past, and spurious FUTEX_WAIT returns
+ * (EINTR, EAGAIN) injected into a wait that must still end at its deadline.
+ */
+TEST(channel_rendezvous_receiver_that_gave_up_is_handed_nothing)
+{
+	static const int errs[] = { 0, EINTR, EAGAIN };
+	struct weft_sender tx;
+	struct weft_receiver rx;
+	uint64_t deadline;
+	int v = 1, out = 0;
+
+	ASSERT_EQ(weft_channel(&tx, &rx, sizeof(int), 0), 0);
+	ASSERT_EQ(weft_recv_until(&rx, &out, weft_now()), -ETIMEDOUT);
+	ASSERT_EQ(weft_try_send(&tx, &v), -EAGAIN);
+	for (unsigned i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		weft_fault_clear();
+		if (errs[i])
+			ASSERT_EQ(weft_fault_inject(__NR_futex, WEFT_FAULT_EVERY, errs[i]), 0);
+		deadline = weft_deadline_in(3 * MS);
+		ASSERT_EQ(weft_recv_until(&rx, &out, deadline), -ETIMEDOUT);
+		ASSERT_GE(weft_now(), deadline);
+		if (errs[i])
+			ASSERT_GE(weft_fault_fired(), 1);
+		weft_fault_clear();
+		ASSERT_EQ(weft_try_send(&tx, &v), -EAGAIN);
+		ASSERT_EQ(weft_send_until(&tx, &v, weft_now()), -ETIMEDOUT);
+		ASSERT_EQ(weft_try_recv(&rx, &out), -EAGAIN);
+	}
+	weft_sender_drop(&tx);
+	weft_receiver_drop(&rx);
+}
+
+/*
+ * try_send racing timed receives on two native threads, with spurious
+ * FUTEX_WAIT returns injected: a try_send that returns 0 is received
+ * exactly once, in order; one that returns -EAGAIN never is.
+ */
+struct try_race {
+	struct weft_sender tx;
+	_Atomic uint32_t sent;
+	uint32_t tries;
+};
+
+static void *try_sender(void *arg)
+{
+	struct try_race *r = arg;
+	uint32_t next = 0;
+
+	for (uint32_t i = 0; i < r->tries; i++) {
+		struct msg m = { 0, next };
+
+		if (weft_try_send(&r->tx, &m) == 0)
+			atomic_store(&r->sent, ++next);
+		else
+			weft_yield();
+	}
+	weft_sender_drop(&r->tx);
+	return NULL;
+}
+
+TEST(channel_rendezvous_try_send_races_timed_receives_exactly_once)
+{
+	struct try_race r = { .sent = 0, .tries = test_under_qemu() ? 3000 : 20000 };
+	struct weft_receiver rx;
+	struct weft_join_handle h;
+	uint32_t got = 0;
+	struct msg m;
+	int ret;
+
+	ASSERT_EQ(weft_channel(&r.tx, &rx, sizeof(m), 0), 0);
+	ASSERT_EQ(weft_fault_inject(__NR_futex, 7, EINTR), 0);
+	ASSERT_EQ(weft_fault_inject(__NR_futex, 11, EAGAIN), 0);
+	ASSERT_EQ(weft_spawn(&h, try_sender, &r), 0);
+	while ((ret = weft_recv_until(&rx, &m, weft_deadline_in(10 * 1000))) != -EPIPE) {
+		if (ret == -ETIMEDOUT)
+			continue;
+		ASSERT_EQ(ret, 0);
+		ASSERT_EQ(m.seq, got);		/* the next one: none lost or repeated */
+		got++;
+	}
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	weft_fault_clear();
+	ASSERT_EQ(got, atomic_load(&r.sent));
+	weft_receiver_drop(&rx);
+}
+
 /* A pipeline of green and native threads. */
 struct stage {
 	struct weft_receiver in;

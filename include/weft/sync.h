@@ -545,9 +545,9 @@ void weft_receiver_drop(struct weft_receiver *rx);
  * @msg: msg_size bytes
  * @deadline: absolute CLOCK_MONOTONIC ns; WEFT_FOREVER
  *
- * On a rendezvous channel, waits until a receiver has taken the message; a
- * send that times out takes its message back, so it was delivered exactly
- * when the return is 0.
+ * On a rendezvous channel, hands the message to a receiver that waits, or
+ * waits until one takes it; a send that times out takes its message back,
+ * so it was delivered exactly when the return is 0.
  *
  * Return: 0 (sent); -EPIPE (every receiver is gone: the message was not
  * sent and is still the caller's, Rust's SendError); -ETIMEDOUT; -EINVAL.
@@ -568,9 +568,13 @@ int weft_send(struct weft_sender *tx, const void *msg);
  * @tx: the sender
  * @msg: msg_size bytes
  *
- * On a rendezvous channel this succeeds only if a receiver is waiting.
+ * On a rendezvous channel this succeeds only if a receiver is waiting in
+ * weft_recv() or weft_recv_until(), and then that receiver has the message
+ * when it returns: its receive returns 0 with it even if its deadline has
+ * passed meanwhile (Rust's sync_channel(0)).
  *
- * Return: 0, -EAGAIN (full, Rust's TrySendError::Full), -EPIPE, -EINVAL.
+ * Return: 0, -EAGAIN (full, or no receiver waiting: Rust's
+ * TrySendError::Full), -EPIPE, -EINVAL.
  */
 int weft_try_send(struct weft_sender *tx, const void *msg);
 
@@ -579,6 +583,10 @@ int weft_try_send(struct weft_sender *tx, const void *msg);
  * @rx: the receiver
  * @msg: room for msg_size bytes
  * @deadline: absolute CLOCK_MONOTONIC ns; WEFT_FOREVER
+ *
+ * A message that arrives before the receive gives up is received, even if
+ * the deadline has passed by the time the receiver runs again; nothing is
+ * written to @msg otherwise.
  *
  * Return: 0; -EPIPE once every sender is gone and the queue is empty;
  * -ETIMEDOUT; -EINVAL.
