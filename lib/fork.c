@@ -12,14 +12,15 @@
  * the same C code. Only the calling thread is copied; a lock another thread
  * held at this instant would stay held in the child forever. So, as glibc
  * does for malloc (its atfork handlers), weft holds its own global locks
- * across the fork: nobody is inside the key tables, the allocator, the
- * join states or the stack cache when the copy is made, and the child may allocate and spawn
- * threads.
+ * across the fork: nobody is inside the key tables, the atexit list, the
+ * allocator, the join states or the stack cache when the copy is made, and
+ * the child may allocate, spawn threads and register atexit functions.
  *
  * Each subsystem plugs in with three hooks of one naming scheme,
  * weft_<subsystem>_fork_{prepare,parent,child} (lib/hooks.h). The prepare
  * hooks run in the order of the table below, which is the lock order:
- * key_lock first, since lib/key.c allocates while holding it. Parent and
+ * key_lock and the atexit lock before the allocator's, since lib/key.c and
+ * weft_atexit() allocate while holding theirs. Parent and
  * child hooks run in the reverse order. A subsystem that is not linked has
  * no lock: its weak references read NULL.
  */
@@ -31,6 +32,7 @@ struct fork_hooks {
 
 static const struct fork_hooks hooks[] = {
 	{ weft_key_fork_prepare, weft_key_fork_parent, weft_key_fork_child },
+	{ weft_atexit_fork_prepare, weft_atexit_fork_parent, weft_atexit_fork_child },
 	{ weft_alloc_fork_prepare, weft_alloc_fork_parent, weft_alloc_fork_child },
 	{ weft_thread_fork_prepare, weft_thread_fork_parent, weft_thread_fork_child },
 	{ weft_stack_cache_fork_prepare, weft_stack_cache_fork_parent,

@@ -97,6 +97,10 @@ WEFT_HOOK void weft_key_unwind(const void *boundary);
 WEFT_HOOK void weft_key_fork_prepare(void);	/* lib/key.c: key_lock */
 WEFT_HOOK void weft_key_fork_parent(void);
 WEFT_HOOK void weft_key_fork_child(void);
+/* lib/process.c: the atexit list's lock. Not weak: weft_exit() is in every program. */
+void weft_atexit_fork_prepare(void);
+void weft_atexit_fork_parent(void);
+void weft_atexit_fork_child(void);
 WEFT_HOOK void weft_alloc_fork_prepare(void);	/* lib/alloc.c: the allocator's lock */
 WEFT_HOOK void weft_alloc_fork_parent(void);
 WEFT_HOOK void weft_alloc_fork_child(void);

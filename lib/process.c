@@ -64,6 +64,27 @@ int weft_atexit(void (*fn)(void))
 	return 0;
 }
 
+/*
+ * weft_fork() holds the lock across the fork (lib/hooks.h), or a fork that
+ * lands while another thread registers leaves it held in the child, whose
+ * weft_atexit() and weft_exit() would then wait for ever. Before the
+ * allocator's lock: weft_atexit() allocates while it holds this one.
+ */
+void weft_atexit_fork_prepare(void)
+{
+	weft_lock(&atexit_lock);
+}
+
+void weft_atexit_fork_parent(void)
+{
+	weft_unlock(&atexit_lock);
+}
+
+void weft_atexit_fork_child(void)
+{
+	weft_unlock(&atexit_lock);
+}
+
 /* Newest first, one at a time, unlocked while it runs: it may register more. */
 static void run_atexit(void)
 {

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* The end of the process: weft_atexit() order, weft_thread_exit() in main, what skips them. */
+#include <stdatomic.h>
+
 #include <linux/errno.h>
+#include <linux/time.h>
 
 #include "weft/alloc.h"
 #include "weft/io.h"
@@ -232,6 +235,70 @@ TEST(abort_and_exit_group_run_no_atexit_function)
 	status = run("exit_group", out, sizeof(out));
 	ASSERT_EQ(WEXITSTATUS(status), 4);
 	ASSERT_STREQ(out, "");
+}
+
+/*
+ * weft_fork() holds the atexit lock across the fork: a fork that lands while
+ * another thread registers must not leave it held in the child, whose
+ * weft_atexit() would then wait for ever. The registering thread starts a
+ * burst of registrations as each fork starts, and every 32nd one allocates
+ * while it holds the lock (the fork holds the allocator's lock meanwhile),
+ * so without the hold many forks copy the lock taken. A child that hangs is
+ * ended by its own timer, SIGALRM: a failure, not a hang of the test.
+ */
+static atomic_int fork_round, register_stop;
+
+static void nothing(void)
+{
+}
+
+static void *registering(void *arg)
+{
+	int seen = 0;
+
+	while (!atomic_load(&register_stop)) {
+		int round = atomic_load(&fork_round);
+
+		if (round == seen) {
+			weft_yield();
+			continue;
+		}
+		seen = round;
+		for (int i = 0; i < 64; i++)
+			if (weft_atexit(nothing))
+				return (void *)1;
+	}
+	return NULL;
+}
+
+TEST(a_fork_while_another_thread_registers_atexit_functions_leaves_the_child_a_free_lock)
+{
+	struct __kernel_old_itimerval timer = { .it_value = { .tv_sec = 2 } };
+	struct kernel_sigaction dfl = { .handler = 0 /* SIG_DFL */ };
+	int forks = test_under_qemu() ? 30 : 200;
+	struct weft_join_handle h;
+	void *result;
+
+	ASSERT_EQ(weft_spawn(&h, registering, NULL), 0);
+	for (int i = 1; i <= forks; i++) {
+		int status, pid;
+
+		atomic_store(&fork_round, i);
+		pid = (int)weft_fork();
+		if (pid == 0) {
+			/* The harness's SIGALRM handler, inherited, would only take note. */
+			sys_rt_sigaction(SIGALRM, &dfl, NULL);
+			sys_setitimer(ITIMER_REAL, &timer, NULL);
+			sys_exit_group(weft_atexit(nothing) ? 1 : 0);
+		}
+		ASSERT_GT(pid, 0);
+		ASSERT_EQ(sys_wait4(pid, &status, 0, NULL), pid);
+		ASSERT_TRUE(WIFEXITED(status));
+		ASSERT_EQ(WEXITSTATUS(status), 0);
+	}
+	atomic_store(&register_stop, 1);
+	ASSERT_EQ(weft_join(&h, &result), 0);
+	ASSERT_NULL(result);
 }
 
 TEST(a_null_function_is_einval)
