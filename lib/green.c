@@ -12,12 +12,9 @@
 #include "lib/held.h"
 #include "lib/thread.h"
 
-/*
- * lib/hooks.h declares them; not included here, because this file defines hooks
- * of its own, which must not see their weak declarations.
- */
-void weft_held_green_exit(void) __attribute__((weak));
-void weft_held_orphan(struct weft_held *h, struct weft_thread *t) __attribute__((weak));
+/* This file defines the green steps of lib/hooks.h and calls lib/held.c's. */
+#define WEFT_HOOKS_GREEN_C
+#include "lib/hooks.h"
 
 /*
  * DOC: the runtime

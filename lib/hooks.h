@@ -28,8 +28,22 @@ struct weft_held;
  * the end of a thread, lib/fork.c for a fork. To add a step: declare it
  * below under its owner, call it at its place in the owner's sequence
  * (`if (step) step();`), and give it a row in Documentation/layers.rst.
+ *
+ * Calls and definitions: a definition that sees a weak declaration is itself
+ * weak, so a file that defines steps must see its own steps plain. A file
+ * that only defines steps does not include this header. lib/green.c both
+ * defines steps and calls lib/held.c's, so its steps are declared with
+ * WEFT_GREEN_STEP, weak everywhere but in green.c, which defines
+ * WEFT_HOOKS_GREEN_C before it includes this header: one list of
+ * prototypes, which green.c's definitions are checked against.
  */
 #define WEFT_HOOK __attribute__((weak))
+
+#ifdef WEFT_HOOKS_GREEN_C
+#define WEFT_GREEN_STEP			/* in lib/green.c: its definitions stay strong */
+#else
+#define WEFT_GREEN_STEP WEFT_HOOK
+#endif
 
 /*
  * Start-up (lib/start.c, run_main()): the thread layer's one step, made
@@ -53,7 +67,7 @@ WEFT_HOOK bool weft_key_exit_round(int round);
 /* lib/key.c: unlink the thread's element array; a later weft_key_set() fails. */
 WEFT_HOOK void weft_key_thread_exit(void);
 /* lib/green.c: free the OS thread's green runtime if no green thread is unfinished. */
-WEFT_HOOK void weft_green_thread_exit(void);
+WEFT_GREEN_STEP void weft_green_thread_exit(void);
 /*
  * lib/held.c: release the weft/sync.h locks a spawned thread still holds,
  * poisoned, with a message (not in main, whose exit ends the process).
@@ -117,9 +131,9 @@ WEFT_HOOK void weft_stack_cache_fork_child(void);
  * lib/thread.c. Called only when tcb->green_current or t->green is set,
  * which only lib/green.c does, so never while they read NULL.
  */
-WEFT_HOOK void weft_green_park(void);
-WEFT_HOOK void weft_green_park_until(uint64_t deadline);
-WEFT_HOOK void weft_green_unpark(struct weft_thread *t);
-WEFT_HOOK uintptr_t weft_green_stack_top(const struct weft_green *g);
+WEFT_GREEN_STEP void weft_green_park(void);
+WEFT_GREEN_STEP void weft_green_park_until(uint64_t deadline);
+WEFT_GREEN_STEP void weft_green_unpark(struct weft_thread *t);
+WEFT_GREEN_STEP uintptr_t weft_green_stack_top(const struct weft_green *g);
 
 #endif

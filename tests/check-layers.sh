@@ -38,7 +38,7 @@ done < <(awk '/check-layers.sh reads/ { on = 1; next }
 
 # Names a lower layer may call in a higher one: declared in the registration interface.
 declare -A hook=()
-for name in $(sed -n 's/^\(WEFT_HOOK \)\?[a-z_0-9 ]*[ *]\(weft_[a-z_0-9]*\)(.*/\2/p' \
+for name in $(sed -n 's/^\(WEFT_[A-Z]*_\?\(HOOK\|STEP\) \)\?[a-z_0-9 ]*[ *]\(weft_[a-z_0-9]*\)(.*/\3/p' \
 	     lib/hooks.h); do
 	hook[$name]=1
 done
