@@ -197,6 +197,10 @@ static __attribute__((format(printf, 1, 0))) struct weft_panic *make_payload(con
  * Every jump to a boundary, a panic's and weft_thread_exit()'s, goes through
  * here: code that must act on the frames a jump abandons (a record of locks
  * they hold, say) has one place to hook in, whatever the kind of jump.
+ * Except weft_key_unwind(): it must also run when there is no boundary, before
+ * weft_exit() or the thread's end runs destructors that need the key gates, so
+ * the two ways in, unwind() and weft_thread_exit(), each call it first. Two
+ * paths, one call each: not a duplicate.
  */
 static __attribute__((noreturn)) void jump_to(struct weft_catch *c)
 {
