@@ -320,6 +320,7 @@ static int start_and_outlive(struct boundary *b, weft_thread_fn fn, struct weft_
 
 struct boundary_case {
 	size_t capacity;
+	bool late_send;		/* weft_send_until() past its deadline, not weft_try_send() */
 	int bad;		/* the number of the first failed step, 0 if none */
 };
 
@@ -329,8 +330,11 @@ struct boundary_case {
 			bc->bad = (step);                                                   \
 	} while (0)
 
-/* A receiver's deadline passes, then a try_send hands it a message: it receives it. */
-static void *recv_past_deadline_then_try_send(void *arg)
+/*
+ * A receiver's deadline passes, then a try_send (or a send whose own deadline
+ * has passed too: a hand-off needs no wait) gives it a message: it receives it.
+ */
+static void *recv_past_deadline_then_send(void *arg)
 {
 	struct boundary_case *bc = arg;
 	struct boundary b;
@@ -342,7 +346,10 @@ static void *recv_past_deadline_then_try_send(void *arg)
 	CHECK(2, weft_receiver_clone(&b.rx, &rx2) == 0);
 	CHECK(3, start_and_outlive(&b, timed_recv, &g) == 0);
 	CHECK(4, b.ret == 1);					/* it is blocked */
-	CHECK(5, weft_try_send(&b.tx, &v) == 0);		/* a receiver waits */
+	if (bc->late_send)
+		CHECK(5, weft_send_until(&b.tx, &v, b.deadline) == 0);
+	else
+		CHECK(5, weft_try_send(&b.tx, &v) == 0);	/* a receiver waits */
 	/* Rendezvous: handed to the waiting receiver, not left for whoever comes first. */
 	if (bc->capacity == 0)
 		CHECK(6, weft_try_recv(&rx2, &out) == -EAGAIN);
@@ -352,25 +359,6 @@ static void *recv_past_deadline_then_try_send(void *arg)
 	if (bc->capacity == 0)
 		CHECK(10, weft_try_send(&b.tx, &v) == -EAGAIN);	/* nobody waits now */
 	weft_receiver_drop(&rx2);
-	weft_receiver_drop(&b.rx);
-	weft_sender_drop(&b.tx);
-	return NULL;
-}
-
-/* The same with a send whose own deadline has passed too: a hand-off needs no wait. */
-static void *recv_past_deadline_then_late_send(void *arg)
-{
-	struct boundary_case *bc = arg;
-	struct boundary b;
-	struct weft_green_handle g;
-	int v = 43, out = 0;
-
-	CHECK(1, weft_channel(&b.tx, &b.rx, sizeof(int), bc->capacity) == 0);
-	CHECK(2, start_and_outlive(&b, timed_recv, &g) == 0);
-	CHECK(3, weft_send_until(&b.tx, &v, b.deadline) == 0);
-	CHECK(4, weft_green_join(&g, NULL) == 0);
-	CHECK(5, b.ret == 0 && b.value == 43);
-	CHECK(6, weft_try_recv(&b.rx, &out) == -EAGAIN);
 	weft_receiver_drop(&b.rx);
 	weft_sender_drop(&b.tx);
 	return NULL;
@@ -407,9 +395,10 @@ static void *send_past_deadline_then_recv(void *arg)
 	return NULL;
 }
 
-static void boundary(struct __test_metadata *_metadata, weft_thread_fn fn, size_t capacity)
+static void boundary(struct __test_metadata *_metadata, weft_thread_fn fn, size_t capacity,
+		     bool late_send)
 {
-	struct boundary_case bc = { .capacity = capacity, .bad = 0 };
+	struct boundary_case bc = { .capacity = capacity, .late_send = late_send, .bad = 0 };
 
 	ASSERT_EQ(weft_green_sync(fn, &bc, NULL), 0);
 	EXPECT_EQ(bc.bad, 0);
@@ -417,26 +406,26 @@ static void boundary(struct __test_metadata *_metadata, weft_thread_fn fn, size_
 
 TEST(channel_rendezvous_try_send_to_a_receiver_past_its_deadline_is_received)
 {
-	boundary(_metadata, recv_past_deadline_then_try_send, 0);
+	boundary(_metadata, recv_past_deadline_then_send, 0, false);
 }
 
 TEST(channel_rendezvous_late_send_to_a_receiver_past_its_deadline_is_received)
 {
-	boundary(_metadata, recv_past_deadline_then_late_send, 0);
+	boundary(_metadata, recv_past_deadline_then_send, 0, true);
 }
 
 TEST(channel_rendezvous_send_past_its_deadline_then_taken_returns_0)
 {
-	boundary(_metadata, send_past_deadline_then_recv, 0);
+	boundary(_metadata, send_past_deadline_then_recv, 0, false);
 }
 
 TEST(channel_bounded_and_unbounded_at_the_deadline_boundary)
 {
-	boundary(_metadata, recv_past_deadline_then_try_send, 1);
-	boundary(_metadata, recv_past_deadline_then_try_send, WEFT_CHANNEL_UNBOUNDED);
-	boundary(_metadata, recv_past_deadline_then_late_send, 1);
-	boundary(_metadata, recv_past_deadline_then_late_send, WEFT_CHANNEL_UNBOUNDED);
-	boundary(_metadata, send_past_deadline_then_recv, 1);
+	for (int late = 0; late < 2; late++) {
+		boundary(_metadata, recv_past_deadline_then_send, 1, late);
+		boundary(_metadata, recv_past_deadline_then_send, WEFT_CHANNEL_UNBOUNDED, late);
+	}
+	boundary(_metadata, send_past_deadline_then_recv, 1, false);
 }
 
 /*
