@@ -194,7 +194,8 @@ void weft_condvar_notify_one(struct weft_condvar *cv);
  * @cv: the condition variable
  *
  * After it returns nothing touches @cv on its behalf, so the caller may
- * free it (the waiters must not use it again, of course).
+ * free it (the waiters must not use it again, of course): a wake-up left
+ * for the unlock of the waiters' mutex keeps only the address.
  */
 void weft_condvar_notify_all(struct weft_condvar *cv);
 
