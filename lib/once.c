@@ -153,3 +153,17 @@ void *weft_lazy_get(struct weft_lazy *l)
 {
 	return weft_once_lock_get_or_init(&l->cell, lazy_init, l);
 }
+
+static void call_plain(void *arg, bool poisoned)
+{
+	void **pair = arg;
+
+	((void (*)(void *))pair[0])(pair[1]);
+}
+
+void weft_once_call_plain_slow(struct weft_once *o, void (*fn)(void *arg), void *arg)
+{
+	void *pair[2] = { (void *)fn, arg };
+
+	weft_once_call_slow(o, call_plain, pair, false);
+}

@@ -124,19 +124,26 @@ static __attribute__((noinline)) int read_slow(struct weft_rwlock *l, uint64_t d
 	return poison_status(l);
 }
 
+/* The record is written before the compare-exchange, as in weft_mutex_lock(). */
 static inline int read_lock(struct weft_rwlock *l, uint64_t deadline)
 {
-	uint32_t s;
+	struct weft_held *h = weft_held_cur;
+	uint32_t s, n = h->n;
 
 	if (unlikely(!l))
 		return -EINVAL;
+	if (unlikely(n >= h->cap))
+		return read_slow(l, deadline);
+	h->e[n] = (uintptr_t)l | HELD_READ;
+	h->n = n + 1;
 	s = atomic_load_explicit(&l->state, memory_order_relaxed);
 	if (unlikely(!is_read_lockable(s) ||
 		     !atomic_compare_exchange_weak_explicit(&l->state, &s, s + READ_LOCKED,
 							    memory_order_acquire,
-							    memory_order_relaxed)))
+							    memory_order_relaxed))) {
+		h->n = n;	/* not ours yet */
 		return read_slow(l, deadline);
-	weft_held_push(l, HELD_READ);
+	}
 	return poison_status(l);
 }
 
@@ -214,13 +221,18 @@ static void wake_writer_or_readers(struct weft_rwlock *l, uint32_t s)
 		weft_wake(&l->state, INT32_MAX);
 }
 
+/* The last reader out, with a writer waiting: readers are blocked behind it. */
+static inline bool read_release_wakes(uint32_t s)
+{
+	return is_unlocked(s) && (s & WRITERS_WAITING);
+}
+
 void weft_rwlock_read_release(struct weft_rwlock *l)
 {
 	uint32_t s = atomic_fetch_sub_explicit(&l->state, READ_LOCKED, memory_order_release) -
 		     READ_LOCKED;
 
-	/* The last reader out, with a writer waiting: readers are blocked behind it. */
-	if (is_unlocked(s) && (s & WRITERS_WAITING))
+	if (read_release_wakes(s))
 		wake_writer_or_readers(l, s);
 }
 
@@ -232,11 +244,18 @@ static __attribute__((noinline)) void read_unlock_slow(struct weft_rwlock *l)
 
 void weft_rwlock_read_unlock(struct weft_rwlock *l)
 {
-	if (unlikely(!weft_held_pop_newest(l, HELD_READ))) {
+	struct weft_held *h = weft_held_cur;
+	uint32_t s, n = h->n;
+
+	if (unlikely(!weft_held_is_newest(h, n, l, HELD_READ))) {
 		read_unlock_slow(l);
 		return;
 	}
-	weft_rwlock_read_release(l);
+	/* The count after the locked instruction, as in weft_mutex_unlock(). */
+	s = atomic_fetch_sub_explicit(&l->state, READ_LOCKED, memory_order_release) - READ_LOCKED;
+	h->n = n - 1;
+	if (read_release_wakes(s))
+		wake_writer_or_readers(l, s);
 }
 
 /* ---- writers ----------------------------------------------------------------- */

@@ -93,19 +93,25 @@ static inline void weft_held_push(void *lock, enum weft_held_kind kind)
 }
 
 /*
- * Forget @lock if it is the newest entry, the usual case: locks are mostly
- * released in the reverse order of taking them. Anything else, and an entry
- * below h->low (taken outside the innermost boundary, or before the panic in
- * flight: their marks must not move), is left to weft_held_pop_slow().
- *
- * Return: true if done.
+ * Is @lock the newest entry of @h, which has @n? The usual case at unlock:
+ * locks are mostly released in the reverse order of taking them. Anything
+ * else, and an entry below h->low (taken outside the innermost boundary, or
+ * before the panic in flight: their marks must not move), is left to
+ * weft_held_pop_slow().
  */
+static inline bool weft_held_is_newest(const struct weft_held *h, uint32_t n, const void *lock,
+				       enum weft_held_kind kind)
+{
+	return likely(n > h->low && h->e[n - 1] == ((uintptr_t)lock | kind));
+}
+
+/* Forget @lock if it is the newest entry. Return: true if done. */
 static inline bool weft_held_pop_newest(void *lock, enum weft_held_kind kind)
 {
 	struct weft_held *h = weft_held_cur;
 	uint32_t n = h->n;
 
-	if (likely(n > h->low && h->e[n - 1] == ((uintptr_t)lock | kind))) {
+	if (weft_held_is_newest(h, n, lock, kind)) {
 		h->n = n - 1;
 		return true;
 	}

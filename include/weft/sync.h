@@ -325,12 +325,18 @@ struct weft_once {
 void weft_once_call_slow(struct weft_once *o, void (*fn)(void *arg, bool poisoned), void *arg,
 			 bool force);
 
-static inline void __weft_once_plain(void *arg, bool poisoned)
-{
-	void **pair = (void **)arg;
-
-	((void (*)(void *))pair[0])(pair[1]);
-}
+/**
+ * weft_once_call_plain_slow() - the slow path of weft_once_call()
+ * @o: the Once
+ * @fn: the initialiser
+ * @arg: its argument
+ *
+ * Out of line, so that the inline fast path builds nothing on the stack:
+ * when it made the {fn, arg} pair for weft_once_call_slow() itself, the
+ * compiler stored it on every call, completed or not (two stores in a path
+ * of one load), and the figure swung with the stack's placement.
+ */
+void weft_once_call_plain_slow(struct weft_once *o, void (*fn)(void *arg), void *arg);
 
 /**
  * weft_once_call() - run @fn(@arg) if no call on @o has completed yet
@@ -346,12 +352,10 @@ static inline void __weft_once_plain(void *arg, bool poisoned)
  */
 static inline void weft_once_call(struct weft_once *o, void (*fn)(void *arg), void *arg)
 {
-	void *pair[2] = { (void *)fn, arg };
-
 	if (__builtin_expect(atomic_load_explicit(&o->state, memory_order_acquire) ==
 				     WEFT_ONCE_COMPLETE, 1))
 		return;
-	weft_once_call_slow(o, __weft_once_plain, pair, false);
+	weft_once_call_plain_slow(o, fn, arg);
 }
 
 /**
