@@ -240,19 +240,17 @@ static __attribute__((noinline)) void unlock_slow(struct weft_mutex *m)
 void weft_mutex_unlock(struct weft_mutex *m)
 {
 	struct weft_held *h = weft_held_cur;
-	uint32_t n = h->n;
+	uint32_t old, n = h->n;
 
 	if (unlikely(!weft_held_is_newest(h, n, m, HELD_MUTEX))) {
 		unlock_slow(m);
 		return;
 	}
-	/* The count after the exchange, see weft_mutex_lock(); then the wake, if due. */
-	if (atomic_exchange_explicit(&m->state, 0, memory_order_release) == 2) {
-		h->n = n - 1;
-		weft_wake(&m->state, 1);
-		return;
-	}
+	/* The count after the exchange, see weft_mutex_lock(); then the wakes, if due. */
+	old = atomic_exchange_explicit(&m->state, 0, memory_order_release);
 	h->n = n - 1;
+	if (unlikely(old > 1))
+		release_slow(m, old);
 }
 
 bool weft_mutex_is_poisoned(const struct weft_mutex *m)
