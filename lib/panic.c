@@ -342,22 +342,24 @@ void weft_thread_exit(void *result)
 static int call_with_boundary(void *(*fn)(void *), void *arg, void **result,
 			      struct weft_panic **panic)
 {
-	struct weft_tcb *tcb = weft_tcb();
-	struct weft_catch c = { .prev = tcb->catch_top, .held_mark = weft_held_enter() };
+	struct weft_catch c = { .prev = weft_tcb()->catch_top, .held_mark = weft_held_enter() };
 
-	tcb->catch_top = &c;
+	weft_tcb()->catch_top = &c;
+	/*
+	 * No local but c lives across the call (gcc's -Wclobbered): the TCB is
+	 * read again after it, on both ways out.
+	 */
 	if (weft_arch_try(&c.jmp, fn, arg, result) == 0) {
-		tcb->catch_top = c.prev;
+		weft_tcb()->catch_top = c.prev;
 		weft_held_leave(c.held_mark);
 		return 0;
 	}
 	/*
 	 * Back from weft_arch_unwind(): c is intact because it lives in this
-	 * frame, which the jump returned to. Re-read the TCB: a green thread
-	 * may be resumed on another stack but never on another OS thread.
+	 * frame, which the jump returned to. (A green thread may be resumed on
+	 * another stack, but never on another OS thread.)
 	 */
-	tcb = weft_tcb();
-	tcb->catch_top = c.prev;
+	weft_tcb()->catch_top = c.prev;
 	weft_held_leave(c.held_mark);
 	if (c.kind == WEFT_EXITED) {
 		*result = c.exit_result;
