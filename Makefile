@@ -211,7 +211,7 @@ endif
 # Code that runs once (start-up, exit, fork), only on error or while tracing (the
 # syscall hook, panics, the overflow handler, printf) is built for size, and makes
 # its system calls out of line; the hot paths (thread, park, key, local, green,
-# alloc, futex, scope) keep -O2 and the inline `syscall`. Each cold file says so
+# alloc, scope) keep -O2 and the inline `syscall`. Each cold file says so
 # itself, with `#define WEFT_SYS_COLD` before its includes (see kernel-abi/sys.h):
 # that line is what makes it cold here too. bench/README.md ("Binary size") has
 # the bytes.

@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* A small futex mutex for weft's own tables (Drepper's three states). */
+/*
+ * Only the paths that go to the kernel are here (the fast paths are inline in
+ * lib/internal.h), so the file is built for size: a sleep or a failed wake
+ * spares the out-of-line system call's few ns (kernel-abi/sys.h).
+ */
+#define WEFT_SYS_COLD
 #include <linux/errno.h>
 #include <linux/futex.h>
 #include <linux/time.h>
