@@ -197,7 +197,13 @@ static void *timed_sender(void *arg)
 	return NULL;
 }
 
-static void race_at_timeouts(struct __test_metadata *_metadata, size_t capacity)
+/*
+ * @sender on a thread of its own, timed receives here: every message it
+ * counted as sent is received once, in order. With @faults, FUTEX_WAIT
+ * returns spuriously now and then (EINTR, EAGAIN).
+ */
+static void race_at_timeouts(struct __test_metadata *_metadata, size_t capacity,
+			     weft_thread_fn sender, bool faults)
 {
 	struct weft_receiver rx;
 	struct weft_join_handle h;
@@ -207,7 +213,11 @@ static void race_at_timeouts(struct __test_metadata *_metadata, size_t capacity)
 	int ret;
 
 	ASSERT_EQ(weft_channel(&r.tx, &rx, sizeof(m), capacity), 0);
-	ASSERT_EQ(weft_spawn(&h, timed_sender, &r), 0);
+	if (faults) {
+		ASSERT_EQ(weft_fault_inject(__NR_futex, 7, EINTR), 0);
+		ASSERT_EQ(weft_fault_inject(__NR_futex, 11, EAGAIN), 0);
+	}
+	ASSERT_EQ(weft_spawn(&h, sender, &r), 0);
 	while ((ret = weft_recv_until(&rx, &m, weft_deadline_in(15 * 1000))) != -EPIPE) {
 		if (ret == -ETIMEDOUT)
 			continue;
@@ -216,18 +226,19 @@ static void race_at_timeouts(struct __test_metadata *_metadata, size_t capacity)
 		got++;
 	}
 	ASSERT_EQ(weft_join(&h, NULL), 0);
+	weft_fault_clear();
 	ASSERT_EQ(got, r.sent);
 	weft_receiver_drop(&rx);
 }
 
 TEST(channel_rendezvous_timeouts_race_without_loss_or_duplication)
 {
-	race_at_timeouts(_metadata, 0);
+	race_at_timeouts(_metadata, 0, timed_sender, false);
 }
 
 TEST(channel_bounded_timeouts_race_without_loss_or_duplication)
 {
-	race_at_timeouts(_metadata, 1);
+	race_at_timeouts(_metadata, 1, timed_sender, false);
 }
 
 TEST(channel_rendezvous_send_returns_after_the_receive)
@@ -462,27 +473,17 @@ TEST(channel_rendezvous_receiver_that_gave_up_is_handed_nothing)
 	weft_receiver_drop(&rx);
 }
 
-/*
- * try_send racing timed receives on two native threads, with spurious
- * FUTEX_WAIT returns injected: a try_send that returns 0 is received
- * exactly once, in order; one that returns -EAGAIN never is.
- */
-struct try_race {
-	struct weft_sender tx;
-	_Atomic uint32_t sent;
-	uint32_t tries;
-};
-
+/* A rendezvous try_send that returns 0 has handed its message over: it counts it. */
 static void *try_sender(void *arg)
 {
-	struct try_race *r = arg;
-	uint32_t next = 0;
+	struct race *r = arg;
+	uint32_t tries = test_under_qemu() ? 3000 : 20000;
 
-	for (uint32_t i = 0; i < r->tries; i++) {
-		struct msg m = { 0, next };
+	for (uint32_t i = 0; i < tries; i++) {
+		struct msg m = { 0, r->sent };
 
 		if (weft_try_send(&r->tx, &m) == 0)
-			atomic_store(&r->sent, ++next);
+			r->sent++;
 		else
 			weft_yield();
 	}
@@ -492,28 +493,7 @@ static void *try_sender(void *arg)
 
 TEST(channel_rendezvous_try_send_races_timed_receives_exactly_once)
 {
-	struct try_race r = { .sent = 0, .tries = test_under_qemu() ? 3000 : 20000 };
-	struct weft_receiver rx;
-	struct weft_join_handle h;
-	uint32_t got = 0;
-	struct msg m;
-	int ret;
-
-	ASSERT_EQ(weft_channel(&r.tx, &rx, sizeof(m), 0), 0);
-	ASSERT_EQ(weft_fault_inject(__NR_futex, 7, EINTR), 0);
-	ASSERT_EQ(weft_fault_inject(__NR_futex, 11, EAGAIN), 0);
-	ASSERT_EQ(weft_spawn(&h, try_sender, &r), 0);
-	while ((ret = weft_recv_until(&rx, &m, weft_deadline_in(10 * 1000))) != -EPIPE) {
-		if (ret == -ETIMEDOUT)
-			continue;
-		ASSERT_EQ(ret, 0);
-		ASSERT_EQ(m.seq, got);		/* the next one: none lost or repeated */
-		got++;
-	}
-	ASSERT_EQ(weft_join(&h, NULL), 0);
-	weft_fault_clear();
-	ASSERT_EQ(got, atomic_load(&r.sent));
-	weft_receiver_drop(&rx);
+	race_at_timeouts(_metadata, 0, try_sender, true);
 }
 
 /* A pipeline of green and native threads. */
