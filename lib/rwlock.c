@@ -17,22 +17,28 @@
  *	+---+---+-------------------------------------+
  *	  |   |   all ones (2^30 - 1): write locked
  *	  |   +-- READERS_WAITING: a reader sleeps on the state word
- *	  +------ WRITERS_WAITING: a writer sleeps on writer_notify
+ *	  +------ WRITERS_WAITING: a writer sleeps on writer_notify, or
+ *	          has been woken and is on its way in (the hand-off)
  *
  * A reader may enter only while neither bit is set and no writer holds the
  * lock: a waiting writer stops new readers, so a stream of readers cannot
  * starve it. Readers sleep on the state word itself; writers on a second
  * word, writer_notify, which an unlock increments before waking one of
- * them, so that each kind can be woken without the other.
+ * them, so that each kind can be woken without the other. A third word,
+ * writers, counts the writers in the slow path (from their first failed
+ * attempt until they hold the lock or give up).
  *
  * The unlock that leaves the lock free with someone asleep calls
- * wake_writer_or_readers(), which prefers a writer and, when the writer
- * bit was set but FUTEX_WAKE finds no writer asleep (it timed out, or has
- * not gone to sleep yet), wakes the readers instead. Skipping that
- * fallback is the missed wake-up of glibc bugs 23844 and 23861: readers
- * asleep behind a writer that never comes. tests/model/rwlock.pml checks
- * that every sleeper is woken, and that readers that keep coming never keep
- * a sleeping writer asleep.
+ * wake_writer_or_readers(), which prefers a writer and hands it the lock:
+ * the writer bit stays set, so no reader enters before the woken writer
+ * (which takes a free lock whatever the bits say). Only when FUTEX_WAKE
+ * finds no writer asleep and none is counted (it timed out) does the bit go
+ * and the readers wake. Skipping that fallback is the missed wake-up of
+ * glibc bugs 23844 and 23861: readers asleep behind a writer that never
+ * comes. tests/model/rwlock.pml checks that every sleeper is woken, that
+ * readers that keep coming never keep a sleeping writer asleep, and that a
+ * waiting writer always gets in (Rust's lock clears the bit before the
+ * wake-up, and a reader can take the lock from the woken writer).
  */
 
 #define READ_LOCKED 1u
@@ -181,39 +187,48 @@ static int wake_writer(struct weft_rwlock *l)
 	return weft_wake(&l->writer_notify, 1);
 }
 
-/* The lock is free (@s has no holder) and someone sleeps: a writer first. */
+/*
+ * The lock is free (@s has no holder) and someone sleeps: a writer first,
+ * handed the lock. The writer bit stays set while the woken writer is on
+ * its way, so that no reader enters before it (Rust clears it first, and a
+ * reader can overtake; tests/model/rwlock.pml shows both).
+ */
 static void wake_writer_or_readers(struct weft_rwlock *l, uint32_t s)
 {
-	/*
-	 * The state changes first, writer_notify after: a writer that has
-	 * read writer_notify then re-reads the state before it sleeps, and
-	 * must not find the bit we are about to clear with the count already
-	 * moved (tests/model/rwlock.pml finds that lost wake-up with two
-	 * writers). So writer_notify is touched after the lock is free: the
-	 * one exception to the destruction rule, and only while a writer
-	 * waits, that is while the lock cannot be freed by a correct program.
-	 */
-	if (s == WRITERS_WAITING) {
-		if (atomic_compare_exchange_strong_explicit(&l->state, &s, 0, memory_order_relaxed,
-							    memory_order_relaxed)) {
-			wake_writer(l);
-			return;
-		}
-		/* Someone changed the state; @s is the new value. */
-	}
-	if (s == (READERS_WAITING | WRITERS_WAITING)) {
-		if (!atomic_compare_exchange_strong_explicit(&l->state, &s, READERS_WAITING,
-							     memory_order_relaxed,
-							     memory_order_relaxed))
-			return;	/* whoever changed it took over */
+	if (s & WRITERS_WAITING) {
+		/*
+		 * writer_notify moves with the bit still set: a writer that read
+		 * the old count sleeps on nothing (FUTEX_WAIT fails), one that
+		 * reads the new count then finds the lock free and takes it.
+		 * This touches writer_notify after the lock is free: the one
+		 * exception to the destruction rule, and only while a writer
+		 * waits, that is while the lock cannot be freed by a correct
+		 * program.
+		 */
 		if (wake_writer(l) > 0)
 			return;
 		/*
-		 * No writer was asleep (it timed out, or is just about to
-		 * sleep and will find writer_notify moved): wake the readers,
-		 * or they would wait for a writer that never unlocks.
+		 * No writer asleep. One still in the slow path (about to sleep,
+		 * or running) takes the lock with the bit set, or times out and
+		 * does this for itself: write_contended() counts itself out,
+		 * then looks at the state, and we store the state, then look at
+		 * the count; the fences make at least one of us see the other.
+		 * With none left, the bit must go, or readers would wait for a
+		 * writer that never comes (glibc bugs 23844 and 23861).
 		 */
-		s = READERS_WAITING;
+		for (;;) {
+			atomic_thread_fence(memory_order_seq_cst);
+			if (atomic_load_explicit(&l->writers, memory_order_relaxed))
+				return;
+			if (atomic_compare_exchange_strong_explicit(&l->state, &s,
+								    s & ~WRITERS_WAITING,
+								    memory_order_relaxed,
+								    memory_order_relaxed))
+				break;
+			if (!is_unlocked(s) || !(s & WRITERS_WAITING))
+				return;	/* a holder or another unlock took over */
+		}
+		s &= ~WRITERS_WAITING;
 	}
 	if (s == READERS_WAITING &&
 	    atomic_compare_exchange_strong_explicit(&l->state, &s, 0, memory_order_relaxed,
@@ -260,7 +275,7 @@ void weft_rwlock_read_unlock(struct weft_rwlock *l)
 
 /* ---- writers ----------------------------------------------------------------- */
 
-static int write_contended(struct weft_rwlock *l, uint64_t deadline)
+static int write_wait(struct weft_rwlock *l, uint64_t deadline)
 {
 	uint32_t s = spin_until(l, true), other_writers = 0;
 	bool checked = false;
@@ -273,8 +288,10 @@ static int write_contended(struct weft_rwlock *l, uint64_t deadline)
 			if (atomic_compare_exchange_weak_explicit(&l->state, &s,
 								  s | WRITE_LOCKED | other_writers,
 								  memory_order_acquire,
-								  memory_order_relaxed))
+								  memory_order_relaxed)) {
+				atomic_fetch_sub_explicit(&l->writers, 1, memory_order_relaxed);
 				return 0;
+			}
 			continue;
 		}
 		if (!checked && deadline == WEFT_FOREVER) {
@@ -282,9 +299,10 @@ static int write_contended(struct weft_rwlock *l, uint64_t deadline)
 				weft_held_deadlock("weft_rwlock_write() of rwlock", l);
 			checked = true;
 		}
+		/* Release: an unlock that sees the bit sees us counted. */
 		if (!(s & WRITERS_WAITING) &&
 		    !atomic_compare_exchange_weak_explicit(&l->state, &s, s | WRITERS_WAITING,
-							   memory_order_relaxed,
+							   memory_order_release,
 							   memory_order_relaxed))
 			continue;
 		other_writers = WRITERS_WAITING;
@@ -296,9 +314,12 @@ static int write_contended(struct weft_rwlock *l, uint64_t deadline)
 		    weft_now() >= deadline) {
 			/*
 			 * We may have been the writer an unlock just woke, or the
-			 * bit we leave may be all that stops the readers: if the
-			 * lock is free, do an unlock's waking for it.
+			 * bit we leave may be all that stops the readers: count
+			 * ourselves out, then, if the lock is free, do an unlock's
+			 * waking for it (see wake_writer_or_readers()).
 			 */
+			atomic_fetch_sub_explicit(&l->writers, 1, memory_order_relaxed);
+			atomic_thread_fence(memory_order_seq_cst);
 			s = atomic_load_explicit(&l->state, memory_order_relaxed);
 			if (is_unlocked(s) && (s & (READERS_WAITING | WRITERS_WAITING)))
 				wake_writer_or_readers(l, s);
@@ -306,6 +327,17 @@ static int write_contended(struct weft_rwlock *l, uint64_t deadline)
 		}
 		s = spin_until(l, true);
 	}
+}
+
+/*
+ * Counted in @l->writers from here until we hold the lock or give up: while
+ * we are counted, an unlock that finds no writer asleep leaves the writer bit
+ * set for us instead of letting the readers in.
+ */
+static int write_contended(struct weft_rwlock *l, uint64_t deadline)
+{
+	atomic_fetch_add_explicit(&l->writers, 1, memory_order_seq_cst);
+	return write_wait(l, deadline);
 }
 
 static int write_lock(struct weft_rwlock *l, uint64_t deadline)

@@ -121,6 +121,45 @@ TEST(rwlock_waiting_writer_blocks_new_try_read)
 }
 
 /* Readers that overlap forever would starve a reader-preferring lock's writer. */
+/*
+ * The hand-off: the unlock that wakes a writer leaves the door closed until that
+ * writer has been in, so a reader arriving first cannot take the lock from it.
+ */
+static struct weft_rwlock handed;
+static _Atomic int handed_in, handed_go;
+
+static void *writer_handed_the_lock(void *arg)
+{
+	weft_rwlock_write(&handed);
+	atomic_store(&handed_in, 1);
+	while (!atomic_load(&handed_go))
+		weft_yield();
+	weft_rwlock_write_unlock(&handed);
+	return NULL;
+}
+
+TEST(rwlock_woken_writer_enters_before_a_new_reader)
+{
+	struct weft_join_handle h;
+
+	ASSERT_EQ(weft_rwlock_read(&handed), 0);
+	ASSERT_EQ(weft_spawn(&h, writer_handed_the_lock, NULL), 0);
+	while (!(atomic_load(&handed.state) & (1u << 31)))
+		weft_yield();
+	weft_rwlock_read_unlock(&handed);
+	/* Woken, about to sleep or inside: in every case the writer comes first. */
+	ASSERT_EQ(weft_rwlock_try_read(&handed), -EBUSY);
+	while (!atomic_load(&handed_in))
+		weft_yield();
+	ASSERT_EQ(weft_rwlock_try_read(&handed), -EBUSY);
+	atomic_store(&handed_go, 1);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	ASSERT_EQ(atomic_load(&handed.state), 0);	/* the kept bit went with the last writer */
+	ASSERT_EQ(atomic_load(&handed.writers), 0);
+	ASSERT_EQ(weft_rwlock_try_read(&handed), 0);
+	weft_rwlock_read_unlock(&handed);
+}
+
 static struct weft_rwlock busy;
 static _Atomic int writer_got_in;
 

@@ -204,15 +204,18 @@ void weft_condvar_notify_all(struct weft_condvar *cv);
 /*
  * Rust's rwlock/futex.rs: state counts readers in bits 0-29 (all ones: write
  * locked) and has two "someone sleeps" bits; writer_notify is the futex
- * word writers sleep on. Documentation/sync.rst draws it.
+ * word writers sleep on; writers counts the writers in the slow path, so
+ * that an unlock can hand the lock to one of them. Documentation/sync.rst
+ * draws it.
  */
 struct weft_rwlock {
 	_Atomic uint32_t state;
 	_Atomic uint32_t writer_notify;
 	_Atomic uint32_t poisoned;
+	_Atomic uint32_t writers;
 };
 
-#define WEFT_RWLOCK_INIT { 0, 0, 0 }
+#define WEFT_RWLOCK_INIT { 0, 0, 0, 0 }
 
 /**
  * weft_rwlock_read() - acquire @l shared

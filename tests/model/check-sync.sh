@@ -30,7 +30,9 @@ exec bash "$here/check-parker.sh" "${verbose[@]}" sync-model \
 	"rwlock-broken-notify-first|-DNREADERS=1 -DNWRITERS=2 -DBROKEN=2|invalid end state|rwlock.pml" \
 	"rwlock-writer-not-starved|-DLIVENESS=1|pass|rwlock.pml" \
 	"rwlock-broken-reader-preferring|-DLIVENESS=1 -DBROKEN=3|acceptance cycle|rwlock.pml" \
-	"rwlock-limit-woken-writer-can-lose-to-a-reader|-DLIVENESS=2|acceptance cycle|rwlock.pml" \
+	"rwlock-woken-writer-enters|-DLIVENESS=2|pass|rwlock.pml" \
+	"rwlock-broken-clear-then-wake|-DLIVENESS=2 -DBROKEN=4|acceptance cycle|rwlock.pml" \
+	"rwlock-broken-handoff-without-count|-DLIVENESS=2 -DBROKEN=5|acceptance cycle|rwlock.pml" \
 	"once-3-threads|-DNTHREADS=3|pass|once.pml" \
 	"once-4-threads-no-panic|-DNTHREADS=4 -DPANICS=0|pass|once.pml" \
 	"once-broken-no-wake|-DNTHREADS=2 -DBROKEN=1|invalid end state|once.pml"

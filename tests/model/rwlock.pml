@@ -24,15 +24,19 @@
  * above zero for ever: that is what writer preference prevents, and BROKEN=3, a
  * reader-preferring lock (readers ignore the waiting bits, like glibc's default
  * PTHREAD_RWLOCK_PREFER_READER_NP), fails it with an acceptance cycle.
- * LIVENESS=2 asks more, that a waiting writer eventually holds the lock, and that is
- * false, here as in Rust: the unlock that wakes the writer clears the writer bit, and
- * a reader that arrives before the woken writer runs takes the lock first; a schedule
- * that repeats this for ever is fair. check-sync.sh keeps it as a documented limit.
+ * LIVENESS=2 asks more, that a waiting writer eventually holds the lock: the hand-off
+ * (the unlock leaves the writer bit set while it wakes a writer, and clears it only when
+ * no writer is asleep or counted in writers) makes it true. BROKEN=4, Rust's
+ * clear-then-wake, fails it: a reader that arrives before the woken writer runs takes
+ * the lock first, and a schedule that repeats this for ever is fair. BROKEN=5, the
+ * hand-off without the count, fails it too: a writer between its check and its sleep
+ * is not asleep, the bit goes, and a reader slips in again.
  *
  * BROKEN=1 drops the fallback (treats "writer bit set" as "a writer was woken"): the
  * readers behind a writer that timed out sleep forever, the missed wake-up of glibc
- * bugs 23844/23861. BROKEN=2 moves writer_notify before the state changes, which
- * lets a second writer read the new count, then the old state, and sleep for good.
+ * bugs 23844/23861. BROKEN=2 (on the clear-then-wake version) moves writer_notify
+ * before the state changes, which lets a second writer read the new count, then the
+ * old state, and sleep for good.
  */
 
 #include "futex.pml"
@@ -75,6 +79,7 @@ chan wq = [NWRITERS] of { byte };	/* writers asleep on writer_notify */
 byte spurious_left = SPURIOUS;
 byte timeouts_left = 1;
 byte readers_in = 0, writers_in = 0;	/* ghosts */
+byte writers = 0;			/* writers in the slow path (the real one's count) */
 #if LIVENESS == 2
 bool writer_waits = false;		/* ghost: the writer is between "must wait" and "locked" */
 #define set_writer_waits(v)	writer_waits = v
@@ -86,7 +91,7 @@ bool writer_waits = false;		/* ghost: the writer is between "must wait" and "loc
 /* The starvation property: readers that keep coming never keep a sleeping writer asleep. */
 ltl writer_woken { [] (len(wq) > 0 -> <> (len(wq) == 0)) }
 #elif LIVENESS == 2
-/* Stronger, and false here as in Rust: a waiting writer eventually holds the lock. */
+/* Stronger, true with the hand-off (false in Rust): a waiting writer eventually holds it. */
 ltl writer_enters { [] (writer_waits -> <> (writers_in > 0)) }
 #endif
 
@@ -101,9 +106,16 @@ ltl writer_enters { [] (writer_waits -> <> (writers_in > 0)) }
 #define notify_writers()	writer_notify++
 #endif
 
-/* The lock is free (s has no holder) and someone sleeps: a writer first. */
+/*
+ * The lock is free (s has no holder) and someone sleeps: a writer first, handed the lock.
+ * The writer bit stays set while the woken writer is on its way, so that no reader can
+ * enter before it (LIVENESS=2). Only when FUTEX_WAKE finds no writer asleep is the bit
+ * cleared and the readers woken. BROKEN=4 is the clear-then-wake of Rust (and of weft
+ * before the hand-off): the bit goes first, and a reader can overtake the woken writer.
+ */
 inline wake_writer_or_readers(s)
 {
+#if BROKEN == 4 || BROKEN == 2
 	if
 	:: s == WW ->
 #if BROKEN == 2
@@ -139,15 +151,49 @@ inline wake_writer_or_readers(s)
 		fi;
 		notify_writers();
 		futex_wake_one(wq);
-#if BROKEN == 1
-		goto woken;
-#endif
 		if
 		:: woke -> goto woken
 		:: else -> s = RW
 		fi
 	:: else -> skip
 	fi;
+#else
+	if
+	:: (s & WW) != 0 ->
+		notify_writers();
+		futex_wake_one(wq);
+#if BROKEN == 1
+		goto woken;
+#endif
+		if
+		:: woke -> goto woken
+		:: else -> skip
+		fi;
+		/*
+		 * No writer asleep. One still in the slow path (between its FUTEX_WAIT's
+		 * check and its sleep, or running) takes the lock with the bit set, or
+		 * gives up and does this for itself; with none left, take the bit back,
+		 * unless a holder or an unlock took over.
+		 */
+		do
+#if BROKEN != 5
+		:: writers > 0 -> goto woken
+#endif
+		:: else -> d_step {
+			if
+			:: state == s -> state = s & ~WW; s = state; ok = true
+			:: else -> s = state; ok = false
+			fi
+		   };
+		   if
+		   :: ok -> break
+		   :: !ok && is_unlocked(s) && (s & WW) != 0 -> skip
+		   :: else -> goto woken
+		   fi
+		od
+	:: else -> skip
+	fi;
+#endif
 	if
 	:: s == RW ->
 		d_step {
@@ -231,12 +277,14 @@ active [NWRITERS] proctype Writer()
 	:: timed = false
 	fi;
 #endif
+	writers++;
 	s = state;
 again:	if
 	:: is_unlocked(s) ->
 		d_step {
 			if
 			:: state == s -> state = s | WRITE_LOCKED | other; ok = true; writers_in++;
+				writers--;
 				set_writer_waits(false); assert(writers_in == 1 && readers_in == 0)
 			:: else -> s = state; ok = false
 			fi
@@ -273,6 +321,7 @@ again:	if
 	if
 	:: timed_out ->
 		/* Give up, passing on a wake-up that may have been ours. */
+		writers--;
 		s = state;
 		if
 		:: is_unlocked(s) && (s & (RW | WW)) != 0 -> wake_writer_or_readers(s)
