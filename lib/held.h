@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "weft/held.h"
+
 /*
  * DOC: the held-lock record, from below
  *
@@ -27,17 +29,7 @@
  * written: the first push finds it full and moves the thread to its own.
  */
 
-#define WEFT_HELD_MAX 32
-
-struct weft_held {
-	uint32_t n;		/* entries in use, e[0..n) */
-	uint32_t low;		/* max(mark, floor): a pop below it takes the slow path */
-	uint32_t cap;		/* WEFT_HELD_MAX; 0 in weft_held_none */
-	uint32_t mark;		/* n when the innermost catch boundary was set up */
-	uint32_t floor;		/* n when the current panic began; 0 when none is in flight */
-	uint32_t untracked;	/* locks taken while the record was full */
-	uintptr_t e[WEFT_HELD_MAX];	/* lock | kind; 0: released out of order (a hole) */
-} __attribute__((aligned(16)));	/* a green stack's top: its first frame goes below */
+/* struct weft_held and weft_held_cur: weft/held.h, for the inline mutex fast path. */
 
 /* An empty record, for a green thread (the entries need no zeroing). */
 static inline void weft_held_init(struct weft_held *h)
@@ -46,8 +38,7 @@ static inline void weft_held_init(struct weft_held *h)
 	h->cap = WEFT_HELD_MAX;
 }
 
-/* lib/panic.c. Local-exec: weft programs are static, so the TLS offset is a constant. */
-extern __thread struct weft_held *weft_held_cur __attribute__((tls_model("local-exec")));
+/* lib/panic.c defines weft_held_cur (weft/held.h) and this. */
 extern struct weft_held weft_held_none;
 
 static inline uint32_t weft_held_max(uint32_t a, uint32_t b)

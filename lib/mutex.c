@@ -104,43 +104,20 @@ static inline int acquired(struct weft_mutex *m)
 	return (int)atomic_load_explicit(&m->poisoned, memory_order_relaxed);
 }
 
-/* Out of line, so that the fast path below needs no frame. */
-static __attribute__((noinline)) int lock_slow(struct weft_mutex *m)
+/*
+ * The inline weft_mutex_lock() (weft/sync.h) comes here for a NULL @m, a
+ * record that is full or not yet the thread's own, and a held mutex.
+ */
+int weft_mutex_lock_slow(struct weft_mutex *m)
 {
 	uint32_t zero = 0;
 
+	if (unlikely(!m))
+		return -EINVAL;
 	if (!atomic_compare_exchange_strong_explicit(&m->state, &zero, 1, memory_order_acquire,
 						     memory_order_relaxed))
 		lock_contended(m, WEFT_FOREVER);
 	return acquired(m);
-}
-
-/*
- * The record is written before the compare-exchange and taken back if it
- * fails, and unlock writes it after its exchange: a locked instruction waits
- * until every earlier store has left the store buffer, and this way no store
- * sits between the two locked instructions of a lock and its unlock
- * (Documentation/sync.rst has the measurements). Only this context reads
- * its record, and nothing runs between the push and the compare-exchange.
- */
-int weft_mutex_lock(struct weft_mutex *m)
-{
-	struct weft_held *h = weft_held_cur;
-	uint32_t zero = 0, n = h->n;
-
-	if (unlikely(!m))
-		return -EINVAL;
-	if (unlikely(n >= h->cap))
-		return lock_slow(m);	/* full, or weft_held_none: pushes after */
-	h->e[n] = (uintptr_t)m | HELD_MUTEX;
-	h->n = n + 1;
-	if (unlikely(!atomic_compare_exchange_strong_explicit(&m->state, &zero, 1,
-							      memory_order_acquire,
-							      memory_order_relaxed))) {
-		h->n = n;	/* not ours yet: the deadlock check must not see it */
-		return lock_slow(m);
-	}
-	return (int)atomic_load_explicit(&m->poisoned, memory_order_relaxed);
 }
 
 int weft_mutex_trylock(struct weft_mutex *m)
@@ -212,7 +189,7 @@ bool weft_mutex_defer_wake(struct weft_mutex *m, _Atomic uint32_t *word, int cou
 	return true;
 }
 
-static __attribute__((noinline)) void release_slow(struct weft_mutex *m, uint32_t old)
+void weft_mutex_release_slow(struct weft_mutex *m, uint32_t old)
 {
 	struct deferred_wake *d = &deferred;
 
@@ -228,29 +205,14 @@ void weft_mutex_release(struct weft_mutex *m)
 	uint32_t old = atomic_exchange_explicit(&m->state, 0, memory_order_release);
 
 	if (unlikely(old > 1))
-		release_slow(m, old);
+		weft_mutex_release_slow(m, old);
 }
 
-static __attribute__((noinline)) void unlock_slow(struct weft_mutex *m)
+/* The inline weft_mutex_unlock() (weft/sync.h) comes here when @m is not its newest entry. */
+void weft_mutex_unlock_slow(struct weft_mutex *m)
 {
 	weft_held_pop_slow(m, HELD_MUTEX);
 	weft_mutex_release(m);
-}
-
-void weft_mutex_unlock(struct weft_mutex *m)
-{
-	struct weft_held *h = weft_held_cur;
-	uint32_t old, n = h->n;
-
-	if (unlikely(!weft_held_is_newest(h, n, m, HELD_MUTEX))) {
-		unlock_slow(m);
-		return;
-	}
-	/* The count after the exchange, see weft_mutex_lock(); then the wakes, if due. */
-	old = atomic_exchange_explicit(&m->state, 0, memory_order_release);
-	h->n = n - 1;
-	if (unlikely(old > 1))
-		release_slow(m, old);
 }
 
 bool weft_mutex_is_poisoned(const struct weft_mutex *m)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "weft/held.h"
 #include "weft/time.h"
 
 /*
@@ -71,7 +72,7 @@ struct weft_mutex {
  * Return: 0; WEFT_POISONED if a panic abandoned the mutex while it was held
  * (the mutex is held all the same); -EINVAL if @m is NULL.
  */
-int weft_mutex_lock(struct weft_mutex *m);
+static inline int weft_mutex_lock(struct weft_mutex *m);
 
 /**
  * weft_mutex_trylock() - acquire @m only if it is free
@@ -99,7 +100,76 @@ int weft_mutex_lock_until(struct weft_mutex *m, uint64_t deadline);
  * Unlocking a mutex the calling thread does not hold panics (glibc's
  * ERRORCHECK mutex returns EPERM; Rust's guards make it impossible).
  */
-void weft_mutex_unlock(struct weft_mutex *m);
+static inline void weft_mutex_unlock(struct weft_mutex *m);
+
+/**
+ * weft_mutex_lock_slow() - weft_mutex_lock() when its inline path cannot finish
+ * @m: the mutex, or NULL
+ *
+ * For the inline weft_mutex_lock() only: a NULL @m, a full or not yet
+ * allocated held-lock record, or a mutex someone holds.
+ *
+ * Return: as weft_mutex_lock().
+ */
+int weft_mutex_lock_slow(struct weft_mutex *m);
+
+/**
+ * weft_mutex_unlock_slow() - weft_mutex_unlock() when @m is not the newest record entry
+ * @m: the mutex
+ *
+ * For the inline weft_mutex_unlock() only: an unlock out of order, below a
+ * catch boundary's mark, or of a mutex the caller does not hold (a panic).
+ */
+void weft_mutex_unlock_slow(struct weft_mutex *m);
+
+/**
+ * weft_mutex_release_slow() - the wakes an unlock owes: a sleeper, a deferred notify
+ * @m: the mutex just released (it may be freed already: only its address is used)
+ * @old: the state the releasing exchange found, 2 or 3
+ */
+void weft_mutex_release_slow(struct weft_mutex *m, uint32_t old);
+
+/*
+ * The fast paths are inline, as Rust's Mutex::lock is: an uncontended lock
+ * and unlock is then two locked instructions and the record's few plain
+ * accesses, with no call (Documentation/sync.rst measures it). The record
+ * entry is written before the compare-exchange and taken back if it fails,
+ * and the unlock writes the count after its exchange: a locked instruction
+ * waits until every earlier store has left the store buffer, so no store
+ * sits between the two. A mutex entry is the bare address (kind 0).
+ */
+static inline int weft_mutex_lock(struct weft_mutex *m)
+{
+	struct weft_held *h = weft_held_cur;
+	uint32_t zero = 0, n = h->n;
+
+	if (__builtin_expect(!m || n >= h->cap, 0))
+		return weft_mutex_lock_slow(m);
+	h->e[n] = (uintptr_t)m;
+	h->n = n + 1;
+	if (__builtin_expect(!atomic_compare_exchange_strong_explicit(&m->state, &zero, 1,
+								      memory_order_acquire,
+								      memory_order_relaxed), 0)) {
+		h->n = n;	/* not ours yet: the deadlock check must not see it */
+		return weft_mutex_lock_slow(m);
+	}
+	return (int)atomic_load_explicit(&m->poisoned, memory_order_relaxed);
+}
+
+static inline void weft_mutex_unlock(struct weft_mutex *m)
+{
+	struct weft_held *h = weft_held_cur;
+	uint32_t old, n = h->n;
+
+	if (__builtin_expect(!(n > h->low && h->e[n - 1] == (uintptr_t)m), 0)) {
+		weft_mutex_unlock_slow(m);
+		return;
+	}
+	old = atomic_exchange_explicit(&m->state, 0, memory_order_release);
+	h->n = n - 1;
+	if (__builtin_expect(old > 1, 0))
+		weft_mutex_release_slow(m, old);
+}
 
 /**
  * weft_mutex_is_poisoned() - did a panic abandon @m while it was held?
