@@ -200,10 +200,10 @@ static void wake_writer_or_readers(struct weft_rwlock *l, uint32_t s)
 		 * writer_notify moves with the bit still set: a writer that read
 		 * the old count sleeps on nothing (FUTEX_WAIT fails), one that
 		 * reads the new count then finds the lock free and takes it.
-		 * This touches writer_notify after the lock is free: the one
-		 * exception to the destruction rule, and only while a writer
-		 * waits, that is while the lock cannot be freed by a correct
-		 * program.
+		 * This touches writer_notify (and below, writers and the state)
+		 * after the lock is free: the one exception to the destruction
+		 * rule, and only while the writer bit is set (Documentation/
+		 * sync.rst, "The reader-writer lock").
 		 */
 		if (wake_writer(l) > 0)
 			return;
