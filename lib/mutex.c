@@ -13,8 +13,8 @@
  *	0 unlocked    1 locked    2 locked, and a thread may be asleep
  *
  * Lock: compare-exchange 0 -> 1; that is the whole uncontended path. If it
- * fails, spin a little while the holder might be about to leave, then
- * exchange in 2 and sleep while the word is 2. A thread that wakes up
+ * fails, exchange in 2 and sleep while the word is 2 (Rust spins first;
+ * weft measured no gain from it: MUTEX_SPIN below). A thread that wakes up
  * relocks with the exchange to 2, not 1: it cannot know whether others
  * still sleep, and 2 makes the next unlock wake one of them.
  *
