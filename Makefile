@@ -225,7 +225,12 @@ COLD_OBJS := $(addprefix $(B),$(patsubst %.c,%.o,$(shell grep -l '^\#define WEFT
 # through the GOT is relaxed to a 6-byte `addr32 call`, and a call to a weak function
 # that is not linked (lib/exit.c's) keeps a GOT entry, and with it .got and .got.plt.
 USER_FORMAT_OBJS := $(addprefix $(B),lib/printf.o lib/panic.o)
-$(COLD_OBJS): WEFT_CFLAGS += -Os -fplt
+# -malign-data=abi (gcc, x86_64): an array or struct of 32 bytes or more keeps the
+# alignment of its type (16 for an array of 16 bytes or more, as the psABI says) instead
+# of gcc's 32, which is for vector loads that cold code does not make: the tables, the
+# messages and the tracer's entry points then pack without 8 to 31 bytes of fill each.
+COLD_ALIGN_DATA := $(call cc-option,-malign-data=abi)
+$(COLD_OBJS): WEFT_CFLAGS += -Os -fplt $(COLD_ALIGN_DATA)
 $(filter-out $(USER_FORMAT_OBJS),$(COLD_OBJS)): WEFT_CFLAGS += $(ARCH_GENERAL_REGS)
 
 # Every tests/test-*.c is a test program, every samples/*.c a sample, every
@@ -280,12 +285,24 @@ $(LIBWEFT): $(LIB_OBJS)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # A program: the start file first, then its objects, then the library (an archive only
-# supplies what the objects before it need).
-link = $(CC) $(ld_flags) -o $@ $(CRT0) $(filter-out $(CRT0),$(filter %.o,$^)) $(LIBWEFT)
+# supplies what the objects before it need). link_user links as another project's
+# program does by default (`pkg-config --libs weft`): without the tracer, lib/trace.o
+# (WEFT_TRACE, WEFT_FAULT; the DOC block of lib/trace.h). weft's own programs (tests,
+# samples, the tour) ask for it, as `pkg-config --libs weft-trace` does: fault injection
+# is how every failure path is tested, and the README's examples trace the tour.
+TRACER_LDFLAGS := -Wl,-u,weft_trace_start
+link_user = $(CC) $(ld_flags) -o $@ $(CRT0) $(filter-out $(CRT0),$(filter %.o,$^)) $(LIBWEFT)
+link = $(CC) $(ld_flags) $(TRACER_LDFLAGS) -o $@ $(CRT0) $(filter-out $(CRT0),$(filter %.o,$^)) \
+       $(LIBWEFT)
 
 $(B)tests/test-%: $(B)tests/test-%.o $(B)tests/harness.o $(LIBWEFT) $(CRT0)
 	$(quiet) LD $@
 	$(Q)$(link)
+
+# The one test linked without the tracer: what WEFT_TRACE and WEFT_FAULT do then.
+$(B)tests/test-no-tracer: $(B)tests/test-no-tracer.o $(B)tests/harness.o $(LIBWEFT) $(CRT0)
+	$(quiet) LD $@
+	$(Q)$(link_user)
 
 $(B)tests/harness-selftest: $(B)tests/harness-selftest.o $(B)tests/harness.o $(LIBWEFT) $(CRT0)
 	$(quiet) LD $@
@@ -306,8 +323,9 @@ $(TOUR): $(TOUR_OBJS) $(LIBWEFT) $(CRT0)
 	$(Q)$(link)
 
 # The in-tree twins of samples/outside/ are linked as that project's own Makefile links them
-# (make's built-in rule: the program, then LDLIBS, so crt0.o after it): the two binaries
-# are then byte for byte the same, which tests/check-install.sh checks.
+# (make's built-in rule: the program, then LDLIBS, so crt0.o after it; `pkg-config --libs
+# weft`, so without the tracer): the two binaries are then byte for byte the same, which
+# tests/check-install.sh checks.
 # Their objects are compiled without -g, as that project's are: with -g, clang 14 for aarch64
 # schedules some instructions differently.
 $(OUTSIDE:=.o): OBJ_CFLAGS += -g0
@@ -325,6 +343,9 @@ $(B)samples/%: $(B)samples/%.o $(LIBWEFT) $(CRT0)
 #	cc $(pkg-config --cflags weft) -o prog prog.c $(pkg-config --libs weft)
 # Libs: the link flags, then the start file, then the library; the start file is found
 # with -l: along -L, so that PKG_CONFIG_SYSROOT_DIR applies to it as to the library.
+# weft-trace.pc is weft with the tracer (WEFT_TRACE, WEFT_FAULT), which a program links
+# only if it asks: `pkg-config --libs weft-trace` is weft's line with -Wl,-u,weft_trace_start
+# in front, the undefined symbol that pulls lib/trace.o out of the archive.
 PREFIX       ?= /usr/local
 INCLUDEDIR   ?= $(PREFIX)/include
 LIBDIR       ?= $(PREFIX)/lib
@@ -348,12 +369,20 @@ install: lib
 		'Cflags: -I$${includedir} $(strip $(WEFT_PROGRAM_CFLAGS))' \
 		'Libs: $(strip $(WEFT_LDFLAGS)) -L$${libdir} -l:weft/crt0.o -lweft' \
 		>'$(DESTDIR)$(PKGCONFIGDIR)/weft.pc'
+	$(Q)printf '%s\n' '# weft-trace.pc: made by `make install` from the Makefile of weft $(WEFT_VERSION).' \
+		'' \
+		'Name: weft-trace' \
+		'Description: weft with its system-call tracer and fault injection (WEFT_TRACE, WEFT_FAULT)' \
+		'Version: $(WEFT_VERSION)' \
+		'Requires: weft = $(WEFT_VERSION)' \
+		'Libs: $(TRACER_LDFLAGS)' \
+		>'$(DESTDIR)$(PKGCONFIGDIR)/weft-trace.pc'
 
 uninstall:
 	$(quiet) UNINSTALL '$(DESTDIR)$(PREFIX)'
 	$(Q)rm -f $(addprefix '$(DESTDIR)$(INCLUDEDIR)/weft/,$(addsuffix ',$(notdir $(PUBLIC_HEADERS)))) \
 		'$(DESTDIR)$(LIBDIR)/libweft.a' '$(DESTDIR)$(LIBDIR)/weft/crt0.o' \
-		'$(DESTDIR)$(PKGCONFIGDIR)/weft.pc'
+		'$(DESTDIR)$(PKGCONFIGDIR)/weft.pc' '$(DESTDIR)$(PKGCONFIGDIR)/weft-trace.pc'
 	$(Q)rmdir '$(DESTDIR)$(INCLUDEDIR)/weft' '$(DESTDIR)$(LIBDIR)/weft' 2>/dev/null || true
 
 # --- documentation ---------------------------------------------------------------------------
@@ -501,7 +530,8 @@ help:
 	@echo '  bench-musl     build only the musl side (needs musl-gcc)'
 	@echo '  bench-rust     build only the Rust side (needs rustc)'
 	@echo '  htmldocs       the documentation as HTML, in $$(O)/Documentation/output/html (Sphinx)'
-	@echo '  install        headers, libweft.a, lib/weft/crt0.o and weft.pc under $$(DESTDIR)$$(PREFIX)'
+	@echo '  install        headers, libweft.a, lib/weft/crt0.o, weft.pc and weft-trace.pc under'
+	@echo '                 $$(DESTDIR)$$(PREFIX)'
 	@echo '  uninstall      remove what install put there'
 	@echo '  clean          remove what the build made (in $$(O) with O=)'
 	@echo '  help           this list'

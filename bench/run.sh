@@ -95,6 +95,7 @@ record_size() {
 	fi
 }
 record_size size_hello.weft "$out_dir/hello_thread-weft.stripped"
+record_size size_hello.weft_tracer "$out_dir/hello_thread-weft-tracer.stripped"
 record_size size_hello.glibc_static "$out_dir/hello_thread-glibc-static.stripped"
 record_size size_hello.musl_static "$out_dir/hello_thread-musl-static.stripped"
 

@@ -53,6 +53,16 @@ struct weft_held;
 void weft_runtime_init(void);
 
 /*
+ * Start-up (lib/start.c, weft_start_c()), before TLS exists: the tracer
+ * (lib/trace.c) fills weft_tracer (lib/trace.h) and reads WEFT_TRACE and
+ * WEFT_FAULT. Weak: the tracer is a link-time option (the DOC block of
+ * lib/trace.h); a program linked without it reads NULL here, and start-up
+ * says so if either variable asks for it. Its name is the one a link line
+ * gives to ask for the tracer: -Wl,-u,weft_trace_start.
+ */
+WEFT_HOOK void weft_trace_start(void);
+
+/*
  * The end of a thread, main's included (lib/exit.c, weft_thread_exit_work()),
  * in this order:
  */

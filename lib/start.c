@@ -18,6 +18,32 @@
 
 struct weft_startup weft_start;
 
+/*
+ * The tracer's entry points (lib/trace.h): weft_trace_start() replaces these
+ * if the program linked it. Until then, and without it, they do nothing, so
+ * that a caller needs no test.
+ */
+static long no_pre(long nr)
+{
+	return 0;
+}
+
+static void no_post(long nr, const long args[6], long ret, bool injected)
+{
+}
+
+static void no_ahead(long nr, long a1, long a2, long a3, long a4)
+{
+}
+
+static void __attribute__((format(printf, 1, 2))) no_why(const char *fmt, ...)
+{
+}
+
+struct weft_tracer weft_tracer = {
+	.pre = no_pre, .post = no_post, .ahead = no_ahead, .why = no_why,
+};
+
 #ifndef WEFT_ARCH_CANARY_OFFSET
 /*
  * aarch64 and riscv64: gcc and clang compare against this global instead of
@@ -140,6 +166,21 @@ static void setup_main_tls(void)
 	weft_start.main_tp = weft_tcb_tp(tcb);
 }
 
+/*
+ * WEFT_TRACE and WEFT_FAULT are read by the tracer, which a program links only
+ * if it asks (lib/trace.h). Without it, a variable set to ask for it is not
+ * ignored in silence: one line says what to link, and the program runs on.
+ */
+static void tracer_not_linked(const char *name)
+{
+	const char *value = weft_getenv(name);
+
+	if (value && *value && !(value[0] == '0' && !value[1]))
+		weft_dprintf(2, "weft: %s is set but this program was linked without the tracer; "
+			     "link with `pkg-config --libs weft-trace` (or -Wl,-u,weft_trace_start) "
+			     "to use it\n", name);
+}
+
 /* Kept out of line so that its stack frame, protected or not, starts after TLS is live. */
 static __attribute__((noinline, noreturn)) void run_main(void)
 {
@@ -190,8 +231,12 @@ __attribute__((noreturn, used)) void weft_start_c(long *sp)
 	__stack_chk_guard = weft_start.canary;
 #endif
 
-	weft_trace_init(weft_getenv("WEFT_TRACE"), weft_start.secure);
-	weft_fault_init(weft_getenv("WEFT_FAULT"), weft_start.secure);
+	if (weft_trace_start) {
+		weft_trace_start();
+	} else {
+		tracer_not_linked("WEFT_TRACE");
+		tracer_not_linked("WEFT_FAULT");
+	}
 	find_tls();
 	setup_main_tls();
 	run_main();

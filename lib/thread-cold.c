@@ -106,7 +106,7 @@ void weft_trace_clone(long ret, bool injected, uintptr_t stack, _Atomic uint32_t
 			       WEFT_CLONE_ARG4((long)tid_word, (long)tp),
 			       WEFT_CLONE_ARG5((long)tid_word, (long)tp), 0 };
 
-	weft_sys_post(__NR_clone, args, ret, injected);
+	weft_tracer.post(__NR_clone, args, ret, injected);
 }
 
 void weft_trace_unmap_and_exit(void *map, size_t len)
@@ -114,8 +114,8 @@ void weft_trace_unmap_and_exit(void *map, size_t len)
 	static const unsigned long all = ~0UL;
 
 	sys_why("detached thread: free my own stack, registers only from here");
-	weft_sys_trace_ahead(__NR_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, WEFT_SIGSET_SIZE);
-	weft_sys_trace_ahead(__NR_set_tid_address, 0, 0, 0, 0);
-	weft_sys_trace_ahead(__NR_munmap, (long)map, (long)len, 0, 0);
-	weft_sys_trace_ahead(__NR_exit, 0, 0, 0, 0);
+	weft_tracer.ahead(__NR_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, WEFT_SIGSET_SIZE);
+	weft_tracer.ahead(__NR_set_tid_address, 0, 0, 0, 0);
+	weft_tracer.ahead(__NR_munmap, (long)map, (long)len, 0, 0);
+	weft_tracer.ahead(__NR_exit, 0, 0, 0, 0);
 }

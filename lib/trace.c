@@ -26,6 +26,10 @@
  * While tracing or a fault rule is on, hooked_call() below sits in
  * kernel-abi's weft_sys_hook, and every sys_*() wrapper calls it instead of
  * making the system call (the DOC comment in kernel-abi/sys.h).
+ *
+ * A link-time option (the DOC block of lib/trace.h): a program has this file
+ * only if it asks for it, and then weft_trace_start(), at the end, is how
+ * the rest of weft reaches it.
  */
 
 static int trace_fd = -1;
@@ -115,7 +119,7 @@ static char *why_slot(void)
 	return tls_ready ? weft_tcb()->why : early_why;
 }
 
-void weft_sys_set_why(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 2))) set_why(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -153,7 +157,7 @@ static void __attribute__((format(printf, 1, 2))) init_complain(const char *fmt,
  * WEFT_TRACE=yes into a file called yes. Set-user-ID programs (AT_SECURE)
  * trace to a descriptor they were given, never to a file named by the caller.
  */
-void weft_trace_init(const char *value, bool secure)
+static void trace_init(const char *value, bool secure)
 {
 	static const char forms[] = "expected 1 (stderr), fd:N, file:NAME or a path with a '/'";
 	const char *path = NULL;
@@ -208,7 +212,7 @@ int weft_trace_set_fd(int fd)
 
 /*
  * The decoder's tables, laid out for size: the trace is the slow path, and
- * these are in every weft binary. Names are one string of NUL-separated
+ * these are in every program that links the tracer. Names are one string of NUL-separated
  * names, walked in order, and what each name stands for is a byte in an
  * array kept parallel to it by an X-macro list. An array of pointers would
  * cost 8 bytes per name; this costs 1 or 2.
@@ -219,7 +223,6 @@ enum arg_kind {
 	A_SIG, A_PRCTL,
 	/* Kinds that print "?" when they have no name (A_TIMERF: "0"). */
 	A_PROT, A_MAPF, A_SIGHOW, A_CLOCK, A_ARCHPRCTL, A_WAITOPT, A_TIMERF, A_RLIMIT,
-	K_ERRNO,	/* names that are not arguments: the result's errno */
 };
 
 /*
@@ -334,18 +337,7 @@ static const unsigned char syscall_args[][6] = { SYSCALLS(SYSCALL_ARGS) };
 	X(A_SIG, VAL, SIGBUS) X(A_SIG, VAL, SIGFPE) X(A_SIG, VAL, SIGKILL)               \
 	X(A_SIG, VAL, SIGUSR1) X(A_SIG, VAL, SIGSEGV) X(A_SIG, VAL, SIGUSR2)             \
 	X(A_SIG, VAL, SIGPIPE) X(A_SIG, VAL, SIGALRM) X(A_SIG, VAL, SIGTERM)             \
-	X(A_SIG, VAL, SIGCHLD) X(A_SIG, VAL, SIGCONT) X(A_SIG, VAL, SIGSTOP)             \
-	X(K_ERRNO, VAL, EPERM) X(K_ERRNO, VAL, ENOENT) X(K_ERRNO, VAL, ESRCH)            \
-	X(K_ERRNO, VAL, EINTR) X(K_ERRNO, VAL, EIO) X(K_ERRNO, VAL, ENXIO)               \
-	X(K_ERRNO, VAL, E2BIG) X(K_ERRNO, VAL, ENOEXEC) X(K_ERRNO, VAL, EBADF)           \
-	X(K_ERRNO, VAL, ECHILD) X(K_ERRNO, VAL, EAGAIN) X(K_ERRNO, VAL, ENOMEM)          \
-	X(K_ERRNO, VAL, EACCES) X(K_ERRNO, VAL, EFAULT) X(K_ERRNO, VAL, EBUSY)           \
-	X(K_ERRNO, VAL, EEXIST) X(K_ERRNO, VAL, ENODEV) X(K_ERRNO, VAL, ENOTDIR)         \
-	X(K_ERRNO, VAL, EISDIR) X(K_ERRNO, VAL, EINVAL) X(K_ERRNO, VAL, ENFILE)          \
-	X(K_ERRNO, VAL, EMFILE) X(K_ERRNO, VAL, ENOSPC) X(K_ERRNO, VAL, ESPIPE)          \
-	X(K_ERRNO, VAL, EROFS) X(K_ERRNO, VAL, EPIPE) X(K_ERRNO, VAL, ERANGE)            \
-	X(K_ERRNO, VAL, EDEADLK) X(K_ERRNO, VAL, ENAMETOOLONG) X(K_ERRNO, VAL, ENOSYS)   \
-	X(K_ERRNO, VAL, ETIMEDOUT) X(K_ERRNO, VAL, EOVERFLOW) X(K_ERRNO, VAL, EOWNERDEAD)
+	X(A_SIG, VAL, SIGCHLD) X(A_SIG, VAL, SIGCONT) X(A_SIG, VAL, SIGSTOP)
 
 #define NAMED_NAME(kind, how, name) #name "\0"
 #define NAMED_KIND(kind, how, name) kind,
@@ -368,13 +360,6 @@ static const char *value_name(unsigned char kind, unsigned long v)
 		if (name_kinds[i] == kind && name_values[i] == v)
 			return name;
 	return NULL;
-}
-const char *weft_errno_name(int err)
-{
-	/* Widened first: the negation of INT_MIN would overflow an int. */
-	long v = err < 0 ? -(long)err : err;
-
-	return v ? value_name(K_ERRNO, (unsigned long)v) : NULL;
 }
 
 struct line {
@@ -533,7 +518,7 @@ static void trace(long nr, const long args[6], long ret, enum outcome how)
 	if (how == PENDING) {
 		add(&l, " = ?");
 	} else if (sys_is_error(ret)) {
-		if ((err = value_name(K_ERRNO, (unsigned long)-ret)))
+		if ((err = weft_errno_name((int)ret)))
 			add(&l, " = -1 %s", err);
 		else
 			add(&l, " = -1 errno %ld", -ret);
@@ -562,16 +547,16 @@ static void trace(long nr, const long args[6], long ret, enum outcome how)
 	}
 }
 
-long weft_sys_pre(long nr)
+static long sys_pre(long nr)
 {
-	if (likely(!weft_sys_hook_now()))
+	if (!weft_sys_hook_now())
 		return 0;
 	if (!tls_ready && weft_start.main_tp)
 		tls_ready = true;
 	return fault_check(nr);
 }
 
-void weft_sys_post(long nr, const long args[6], long ret, bool injected)
+static void sys_post(long nr, const long args[6], long ret, bool injected)
 {
 	if (unlikely(trace_fd >= 0))
 		trace(nr, args, ret, injected ? INJECTED : DONE);
@@ -582,7 +567,7 @@ void weft_sys_post(long nr, const long args[6], long ret, bool injected)
  * them (a detached thread unmapping its own stack): log them beforehand,
  * with " = ?" for the result. They cannot be failed on purpose.
  */
-void weft_sys_trace_ahead(long nr, long a1, long a2, long a3, long a4)
+static void trace_ahead(long nr, long a1, long a2, long a3, long a4)
 {
 	const long args[6] = { a1, a2, a3, a4, 0, 0 };
 
@@ -593,7 +578,7 @@ void weft_sys_trace_ahead(long nr, long a1, long a2, long a3, long a4)
 static long hooked_call(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 	const long args[6] = { a1, a2, a3, a4, a5, a6 };
-	long ret = weft_sys_pre(nr);
+	long ret = sys_pre(nr);
 
 	if (ret) {
 		if (trace_fd >= 0)
@@ -604,7 +589,7 @@ static long hooked_call(long nr, long a1, long a2, long a3, long a4, long a5, lo
 	if ((nr == __NR_exit || nr == __NR_exit_group) && trace_fd >= 0)
 		trace(nr, args, 0, PENDING);
 	ret = weft_syscall6(nr, a1, a2, a3, a4, a5, a6);
-	weft_sys_post(nr, args, ret, false);
+	sys_post(nr, args, ret, false);
 	return ret;
 }
 
@@ -621,7 +606,7 @@ static bool name_is(const char *name, const char *s, size_t n)
 	return weft_strncmp(name, s, n) == 0 && !name[n];
 }
 
-/* The number of the system call or errno whose name is the @n bytes at @s, or -1. */
+/* The number of the system call whose name is the @n bytes at @s, or -1. */
 static long lookup_syscall(const char *s, size_t n)
 {
 	const char *name = syscall_names;
@@ -629,16 +614,6 @@ static long lookup_syscall(const char *s, size_t n)
 	for (size_t i = 0; i < ARRAY_SIZE(syscall_nrs); i++, name = next_name(name))
 		if (name_is(name, s, n))
 			return syscall_nrs[i];
-	return -1;
-}
-
-static long lookup_errno(const char *s, size_t n)
-{
-	const char *name = names;
-
-	for (size_t i = 0; i < sizeof(name_kinds); i++, name = next_name(name))
-		if (name_kinds[i] == K_ERRNO && name_is(name, s, n))
-			return name_values[i];
 	return -1;
 }
 
@@ -666,14 +641,14 @@ static const char *parse_rule(const char *s, size_t len)
 	num[c2 - c1 - 1] = 0;
 	if (weft_parse_u64(num, &nth))
 		return "nth is not a number";
-	if ((err = lookup_errno(c2 + 1, (size_t)(end - c2 - 1))) <= 0)
+	if ((err = weft_errno_by_name(c2 + 1, (size_t)(end - c2 - 1))) <= 0)
 		return "not an errno name weft knows (EAGAIN, ENOMEM, ...)";
 	if (weft_fault_inject(nr, (unsigned long)nth, (int)err) == -ENOSPC)
 		return too_many_rules;
 	return NULL;
 }
 
-void weft_fault_init(const char *value, bool secure)
+static void fault_init(const char *value, bool secure)
 {
 	if (!value || !*value || secure)
 		return;
@@ -690,4 +665,17 @@ void weft_fault_init(const char *value, bool secure)
 				      (int)(q - p < 100 ? q - p : 100), p, why);
 		p = *q ? q + 1 : q;
 	}
+}
+
+/*
+ * The tracer's one entry from start-up (lib/hooks.h): weft_start_c() calls it,
+ * if the program linked it, before the main thread's TLS exists.
+ */
+void weft_trace_start(void)
+{
+	weft_tracer = (struct weft_tracer){
+		.pre = sys_pre, .post = sys_post, .ahead = trace_ahead, .why = set_why,
+	};
+	trace_init(weft_getenv("WEFT_TRACE"), weft_start.secure);
+	fault_init(weft_getenv("WEFT_FAULT"), weft_start.secure);
 }

@@ -13,9 +13,10 @@
 # One TAP line each: `make install DESTDIR=... PREFIX=/usr`; the project builds with
 # its own three-line Makefile, the pkg-config line and nothing else; it runs and prints
 # what its in-tree twin prints; stripped, it is byte for byte the twin (the Makefile links
-# the twin in the same order, crt0.o after the program); linking it
-# without crt0.o, or with glibc, fails at link time with weft's message
-# (lib/start-file.h); `make uninstall` leaves nothing behind.
+# the twin in the same order, crt0.o after the program); it has no tracer, and
+# WEFT_TRACE=1 makes it say what to link instead; linked with `pkg-config --libs
+# weft-trace` it traces; linking it without crt0.o, or with glibc, fails at link
+# time with weft's message (lib/start-file.h); `make uninstall` leaves nothing behind.
 
 set -u
 
@@ -34,13 +35,13 @@ done
 strip_cmd=${STRIP:-strip}
 
 echo "TAP version 13"
-echo "1..7"
+echo "1..9"
 n=0 fail=0
 ok() { n=$((n + 1)); echo "ok $n $1${2:+ # $2}"; }
 not_ok() { n=$((n + 1)) fail=1; echo "not ok $n $1${2:+ # $2}"; }
 skip_rest()
 {
-	while [ "$n" -lt 7 ]; do
+	while [ "$n" -lt 9 ]; do
 		n=$((n + 1))
 		echo "ok $n ${1} # SKIP $2"
 	done
@@ -99,10 +100,37 @@ else
 	not_ok "outside.size" "$size bytes stripped, in the tree $twin_size"
 fi
 
-# The two mistakes, each from the pkg-config line with one thing changed.
+# The tracer is a link-time option: without it, WEFT_TRACE gets one line of advice.
 read -r -a cflags <<<"$(pkg-config --cflags weft)"
 read -r -a libs <<<"$(pkg-config --libs weft)"
 "$cc" "${cflags[@]}" -c -o "$work/hello.o" "$project/hello.c"
+advice="weft: WEFT_TRACE is set but this program was linked without the tracer; link with"
+advice+=" \`pkg-config --libs weft-trace\` (or -Wl,-u,weft_trace_start) to use it"
+got=$(WEFT_TRACE=1 timeout -k 5 60 "${runner[@]}" "$project/hello" 2>&1 >/dev/null)
+if [ "$got" = "$advice" ]; then
+	ok "outside.no-tracer" "WEFT_TRACE=1: one line of advice"
+else
+	printf '%s\n' "$got" | sed 's/^/# stderr: /'
+	not_ok "outside.no-tracer" "WEFT_TRACE=1 did not print the advice alone"
+fi
+
+read -r -a trace_libs <<<"$(pkg-config --libs weft-trace)"
+got=""
+if "$cc" -o "$work/hello-trace" "$work/hello.o" "${trace_libs[@]}" >"$work/link.log" 2>&1; then
+	got=$(WEFT_TRACE=1 timeout -k 5 60 "${runner[@]}" "$work/hello-trace" 2>&1 >/dev/null)
+else
+	show "$work/link.log"
+fi
+if [[ $got == *"(why: main thread TLS block + TCB)"* && $got == *"exit_group(0) = ?"* ]]; then
+	"$strip_cmd" -o "$work/hello-trace.stripped" "$work/hello-trace"
+	ok "outside.trace" "with pkg-config --libs weft-trace: $(stat -c %s \
+		"$work/hello-trace.stripped" 2>/dev/null) bytes stripped"
+else
+	printf '%s\n' "$got" | tail -5 | sed 's/^/# stderr: /'
+	not_ok "outside.trace" "linked with weft-trace, WEFT_TRACE=1 shows no trace"
+fi
+
+# The two mistakes, each from the pkg-config line with one thing changed.
 no_crt0=()
 for flag in "${libs[@]}"; do
 	[[ $flag == -l:weft/crt0.o ]] || no_crt0+=("$flag")

@@ -18,6 +18,10 @@
  * Rules count every call made by any thread of the process, in the order they
  * were armed; a call that one rule fails is not counted by the rules after
  * it, so three rules with @nth 1 fail the next three calls.
+ *
+ * These functions are the tracer (lib/trace.c), a link-time option: a program
+ * that calls one links it, and with it WEFT_TRACE and WEFT_FAULT; another asks
+ * for it with `pkg-config --libs weft-trace` (Documentation/syscalls.rst).
  */
 
 /* Match every system call number. */
