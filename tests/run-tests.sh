@@ -146,6 +146,7 @@ n=0
 passed=0 failed=0 skipped=0		# of the current group (the checks, or one pass)
 all_passed=0 all_failed=0 all_skipped=0
 totals=()
+failures=()	# "# FAILED: ..." lines, repeated at the end next to the totals
 
 # subtest NAME COMMAND...: the command's TAP, nested, as it comes; then its result line.
 subtest()
@@ -191,6 +192,13 @@ subtest()
 		f=1
 	fi
 	echo "# $name: $p passed, $f failed, $s skipped"
+	# A CI log is often read from its end only: say there which tests failed.
+	if [ "$f" -gt 0 ]; then
+		while IFS= read -r k; do
+			failures+=("# FAILED: $name: $k")
+		done < <(grep -E '^not ok [0-9]+' "$log")
+		[ -n "$why" ] && failures+=("# FAILED: $name: $why")
+	fi
 	if [ "$f" -gt 0 ]; then
 		echo "not ok $n $name"
 	elif [ "$p" -eq 0 ] && [ "$s" -gt 0 ]; then
@@ -248,6 +256,7 @@ for pass in "${!labels[@]}"; do
 	end_group "$label"
 done
 
+[ ${#failures[@]} -gt 0 ] && printf '%s\n' "${failures[@]}"
 printf '%s\n' "${totals[@]}"
 echo "$all_passed passed, $all_failed failed, $all_skipped skipped"
 [ "$all_failed" -eq 0 ]
