@@ -4,8 +4,9 @@
 # Every bench/weft/<name>.c becomes $(BENCH_OUT)/<name>-weft, compiled like a test program
 # and linked as another project's program is by default (the top Makefile's c_flags and
 # `link_user`: crt0, the object, libweft.a, without the tracer), so a figure in the table is
-# what a weft program gets. No row needs the tracer; one that did would link with `link`. A new benchmark needs no edit here:
-# drop the .c file in bench/weft/. Paths are relative to the top of the tree.
+# what a weft program gets. No row needs the tracer; one that did would link with `link`.
+# A new benchmark needs no edit here: drop the .c file in bench/weft/. Paths are relative
+# to the top of the tree.
 
 BENCH_STRIP ?= strip
 

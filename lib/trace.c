@@ -212,10 +212,11 @@ int weft_trace_set_fd(int fd)
 
 /*
  * The decoder's tables, laid out for size: the trace is the slow path, and
- * these are in every program that links the tracer. Names are one string of NUL-separated
- * names, walked in order, and what each name stands for is a byte in an
- * array kept parallel to it by an X-macro list. An array of pointers would
- * cost 8 bytes per name; this costs 1 or 2.
+ * these are in every program that links the tracer. Names are one string of
+ * NUL-separated names, walked in order, and what each name stands for is a
+ * byte in an array kept parallel to it by an X-macro list. An array of
+ * pointers would cost 8 bytes per name; this costs 1 or 2. (The errno names
+ * are lib/errno-name.c's, laid out the same way.)
  */
 enum arg_kind {
 	A_NONE, A_INT, A_UINT, A_HEX, A_PTR, A_FD, A_STR, A_CLONEF, A_OFLAGS, A_FUTEXOP,
