@@ -8,6 +8,7 @@
 #include "weft/process.h"
 #include "weft/sync.h"
 #include "weft/thread.h"
+#include "weft/time.h"
 
 #include "harness.h"
 
@@ -479,4 +480,150 @@ TEST(an_abandoned_green_thread_releases_its_locks_poisoned)
 
 	ASSERT_EQ(status, 0);
 	ASSERT_NE_NULL(weft_strstr(err, "green thread 'holder' was abandoned holding weft_mutex"));
+}
+
+/*
+ * An unlock's fast path pops the record's newest entry when that is the lock
+ * being released and lies above the innermost boundary's mark; anything else
+ * goes the slow way. Each test below would pop, or release, what it must not
+ * if that check trusted a stale or another context's newest entry (a cached
+ * copy of it was tried: Documentation/sync.rst, "the held-lock record").
+ */
+static struct weft_mutex top_a, top_b;
+
+static void *unlock_the_newest_twice(void *arg)
+{
+	weft_mutex_lock(&top_a);
+	weft_mutex_lock(&top_b);
+	weft_mutex_unlock(&top_b);
+	weft_mutex_unlock(&top_b);	/* no longer held */
+	return NULL;
+}
+
+static void *unlock_null(void *arg)
+{
+	weft_mutex_unlock(NULL);
+	return NULL;
+}
+
+TEST(an_unlock_of_the_mutex_just_unlocked_panics)
+{
+	struct weft_panic *p;
+
+	weft_set_panic_hook(quiet_hook);
+	ASSERT_EQ(weft_catch_panic(unlock_the_newest_twice, NULL, (void **)&p), WEFT_PANICKED);
+	ASSERT_NE_NULL(weft_strstr(weft_panic_message(p), "does not hold"));
+	weft_panic_free(p);
+	ASSERT_EQ(weft_mutex_trylock(&top_b), 0);	/* free, and not poisoned */
+	weft_mutex_unlock(&top_b);
+	ASSERT_EQ(weft_mutex_trylock(&top_a), WEFT_POISONED);	/* the panic released it */
+	weft_mutex_unlock(&top_a);
+	weft_mutex_clear_poison(&top_a);
+	ASSERT_EQ(weft_catch_panic(unlock_null, NULL, (void **)&p), WEFT_PANICKED);
+	ASSERT_NE_NULL(weft_strstr(weft_panic_message(p), "does not hold"));
+	weft_panic_free(p);
+}
+
+/* The newest entry was taken outside the boundary: inside, its unlock leaves a hole. */
+static void *unlock_the_outer_newest_and_panic(void *arg)
+{
+	weft_mutex_unlock(&top_a);	/* the newest entry, but below the mark */
+	weft_mutex_lock(&top_b);
+	weft_panic("after unlocking the lock taken outside");
+	return NULL;
+}
+
+TEST(the_newest_lock_taken_outside_a_boundary_keeps_the_mark_when_unlocked_inside)
+{
+	weft_set_panic_hook(quiet_hook);
+	ASSERT_EQ(weft_mutex_lock(&top_a), 0);
+	ASSERT_EQ(weft_catch_panic(unlock_the_outer_newest_and_panic, NULL, NULL), WEFT_PANICKED);
+	ASSERT_EQ(weft_mutex_trylock(&top_b), WEFT_POISONED);	/* released by the panic */
+	weft_mutex_unlock(&top_b);
+	weft_mutex_clear_poison(&top_b);
+	ASSERT_EQ(weft_mutex_trylock(&top_a), 0);	/* unlocked, not poisoned */
+	weft_mutex_unlock(&top_a);
+	ASSERT_EQ(weft_mutex_lock(&top_a), 0);	/* and the record is whole */
+	ASSERT_EQ(weft_mutex_lock(&top_b), 0);
+	weft_mutex_unlock(&top_b);
+	weft_mutex_unlock(&top_a);
+}
+
+/* Each green thread has its own newest entry: a sibling's is not the running one's. */
+static struct weft_mutex green_top;
+static _Atomic int green_top_locked;
+
+static void *green_lock_yield_unlock(void *arg)
+{
+	weft_mutex_lock(&green_top);
+	atomic_store(&green_top_locked, 1);
+	weft_green_yield();
+	weft_mutex_unlock(&green_top);
+	return NULL;
+}
+
+static void *green_unlock_a_siblings_lock(void *arg)
+{
+	while (!atomic_load(&green_top_locked))
+		weft_green_yield();
+	weft_mutex_unlock(&green_top);	/* held by the sibling, not by us */
+	return NULL;
+}
+
+TEST(a_green_thread_cannot_unlock_the_lock_its_sibling_took_last)
+{
+	struct weft_green_handle a, b;
+	struct weft_panic *p;
+
+	weft_set_panic_hook(quiet_hook);
+	ASSERT_EQ(weft_green_spawn(&a, green_lock_yield_unlock, NULL, NULL), 0);
+	ASSERT_EQ(weft_green_spawn(&b, green_unlock_a_siblings_lock, NULL, NULL), 0);
+	ASSERT_EQ(weft_green_join(&b, (void **)&p), WEFT_PANICKED);
+	ASSERT_NE_NULL(weft_strstr(weft_panic_message(p), "does not hold"));
+	weft_panic_free(p);
+	ASSERT_EQ(weft_green_join(&a, NULL), 0);
+	ASSERT_EQ(weft_mutex_trylock(&green_top), 0);
+	ASSERT_FALSE(weft_mutex_is_poisoned(&green_top));
+	weft_mutex_unlock(&green_top);
+}
+
+/* A read lock that timed out was recorded before its compare-exchange, then taken back. */
+static struct weft_rwlock top_rw;
+static _Atomic int top_rw_held, top_rw_release;
+
+static void *hold_the_write_lock(void *arg)
+{
+	weft_rwlock_write(&top_rw);
+	atomic_store(&top_rw_held, 1);
+	while (!atomic_load(&top_rw_release))
+		weft_yield();
+	weft_rwlock_write_unlock(&top_rw);
+	return NULL;
+}
+
+static void *read_unlock_unheld(void *arg)
+{
+	weft_rwlock_read_unlock(&top_rw);
+	return NULL;
+}
+
+TEST(a_read_lock_that_timed_out_is_not_held)
+{
+	struct weft_join_handle h;
+	struct weft_panic *p;
+
+	weft_set_panic_hook(quiet_hook);
+	ASSERT_EQ(weft_mutex_lock(&top_a), 0);	/* gives this thread its own record: the fast path */
+	weft_mutex_unlock(&top_a);
+	ASSERT_EQ(weft_spawn(&h, hold_the_write_lock, NULL), 0);
+	while (!atomic_load(&top_rw_held))
+		weft_yield();
+	ASSERT_EQ(weft_rwlock_read_until(&top_rw, weft_deadline_in(1000 * 1000)), -ETIMEDOUT);
+	ASSERT_EQ(weft_catch_panic(read_unlock_unheld, NULL, (void **)&p), WEFT_PANICKED);
+	ASSERT_NE_NULL(weft_strstr(weft_panic_message(p), "does not hold"));
+	weft_panic_free(p);
+	atomic_store(&top_rw_release, 1);
+	ASSERT_EQ(weft_join(&h, NULL), 0);
+	ASSERT_EQ(weft_rwlock_try_read(&top_rw), 0);
+	weft_rwlock_read_unlock(&top_rw);
 }
