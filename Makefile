@@ -232,6 +232,14 @@ USER_FORMAT_OBJS := $(addprefix $(B),lib/printf.o lib/panic.o)
 COLD_ALIGN_DATA := $(call cc-option,-malign-data=abi)
 $(COLD_OBJS): WEFT_CFLAGS += -Os -fplt $(COLD_ALIGN_DATA)
 $(filter-out $(USER_FORMAT_OBJS),$(COLD_OBJS)): WEFT_CFLAGS += $(ARCH_GENERAL_REGS)
+# The cold files that no spawn, join, park or unpark runs a line of (valgrind --tool=callgrind
+# over bench/out/spawn_join-weft and pingpong-weft) are built with -Oz: smaller still, at the
+# price of a few instructions more where they run (start-up, messages, the atexit list, the
+# internal lock's sleeps). The others (string, tls, exit, panic, the stack guard, the spawn's
+# rare paths, the out-of-line system call) run in every spawn+join and keep -Os.
+SMALLEST_OBJS := $(addprefix $(B),lib/start.o lib/printf.o lib/process.o lib/signal.o \
+		 lib/futex.o lib/fork.o lib/runtime.o lib/errno-name.o lib/trace.o)
+$(filter $(SMALLEST_OBJS),$(COLD_OBJS)): WEFT_CFLAGS += -Oz
 
 # Every tests/test-*.c is a test program, every samples/*.c a sample, every
 # samples/tour/*.c a chapter of the tour: a new one needs no edit here.
