@@ -36,14 +36,16 @@ void weft_unlock_slow(struct weft_lock *l)
  * lets through; then with the bare instruction, which no rule intercepts. If
  * the kernel itself refuses, continuing would hang a waiter: a fatal error.
  */
-long weft_futex_wake_failed(_Atomic uint32_t *word, int count, bool shared, long err)
+long weft_futex_wake_failed(_Atomic uint32_t *word, int count, bool shared, uint32_t bitset,
+			    long err)
 {
-	int op = FUTEX_WAKE | (shared ? 0 : FUTEX_PRIVATE_FLAG);
+	/* FUTEX_WAKE_BITSET with FUTEX_BITSET_MATCH_ANY is FUTEX_WAKE itself. */
+	int op = FUTEX_WAKE_BITSET | (shared ? 0 : FUTEX_PRIVATE_FLAG);
 
 	sys_why("retry a failed FUTEX_WAKE: a lost wake-up hangs its waiter");
-	err = sys_futex((uint32_t *)word, op, (uint32_t)count, NULL, NULL, 0);
+	err = sys_futex((uint32_t *)word, op, (uint32_t)count, NULL, NULL, bitset);
 	if (sys_is_error(err))
-		err = weft_syscall6(__NR_futex, (long)word, op, count, 0, 0, 0);
+		err = weft_syscall6(__NR_futex, (long)word, op, count, 0, 0, bitset);
 	if (sys_is_error(err))
 		weft_fatal("weft: FUTEX_WAKE of %p failed (%ld): a wake-up would be lost\n",
 			   (void *)word, err);

@@ -48,27 +48,38 @@ void weft_thread_exit_work(void);
  */
 
 /**
- * weft_futex_wait() - sleep while *@word == @expected
+ * weft_futex_wait_bitset() - sleep while *@word == @expected, as one of @bitset
  * @word: the futex word
  * @expected: the value that means "keep sleeping"
  * @shared: false for process-private words (cheaper hashing in the kernel);
  *          true for the clear-tid word, which the kernel wakes with a shared key
  * @abs_deadline: CLOCK_MONOTONIC deadline, or NULL to wait forever
+ * @bitset: the kinds of wake-up that reach this sleeper (never 0); a wake
+ *          reaches it if the two bitsets share a bit (futex_wake() in
+ *          kernel/futex/waitwake.c: "if (!(this->bitset & bitset)) continue")
  *
- * FUTEX_WAIT_BITSET with FUTEX_BITSET_MATCH_ANY is the form of FUTEX_WAIT that
- * takes an absolute timeout, so retrying after EINTR does not stretch the wait.
+ * FUTEX_WAIT_BITSET is also the form of FUTEX_WAIT that takes an absolute
+ * timeout, so retrying after EINTR does not stretch the wait.
  *
  * Return: 0 (woken, possibly spuriously), -EAGAIN (the word had changed),
  * -EINTR, -ETIMEDOUT.
  */
 static inline __attribute__((always_inline)) long
-weft_futex_wait(_Atomic uint32_t *word, uint32_t expected, bool shared,
-		const struct __kernel_timespec *abs_deadline)
+weft_futex_wait_bitset(_Atomic uint32_t *word, uint32_t expected, bool shared,
+		       const struct __kernel_timespec *abs_deadline, uint32_t bitset)
 {
 	int op = FUTEX_WAIT_BITSET | (shared ? 0 : FUTEX_PRIVATE_FLAG);
 
-	return sys_futex((uint32_t *)word, op, expected, abs_deadline, NULL,
-			 FUTEX_BITSET_MATCH_ANY);
+	return sys_futex((uint32_t *)word, op, expected, abs_deadline, NULL, bitset);
+}
+
+/* weft_futex_wait_bitset() for any wake-up (FUTEX_BITSET_MATCH_ANY): plain FUTEX_WAIT. */
+static inline __attribute__((always_inline)) long
+weft_futex_wait(_Atomic uint32_t *word, uint32_t expected, bool shared,
+		const struct __kernel_timespec *abs_deadline)
+{
+	return weft_futex_wait_bitset(word, expected, shared, abs_deadline,
+				      FUTEX_BITSET_MATCH_ANY);
 }
 
 /**
@@ -79,7 +90,8 @@ weft_futex_wait(_Atomic uint32_t *word, uint32_t expected, bool shared,
  *
  * Return: the number woken. A wake that fails is retried, never lost.
  */
-long weft_futex_wake_failed(_Atomic uint32_t *word, int count, bool shared, long err);
+long weft_futex_wake_failed(_Atomic uint32_t *word, int count, bool shared, uint32_t bitset,
+			    long err);
 
 static inline __attribute__((always_inline)) long
 weft_futex_wake(_Atomic uint32_t *word, int count, bool shared)
@@ -89,7 +101,27 @@ weft_futex_wake(_Atomic uint32_t *word, int count, bool shared)
 
 	/* A failed wake is a lost wake-up: never let one pass (lib/futex.c). */
 	if (__builtin_expect(sys_is_error(ret), 0))
-		ret = weft_futex_wake_failed(word, count, shared, ret);
+		ret = weft_futex_wake_failed(word, count, shared, FUTEX_BITSET_MATCH_ANY, ret);
+	return ret;
+}
+
+/**
+ * weft_futex_wake_bitset() - wake up to @count sleepers on private @word that share a bit
+ * with @bitset (FUTEX_WAKE_BITSET; FUTEX_WAKE is the same with FUTEX_BITSET_MATCH_ANY)
+ * @word: the futex word
+ * @count: how many to wake at most
+ * @bitset: which sleepers (see weft_futex_wait_bitset()); never 0
+ *
+ * Return: the number woken. A wake that fails is retried, with the same bitset.
+ */
+static inline __attribute__((always_inline)) long
+weft_futex_wake_bitset(_Atomic uint32_t *word, int count, uint32_t bitset)
+{
+	long ret = sys_futex((uint32_t *)word, FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG,
+			     (uint32_t)count, NULL, NULL, bitset);
+
+	if (__builtin_expect(sys_is_error(ret), 0))
+		ret = weft_futex_wake_failed(word, count, false, bitset, ret);
 	return ret;
 }
 

@@ -9,36 +9,49 @@
 /*
  * DOC: the reader-writer lock
  *
- * The state word, bit by bit (Rust's library/std/src/sys/sync/rwlock/futex.rs):
+ * The state word, bit by bit. Rust's library/std/src/sys/sync/rwlock/futex.rs
+ * has the low half; the high half counts the writers that wait:
  *
- *	 31  30  29                                  0
- *	+---+---+-------------------------------------+
- *	| W | R |  readers (0 .. 2^30 - 2)             |
- *	+---+---+-------------------------------------+
- *	  |   |   all ones (2^30 - 1): write locked
- *	  |   +-- READERS_WAITING: a reader sleeps on the state word
- *	  +------ WRITERS_WAITING: a writer sleeps on writer_notify, or
- *	          has been woken and is on its way in (the hand-off)
+ *	 63                             32 31  30  29                          0
+ *	+---------------------------------+---+---+-----------------------------+
+ *	|  writers waiting (0 .. 2^32 - 1) | 0 | R |  readers (0 .. 2^30 - 2)    |
+ *	+---------------------------------+---+---+-----------------------------+
+ *	                                          |   all ones (2^30 - 1):
+ *	                                          |   write locked
+ *	                                          +-- READERS_WAITING: a reader
+ *	                                              sleeps (or slept)
+ *	<------------ not compared ------------><--- the futex word: every
+ *	                                            sleeper waits on this half
  *
- * A reader may enter only while neither bit is set and no writer holds the
- * lock: a waiting writer stops new readers, so a stream of readers cannot
- * starve it. Readers sleep on the state word itself; writers on a second
- * word, writer_notify, which an unlock increments before waking one of
- * them, so that each kind can be woken without the other. A third word,
- * writers, counts the writers in the slow path (from their first failed
- * attempt until they hold the lock or give up).
+ * A writer that must sleep counts itself in the high half, in the same
+ * compare-exchange as the value it then sleeps on, and stays counted until
+ * it holds the lock or gives up. A reader may enter only while the whole
+ * word is below 2^30 - 2: no writer holds the lock, none waits, no reader
+ * sleeps. So a waiting writer stops new readers, and a stream of readers
+ * cannot starve it.
  *
- * The unlock that leaves the lock free with someone asleep calls
- * wake_writer_or_readers(), which prefers a writer and hands it the lock:
- * the writer bit stays set, so no reader enters before the woken writer
- * (which takes a free lock whatever the bits say). Only when FUTEX_WAKE
- * finds no writer asleep and none is counted (it timed out) does the bit go
- * and the readers wake. Skipping that fallback is the missed wake-up of
- * glibc bugs 23844 and 23861: readers asleep behind a writer that never
- * comes. tests/model/rwlock.pml checks that every sleeper is woken, that
- * readers that keep coming never keep a sleeping writer asleep, and that a
- * waiting writer always gets in (Rust's lock clears the bit before the
- * wake-up, and a reader can take the lock from the woken writer).
+ * Readers and writers sleep on the same 32 bits, told apart by their
+ * FUTEX_WAIT_BITSET bitsets (WAKE_READERS, WAKE_WRITERS), so that an unlock
+ * can wake one writer or all the readers. An unlock decides which in the
+ * compare-exchange that releases, from the value it replaces:
+ *
+ *  - writers are counted: the hand-off. The count stays, so the lock is
+ *    free for writers only (no reader passes a counted writer), and one
+ *    writer is woken, which takes it whatever else is set;
+ *  - none, and READERS_WAITING is set: the same compare-exchange clears the
+ *    bit, and every reader is woken.
+ *
+ * After that compare-exchange an unlock touches nothing of the lock: the
+ * FUTEX_WAKE names the address, which the kernel hashes without reading.
+ * A thread may free the lock the moment its last unlock returns, as it may a
+ * mutex (glibc's destruction rule). A writer that gives up at its deadline
+ * leaves in one compare-exchange too: if the lock is free, which means
+ * handed to the counted writers, it takes it (and returns 0: the lock was
+ * free at the deadline); otherwise it counts itself out and, if it was the
+ * last writer and no writer holds the lock, clears READERS_WAITING and wakes
+ * the readers. No hand-off is left with nobody to take it, so readers never
+ * wait for a writer that will not come (glibc bugs 23844 and 23861).
+ * tests/model/rwlock.pml checks all of it.
  */
 
 #define READ_LOCKED 1u
@@ -46,33 +59,49 @@
 #define WRITE_LOCKED MASK
 #define MAX_READERS (MASK - 1)
 #define READERS_WAITING (1u << 30)
-#define WRITERS_WAITING (1u << 31)
+#define WRITER (1ull << 32)		/* one writer waiting */
+
+/* The FUTEX_WAIT_BITSET bitsets of the two kinds of sleeper. */
+#define WAKE_READERS 1u
+#define WAKE_WRITERS 2u
 
 #define RWLOCK_SPIN 10	/* as the mutex's, see lib/mutex.c */
 
-static inline bool is_unlocked(uint32_t s)
+/* The low half of the state, where everyone sleeps (the machine's byte order decides which). */
+static inline _Atomic uint32_t *futex_word(struct weft_rwlock *l)
+{
+	return (_Atomic uint32_t *)&l->state + (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
+}
+
+static inline bool is_unlocked(uint64_t s)
 {
 	return (s & MASK) == 0;
 }
 
-static inline bool is_write_locked(uint32_t s)
+static inline bool is_write_locked(uint64_t s)
 {
 	return (s & MASK) == WRITE_LOCKED;
 }
 
-static inline bool is_read_lockable(uint32_t s)
+/* Nothing but readers, and room for one more: no writer holds, waits, nor reader sleeps. */
+static inline bool is_read_lockable(uint64_t s)
 {
-	return (s & MASK) < MAX_READERS && !(s & (READERS_WAITING | WRITERS_WAITING));
+	return s < MAX_READERS;
 }
 
-static uint32_t spin_until(struct weft_rwlock *l, bool write)
+static inline bool has_writers_waiting(uint64_t s)
+{
+	return s >= WRITER;
+}
+
+static uint64_t spin_until(struct weft_rwlock *l, bool write)
 {
 	bool green = weft_tcb()->green_current != NULL;
 
 	for (int i = 0;; i++) {
-		uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
-		bool done = write ? is_unlocked(s) || (s & WRITERS_WAITING)
-				  : !is_write_locked(s) || (s & (READERS_WAITING | WRITERS_WAITING));
+		uint64_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+		/* Stop when it can be taken, or when others already sleep (Rust's rule). */
+		bool done = write ? is_unlocked(s) || has_writers_waiting(s) : s != WRITE_LOCKED;
 
 		if (done || green || i == RWLOCK_SPIN)
 			return s;
@@ -90,7 +119,7 @@ static inline int poison_status(struct weft_rwlock *l)
 
 static int read_contended(struct weft_rwlock *l, uint64_t deadline)
 {
-	uint32_t s = spin_until(l, false);
+	uint64_t s = spin_until(l, false);
 	bool checked = false;
 
 	for (;;) {
@@ -114,7 +143,9 @@ static int read_contended(struct weft_rwlock *l, uint64_t deadline)
 							   memory_order_relaxed,
 							   memory_order_relaxed))
 			continue;
-		if (weft_wait(&l->state, s | READERS_WAITING, deadline) != 0 &&
+		/* Write locked or a writer counted: whoever ends that clears the bit and wakes us. */
+		if (weft_wait_bitset(futex_word(l), (uint32_t)(s | READERS_WAITING), deadline,
+				     WAKE_READERS) != 0 &&
 		    deadline != WEFT_FOREVER && weft_now() >= deadline)
 			return -ETIMEDOUT;	/* the bit stays: an unlock clears it */
 		s = spin_until(l, false);
@@ -134,7 +165,8 @@ static __attribute__((noinline)) int read_slow(struct weft_rwlock *l, uint64_t d
 static inline int read_lock(struct weft_rwlock *l, uint64_t deadline)
 {
 	struct weft_held *h = weft_held_cur;
-	uint32_t s, n = h->n;
+	uint32_t n = h->n;
+	uint64_t s;
 
 	if (unlikely(!l))
 		return -EINVAL;
@@ -165,7 +197,7 @@ int weft_rwlock_read_until(struct weft_rwlock *l, uint64_t deadline)
 
 int weft_rwlock_try_read(struct weft_rwlock *l)
 {
-	uint32_t s;
+	uint64_t s;
 
 	if (unlikely(!l))
 		return -EINVAL;
@@ -179,76 +211,47 @@ int weft_rwlock_try_read(struct weft_rwlock *l)
 	return poison_status(l);
 }
 
-/* ---- waking ------------------------------------------------------------------ */
+/* ---- releasing --------------------------------------------------------------- */
 
-static int wake_writer(struct weft_rwlock *l)
+/*
+ * What a release from @s (the state it replaces, holder gone) must do, in
+ * the same compare-exchange: the new state in *@next, the sleepers to wake
+ * after it (0: none).
+ */
+static inline uint32_t release_to(uint64_t s, uint64_t *next)
 {
-	atomic_fetch_add_explicit(&l->writer_notify, 1, memory_order_release);
-	return weft_wake(&l->writer_notify, 1);
+	if (has_writers_waiting(s)) {
+		*next = s;		/* the hand-off: free for the counted writers only */
+		return WAKE_WRITERS;
+	}
+	*next = s & ~(uint64_t)READERS_WAITING;
+	return s & READERS_WAITING ? WAKE_READERS : 0;
+}
+
+/* The only thing an unlock does after its releasing atomic: names the address, reads nothing. */
+static void wake(struct weft_rwlock *l, uint32_t who)
+{
+	weft_wake_bitset(futex_word(l), who == WAKE_WRITERS ? 1 : INT32_MAX, who);
 }
 
 /*
- * The lock is free (@s has no holder) and someone sleeps: a writer first,
- * handed the lock. The writer bit stays set while the woken writer is on
- * its way, so that no reader enters before it (Rust clears it first, and a
- * reader can overtake; tests/model/rwlock.pml shows both).
+ * The last reader out finds the count at 0. Readers sleep only behind a
+ * writer that holds the lock or waits, so with none waiting no reader
+ * sleeps (READERS_WAITING is clear); with one, the lock is now free for
+ * the writers: wake one.
  */
-static void wake_writer_or_readers(struct weft_rwlock *l, uint32_t s)
+static inline bool read_release_wakes(uint64_t s)
 {
-	if (s & WRITERS_WAITING) {
-		/*
-		 * writer_notify moves with the bit still set: a writer that read
-		 * the old count sleeps on nothing (FUTEX_WAIT fails), one that
-		 * reads the new count then finds the lock free and takes it.
-		 * This touches writer_notify (and below, writers and the state)
-		 * after the lock is free: the one exception to the destruction
-		 * rule, and only while the writer bit is set (Documentation/
-		 * sync.rst, "The reader-writer lock").
-		 */
-		if (wake_writer(l) > 0)
-			return;
-		/*
-		 * No writer asleep. One still in the slow path (about to sleep,
-		 * or running) takes the lock with the bit set, or times out and
-		 * does this for itself: write_contended() counts itself out,
-		 * then looks at the state, and we store the state, then look at
-		 * the count; the fences make at least one of us see the other.
-		 * With none left, the bit must go, or readers would wait for a
-		 * writer that never comes (glibc bugs 23844 and 23861).
-		 */
-		for (;;) {
-			atomic_thread_fence(memory_order_seq_cst);
-			if (atomic_load_explicit(&l->writers, memory_order_relaxed))
-				return;
-			if (atomic_compare_exchange_strong_explicit(&l->state, &s,
-								    s & ~WRITERS_WAITING,
-								    memory_order_relaxed,
-								    memory_order_relaxed))
-				break;
-			if (!is_unlocked(s) || !(s & WRITERS_WAITING))
-				return;	/* a holder or another unlock took over */
-		}
-		s &= ~WRITERS_WAITING;
-	}
-	if (s == READERS_WAITING &&
-	    atomic_compare_exchange_strong_explicit(&l->state, &s, 0, memory_order_relaxed,
-						    memory_order_relaxed))
-		weft_wake(&l->state, INT32_MAX);
-}
-
-/* The last reader out, with a writer waiting: readers are blocked behind it. */
-static inline bool read_release_wakes(uint32_t s)
-{
-	return is_unlocked(s) && (s & WRITERS_WAITING);
+	return is_unlocked(s) && has_writers_waiting(s);
 }
 
 void weft_rwlock_read_release(struct weft_rwlock *l)
 {
-	uint32_t s = atomic_fetch_sub_explicit(&l->state, READ_LOCKED, memory_order_release) -
+	uint64_t s = atomic_fetch_sub_explicit(&l->state, READ_LOCKED, memory_order_release) -
 		     READ_LOCKED;
 
 	if (read_release_wakes(s))
-		wake_writer_or_readers(l, s);
+		wake(l, WAKE_WRITERS);
 }
 
 static __attribute__((noinline)) void read_unlock_slow(struct weft_rwlock *l)
@@ -260,7 +263,8 @@ static __attribute__((noinline)) void read_unlock_slow(struct weft_rwlock *l)
 void weft_rwlock_read_unlock(struct weft_rwlock *l)
 {
 	struct weft_held *h = weft_held_cur;
-	uint32_t s, n = h->n;
+	uint32_t n = h->n;
+	uint64_t s;
 
 	if (unlikely(!weft_held_is_newest(h, n, l, HELD_READ))) {
 		read_unlock_slow(l);
@@ -270,28 +274,60 @@ void weft_rwlock_read_unlock(struct weft_rwlock *l)
 	s = atomic_fetch_sub_explicit(&l->state, READ_LOCKED, memory_order_release) - READ_LOCKED;
 	h->n = n - 1;
 	if (read_release_wakes(s))
-		wake_writer_or_readers(l, s);
+		wake(l, WAKE_WRITERS);
 }
 
 /* ---- writers ----------------------------------------------------------------- */
 
-static int write_wait(struct weft_rwlock *l, uint64_t deadline)
+/*
+ * A counted writer whose deadline has passed leaves, in one compare-exchange
+ * from @s: a free lock is a hand-off to the counted writers, so it takes it
+ * (Return: 0); otherwise it counts itself out (Return: -ETIMEDOUT), and if it
+ * was the last writer and the holders are readers, the readers asleep behind
+ * it may come in: it clears READERS_WAITING in the same instruction and,
+ * after it, only wakes them.
+ */
+static int write_give_up(struct weft_rwlock *l, uint64_t s)
 {
-	uint32_t s = spin_until(l, true), other_writers = 0;
+	for (;;) {
+		uint64_t next = s - WRITER;
+		bool readers = false;
+
+		if (is_unlocked(s)) {
+			if (atomic_compare_exchange_weak_explicit(&l->state, &s,
+								  next + WRITE_LOCKED,
+								  memory_order_acquire,
+								  memory_order_relaxed))
+				return 0;
+			continue;
+		}
+		if (!has_writers_waiting(next) && !is_write_locked(next) &&
+		    (next & READERS_WAITING)) {
+			next &= ~(uint64_t)READERS_WAITING;
+			readers = true;
+		}
+		if (atomic_compare_exchange_weak_explicit(&l->state, &s, next, memory_order_relaxed,
+							  memory_order_relaxed)) {
+			if (readers)
+				wake(l, WAKE_READERS);
+			return -ETIMEDOUT;
+		}
+	}
+}
+
+static int write_contended(struct weft_rwlock *l, uint64_t deadline)
+{
+	uint64_t s = spin_until(l, true), counted = 0;
 	bool checked = false;
 
 	for (;;) {
-		uint32_t seq;
-
 		if (is_unlocked(s)) {
-			/* Keep the bit if we ever saw it: others may sleep behind us. */
+			/* Free, or handed to the counted writers: we are one, or may steal it. */
 			if (atomic_compare_exchange_weak_explicit(&l->state, &s,
-								  s | WRITE_LOCKED | other_writers,
+								  s - counted + WRITE_LOCKED,
 								  memory_order_acquire,
-								  memory_order_relaxed)) {
-				atomic_fetch_sub_explicit(&l->writers, 1, memory_order_relaxed);
+								  memory_order_relaxed))
 				return 0;
-			}
 			continue;
 		}
 		if (!checked && deadline == WEFT_FOREVER) {
@@ -299,50 +335,26 @@ static int write_wait(struct weft_rwlock *l, uint64_t deadline)
 				weft_held_deadlock("weft_rwlock_write() of rwlock", l);
 			checked = true;
 		}
-		/* Release: an unlock that sees the bit sees us counted. */
-		if (!(s & WRITERS_WAITING) &&
-		    !atomic_compare_exchange_weak_explicit(&l->state, &s, s | WRITERS_WAITING,
-							   memory_order_release,
-							   memory_order_relaxed))
-			continue;
-		other_writers = WRITERS_WAITING;
-		seq = atomic_load_explicit(&l->writer_notify, memory_order_acquire);
-		s = atomic_load_explicit(&l->state, memory_order_relaxed);
-		if (is_unlocked(s) || !(s & WRITERS_WAITING))
-			continue;
-		if (weft_wait(&l->writer_notify, seq, deadline) != 0 && deadline != WEFT_FOREVER &&
-		    weft_now() >= deadline) {
-			/*
-			 * We may have been the writer an unlock just woke, or the
-			 * bit we leave may be all that stops the readers: count
-			 * ourselves out, then, if the lock is free, do an unlock's
-			 * waking for it (see wake_writer_or_readers()).
-			 */
-			atomic_fetch_sub_explicit(&l->writers, 1, memory_order_relaxed);
-			atomic_thread_fence(memory_order_seq_cst);
-			s = atomic_load_explicit(&l->state, memory_order_relaxed);
-			if (is_unlocked(s) && (s & (READERS_WAITING | WRITERS_WAITING)))
-				wake_writer_or_readers(l, s);
-			return -ETIMEDOUT;
+		if (!counted) {
+			/* Counted in the value we sleep on: an unlock from it hands us the lock. */
+			if (!atomic_compare_exchange_weak_explicit(&l->state, &s, s + WRITER,
+								   memory_order_relaxed,
+								   memory_order_relaxed))
+				continue;
+			s += WRITER;
+			counted = WRITER;
 		}
+		if (weft_wait_bitset(futex_word(l), (uint32_t)s, deadline, WAKE_WRITERS) != 0 &&
+		    deadline != WEFT_FOREVER && weft_now() >= deadline)
+			return write_give_up(l, atomic_load_explicit(&l->state,
+								      memory_order_relaxed));
 		s = spin_until(l, true);
 	}
 }
 
-/*
- * Counted in @l->writers from here until we hold the lock or give up: while
- * we are counted, an unlock that finds no writer asleep leaves the writer bit
- * set for us instead of letting the readers in.
- */
-static int write_contended(struct weft_rwlock *l, uint64_t deadline)
-{
-	atomic_fetch_add_explicit(&l->writers, 1, memory_order_seq_cst);
-	return write_wait(l, deadline);
-}
-
 static int write_lock(struct weft_rwlock *l, uint64_t deadline)
 {
-	uint32_t zero = 0;
+	uint64_t zero = 0;
 
 	if (unlikely(!l))
 		return -EINVAL;
@@ -367,7 +379,7 @@ int weft_rwlock_write_until(struct weft_rwlock *l, uint64_t deadline)
 
 int weft_rwlock_try_write(struct weft_rwlock *l)
 {
-	uint32_t s;
+	uint64_t s;
 
 	if (unlikely(!l))
 		return -EINVAL;
@@ -375,19 +387,33 @@ int weft_rwlock_try_write(struct weft_rwlock *l)
 	do {
 		if (!is_unlocked(s))
 			return -EBUSY;
-	} while (!atomic_compare_exchange_weak_explicit(&l->state, &s, s | WRITE_LOCKED,
+	} while (!atomic_compare_exchange_weak_explicit(&l->state, &s, s + WRITE_LOCKED,
 							memory_order_acquire, memory_order_relaxed));
 	weft_held_push(l, HELD_WRITE);
 	return poison_status(l);
 }
 
+static __attribute__((noinline)) void write_release_slow(struct weft_rwlock *l, uint64_t s)
+{
+	uint64_t next;
+	uint32_t who;
+
+	do
+		who = release_to(s - WRITE_LOCKED, &next);
+	while (!atomic_compare_exchange_weak_explicit(&l->state, &s, next, memory_order_release,
+						      memory_order_relaxed));
+	if (who)
+		wake(l, who);
+}
+
 void weft_rwlock_write_release(struct weft_rwlock *l)
 {
-	uint32_t s = atomic_fetch_sub_explicit(&l->state, WRITE_LOCKED, memory_order_release) -
-		     WRITE_LOCKED;
+	uint64_t s = WRITE_LOCKED;
 
-	if (s & (READERS_WAITING | WRITERS_WAITING))
-		wake_writer_or_readers(l, s);
+	/* Nobody waits: one compare-exchange, as Rust's fetch_sub. */
+	if (!atomic_compare_exchange_strong_explicit(&l->state, &s, 0, memory_order_release,
+						     memory_order_relaxed))
+		write_release_slow(l, s);
 }
 
 void weft_rwlock_write_unlock(struct weft_rwlock *l)

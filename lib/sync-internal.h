@@ -37,6 +37,31 @@ int weft_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t deadline);
  */
 int weft_wake(_Atomic uint32_t *word, int count);
 
+/**
+ * weft_wait_bitset() - weft_wait() as one kind of sleeper (FUTEX_WAIT_BITSET)
+ * @word: a 32-bit word of some primitive
+ * @expected: the value that means "keep sleeping"
+ * @deadline: absolute CLOCK_MONOTONIC ns, or WEFT_FOREVER
+ * @bitset: the wake-ups that reach this sleeper: those of a weft_wake_bitset()
+ *          whose bitset shares a bit with it, and every weft_wake(). Not 0.
+ *
+ * Return: as weft_wait().
+ */
+int weft_wait_bitset(_Atomic uint32_t *word, uint32_t expected, uint64_t deadline,
+		     uint32_t bitset);
+
+/**
+ * weft_wake_bitset() - wake up to @count sleepers on @word whose bitset meets @bitset
+ * @word: the word they wait on
+ * @count: how many at most; INT32_MAX for all
+ * @bitset: which sleepers (FUTEX_WAKE_BITSET); not 0
+ *
+ * Touches only the address, as weft_wake().
+ *
+ * Return: how many were woken (green and native).
+ */
+int weft_wake_bitset(_Atomic uint32_t *word, int count, uint32_t bitset);
+
 /* A spin-wait hint to the CPU (Rust's core::hint::spin_loop). */
 static inline void weft_spin_hint(void)
 {

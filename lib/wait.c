@@ -48,12 +48,21 @@
  *
  * A waker touches the table and the kernel only, never the primitive's
  * memory, which its caller may already have released (see sync.h).
+ *
+ * weft_wait_bitset() and weft_wake_bitset() are FUTEX_WAIT_BITSET and
+ * FUTEX_WAKE_BITSET: a sleeper gives a bitset, a wake-up reaches only the
+ * sleepers whose bitset shares a bit with its own, so two kinds of sleeper
+ * can share one word and be woken apart (the rwlock's readers and writers,
+ * both on its state word). A green node keeps its bitset, and the green
+ * wake-up matches it as the kernel does. weft_wait() and weft_wake() are
+ * the same with FUTEX_BITSET_MATCH_ANY, which matches every sleeper.
  */
 
 #define WAIT_BUCKETS 64
 
 struct green_waiter {
 	_Atomic uint32_t *word;
+	uint32_t bitset;		/* as FUTEX_WAIT_BITSET's: which wakes reach it */
 	struct weft_thread *thread;
 	struct green_waiter *next, **pprev;
 	bool queued;			/* under the bucket lock; cleared by the waker */
@@ -87,10 +96,13 @@ static void node_unlink(struct wait_bucket *b, struct green_waiter *w)
 	atomic_fetch_sub_explicit(&b->count, 1, memory_order_relaxed);
 }
 
-static int green_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t deadline)
+static int green_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t deadline,
+		      uint32_t bitset)
 {
 	struct wait_bucket *b = bucket_of(word);
-	struct green_waiter w = { .word = word, .thread = weft_current(), .queued = true };
+	struct green_waiter w = {
+		.word = word, .bitset = bitset, .thread = weft_current(), .queued = true
+	};
 
 	weft_lock(&b->lock);
 	atomic_fetch_add_explicit(&b->count, 1, memory_order_seq_cst);
@@ -124,17 +136,30 @@ static int green_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t deadli
 	}
 }
 
-int weft_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t deadline)
+static inline __attribute__((always_inline)) int
+wait_bitset(_Atomic uint32_t *word, uint32_t expected, uint64_t deadline, uint32_t bitset)
 {
 	struct __kernel_timespec ts;
 
 	if (weft_tcb()->green_current)
-		return green_wait(word, expected, deadline);
-	return (int)weft_futex_wait(word, expected, false, weft_deadline_timespec(deadline, &ts));
+		return green_wait(word, expected, deadline, bitset);
+	return (int)weft_futex_wait_bitset(word, expected, false,
+					   weft_deadline_timespec(deadline, &ts), bitset);
 }
 
-/* Wake up to @count green sleepers on @word; returns how many. */
-static int green_wake(struct wait_bucket *b, _Atomic uint32_t *word, int count)
+int weft_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t deadline)
+{
+	return wait_bitset(word, expected, deadline, FUTEX_BITSET_MATCH_ANY);
+}
+
+int weft_wait_bitset(_Atomic uint32_t *word, uint32_t expected, uint64_t deadline,
+		     uint32_t bitset)
+{
+	return wait_bitset(word, expected, deadline, bitset);
+}
+
+/* Wake up to @count green sleepers on @word that share a bit with @bitset; returns how many. */
+static int green_wake(struct wait_bucket *b, _Atomic uint32_t *word, int count, uint32_t bitset)
 {
 	struct green_waiter *w, *next;
 	int woken = 0;
@@ -142,7 +167,7 @@ static int green_wake(struct wait_bucket *b, _Atomic uint32_t *word, int count)
 	weft_lock(&b->lock);
 	for (w = b->head; w && woken < count; w = next) {
 		next = w->next;
-		if (w->word != word)
+		if (w->word != word || !(w->bitset & bitset))
 			continue;
 		node_unlink(b, w);
 		/*
@@ -156,7 +181,8 @@ static int green_wake(struct wait_bucket *b, _Atomic uint32_t *word, int count)
 	return woken;
 }
 
-int weft_wake(_Atomic uint32_t *word, int count)
+static inline __attribute__((always_inline)) int
+wake_bitset(_Atomic uint32_t *word, int count, uint32_t bitset)
 {
 	struct wait_bucket *b = bucket_of(word);
 	int woken = 0;
@@ -164,10 +190,23 @@ int weft_wake(_Atomic uint32_t *word, int count)
 
 	atomic_thread_fence(memory_order_seq_cst);
 	if (unlikely(atomic_load_explicit(&b->count, memory_order_relaxed) != 0)) {
-		woken = green_wake(b, word, count);
+		woken = green_wake(b, word, count, bitset);
 		if (woken >= count)
 			return woken;
 	}
-	r = weft_futex_wake(word, count - woken, false);
+	if (bitset == FUTEX_BITSET_MATCH_ANY)
+		r = weft_futex_wake(word, count - woken, false);
+	else
+		r = weft_futex_wake_bitset(word, count - woken, bitset);
 	return r > 0 ? woken + (int)r : woken;
+}
+
+int weft_wake(_Atomic uint32_t *word, int count)
+{
+	return wake_bitset(word, count, FUTEX_BITSET_MATCH_ANY);
+}
+
+int weft_wake_bitset(_Atomic uint32_t *word, int count, uint32_t bitset)
+{
+	return wake_bitset(word, count, bitset);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* weft_rwlock: shared and exclusive holds, writer preference, timeouts, no missed wake-up. */
 #include <linux/errno.h>
+#include <linux/mman.h>
 
 #include "weft/green.h"
 #include "weft/panic.h"
@@ -9,8 +10,12 @@
 #include "weft/time.h"
 
 #include "harness.h"
+#include "kernel-abi/sys.h"
 
 #define MS (1000ULL * 1000)
+
+/* The writers waiting, counted in the high half of the state (lib/rwlock.c). */
+#define WRITERS_WAITING(l) (atomic_load(&(l)->state) >> 32)
 
 static void quiet_hook(const struct weft_panic_info *info)
 {
@@ -107,8 +112,8 @@ TEST(rwlock_waiting_writer_blocks_new_try_read)
 
 	ASSERT_EQ(weft_rwlock_read(&door), 0);
 	ASSERT_EQ(weft_spawn(&h, writer_behind_reader, NULL), 0);
-	/* Wait until it has announced itself (bit 31: a writer waits). */
-	while (!(atomic_load(&door.state) & (1u << 31)))
+	/* Wait until it has announced itself (counted as a writer that waits). */
+	while (!WRITERS_WAITING(&door))
 		weft_yield();
 	ASSERT_EQ(weft_rwlock_try_read(&door), -EBUSY);
 	ASSERT_EQ(weft_rwlock_read_until(&door, weft_deadline_in(1 * MS)), -ETIMEDOUT);
@@ -144,7 +149,7 @@ TEST(rwlock_woken_writer_enters_before_a_new_reader)
 
 	ASSERT_EQ(weft_rwlock_read(&handed), 0);
 	ASSERT_EQ(weft_spawn(&h, writer_handed_the_lock, NULL), 0);
-	while (!(atomic_load(&handed.state) & (1u << 31)))
+	while (!WRITERS_WAITING(&handed))
 		weft_yield();
 	weft_rwlock_read_unlock(&handed);
 	/* Woken, about to sleep or inside: in every case the writer comes first. */
@@ -154,8 +159,7 @@ TEST(rwlock_woken_writer_enters_before_a_new_reader)
 	ASSERT_EQ(weft_rwlock_try_read(&handed), -EBUSY);
 	atomic_store(&handed_go, 1);
 	ASSERT_EQ(weft_join(&h, NULL), 0);
-	ASSERT_EQ(atomic_load(&handed.state), 0);	/* the kept bit went with the last writer */
-	ASSERT_EQ(atomic_load(&handed.writers), 0);
+	ASSERT_EQ(atomic_load(&handed.state), 0);	/* the writer counted itself out as it entered */
 	ASSERT_EQ(weft_rwlock_try_read(&handed), 0);
 	weft_rwlock_read_unlock(&handed);
 }
@@ -309,4 +313,177 @@ TEST(rwlock_green_and_native_threads)
 		ASSERT_NULL(r);
 	}
 	ASSERT_FALSE(atomic_load(&torn));
+}
+
+/*
+ * The destruction rule (Documentation/sync.rst): a thread may free the lock
+ * the moment its last unlock returns. Here each round's lock lives alone in a
+ * page; four threads read, write and time out on it, so that unlocks hand the
+ * lock to writers that are asleep, about to sleep or still spinning; each
+ * thread's last act is a write lock, under which it counts itself out, and
+ * the one that counts the last user out makes the page inaccessible right
+ * after its unlock returns. An unlock (or a writer giving up) that touched the
+ * lock after its releasing atomic, as the old one did when its FUTEX_WAKE
+ * found no writer asleep, would fault; the FUTEX_WAKE itself names the address
+ * without reading it.
+ */
+struct doomed {
+	struct weft_rwlock l;
+	int users;		/* under the write lock */
+	long data;
+};
+
+static void *doomed_user(void *arg)
+{
+	struct doomed *d = arg;
+	int ops = test_under_qemu() ? 12 : 40;
+	bool last;
+
+	for (int i = 0; i < ops; i++) {
+		switch (i & 3) {
+		case 0:
+		case 2:
+			weft_rwlock_write(&d->l);
+			d->data++;
+			weft_rwlock_write_unlock(&d->l);
+			break;
+		case 1:
+			weft_rwlock_read(&d->l);
+			(void)*(volatile long *)&d->data;
+			weft_rwlock_read_unlock(&d->l);
+			break;
+		case 3:	/* some give up: their leaving must not touch it later either */
+			if (weft_rwlock_write_until(&d->l, weft_deadline_in(i & 4 ? 0 : 20000)) ==
+			    0) {
+				d->data++;
+				weft_rwlock_write_unlock(&d->l);
+			}
+			break;
+		}
+	}
+	weft_rwlock_write(&d->l);
+	last = --d->users == 0;
+	weft_rwlock_write_unlock(&d->l);
+	if (last)	/* freed: from here any access to the page faults */
+		return sys_mprotect(d, 4096, PROT_NONE) == 0 ? (void *)1 : (void *)2;
+	return NULL;
+}
+
+TEST(rwlock_freed_right_after_the_last_unlock)
+{
+	int rounds = test_under_qemu() ? 40 : 400;
+	struct weft_join_handle h[4];
+
+	for (int round = 0; round < rounds; round++) {
+		long p = sys_mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				  -1, 0);
+		struct doomed *d = (struct doomed *)p;
+		long freed = 0;
+		void *r;
+
+		ASSERT_FALSE(sys_is_error(p));
+		d->users = 4;
+		for (int i = 0; i < 4; i++)
+			ASSERT_EQ(weft_spawn(&h[i], doomed_user, d), 0);
+		for (int i = 0; i < 4; i++) {
+			ASSERT_EQ(weft_join(&h[i], &r), 0);
+			ASSERT_TRUE(r == NULL || r == (void *)1);
+			freed += r != NULL;
+		}
+		ASSERT_EQ(freed, 1);	/* exactly one last user, and its mprotect worked */
+		ASSERT_EQ(sys_mprotect(d, 4096, PROT_READ), 0);
+		ASSERT_EQ(d->users, 0);
+		ASSERT_EQ(atomic_load(&d->l.state), 0);	/* nothing left counted or set */
+		ASSERT_EQ(sys_munmap(d, 4096), 0);
+	}
+}
+
+/*
+ * A writer whose deadline has passed, but to whom an unlock has handed the
+ * lock, takes it and returns 0: the lock was its at the deadline. Driven in a
+ * fixed order with green threads of one OS thread (see test-channel.c): the
+ * writer blocks behind our read lock, we let its deadline pass without
+ * yielding, then unlock, which hands it the lock.
+ */
+struct late_writer {
+	struct weft_rwlock l;
+	uint64_t deadline;
+	int ret;
+};
+
+static void *late_write(void *arg)
+{
+	struct late_writer *w = arg;
+
+	w->ret = weft_rwlock_write_until(&w->l, w->deadline);
+	if (w->ret == 0)
+		weft_rwlock_write_unlock(&w->l);
+	return NULL;
+}
+
+/* A reader asleep behind the writer below; it must get in once the writer gives up. */
+static void *blocked_reader(void *arg)
+{
+	struct late_writer *w = arg;
+
+	weft_rwlock_read(&w->l);
+	weft_rwlock_read_unlock(&w->l);
+	return NULL;
+}
+
+/* The steps run as a green thread, as the others do; the first that fails is noted. */
+static int deadline_bad;
+
+#define STEP(n, cond)                                                                       \
+	do {                                                                                \
+		if (!(cond) && !deadline_bad)                                               \
+			deadline_bad = (n);                                                 \
+	} while (0)
+
+static void *writer_at_its_deadline(void *arg)
+{
+	static struct late_writer w;
+	struct weft_green_handle g, r;
+
+	/* Handed the lock after its deadline: it takes it. */
+	w.ret = 1;
+	STEP(1, weft_rwlock_read(&w.l) == 0);
+	w.deadline = weft_deadline_in(MS);
+	STEP(2, weft_green_spawn(&g, late_write, &w, NULL) == 0);
+	weft_green_yield();	/* it runs until it sleeps, counted */
+	STEP(3, WRITERS_WAITING(&w.l) == 1);
+	while (weft_now() < w.deadline)
+		;	/* no yield: it cannot time out before the unlock */
+	weft_rwlock_read_unlock(&w.l);	/* the last reader: hands the lock to it */
+	STEP(4, weft_rwlock_try_read(&w.l) == -EBUSY);	/* handed: no reader passes it */
+	STEP(5, weft_green_join(&g, NULL) == 0);
+	STEP(6, w.ret == 0);
+	STEP(7, atomic_load(&w.l.state) == 0);
+
+	/*
+	 * Gives up while readers hold the lock: it was the last writer, so the
+	 * reader asleep behind it must come in now, not when our read lock goes.
+	 */
+	w.ret = 1;
+	STEP(8, weft_rwlock_read(&w.l) == 0);
+	w.deadline = weft_deadline_in(MS);
+	STEP(9, weft_green_spawn(&g, late_write, &w, NULL) == 0);
+	weft_green_yield();
+	STEP(10, weft_green_spawn(&r, blocked_reader, &w, NULL) == 0);
+	weft_green_yield();	/* the reader sleeps behind the counted writer */
+	STEP(11, atomic_load(&w.l.state) & (1u << 30));
+	while (weft_now() < w.deadline)
+		;
+	STEP(12, weft_green_join(&g, NULL) == 0);
+	STEP(13, w.ret == -ETIMEDOUT);
+	STEP(14, weft_green_join(&r, NULL) == 0);	/* in and out, past our read lock */
+	STEP(15, atomic_load(&w.l.state) == 1);		/* ours alone, nothing waiting */
+	weft_rwlock_read_unlock(&w.l);
+	return NULL;
+}
+
+TEST(rwlock_writer_at_its_deadline_takes_a_handed_lock_or_lets_readers_in)
+{
+	ASSERT_EQ(weft_green_sync(writer_at_its_deadline, NULL, NULL), 0);
+	ASSERT_EQ(deadline_bad, 0);
 }

@@ -272,20 +272,18 @@ void weft_condvar_notify_all(struct weft_condvar *cv);
 /* ---- RwLock --------------------------------------------------------------- */
 
 /*
- * Rust's rwlock/futex.rs: state counts readers in bits 0-29 (all ones: write
- * locked) and has two "someone sleeps" bits; writer_notify is the futex
- * word writers sleep on; writers counts the writers in the slow path, so
- * that an unlock can hand the lock to one of them. Documentation/sync.rst
- * draws it.
+ * One 64-bit state word: the readers (bits 0-29, all ones: write locked) and
+ * "readers sleep" (bit 30) in the low half, which is the futex word everyone
+ * sleeps on; the count of writers waiting in the high half, so that an
+ * unlock decides in its one releasing atomic whether it hands the lock to a
+ * writer. Documentation/sync.rst draws it.
  */
 struct weft_rwlock {
-	_Atomic uint32_t state;
-	_Atomic uint32_t writer_notify;
+	_Atomic uint64_t state;
 	_Atomic uint32_t poisoned;
-	_Atomic uint32_t writers;
 };
 
-#define WEFT_RWLOCK_INIT { 0, 0, 0, 0 }
+#define WEFT_RWLOCK_INIT { 0, 0 }
 
 /**
  * weft_rwlock_read() - acquire @l shared

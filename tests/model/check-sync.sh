@@ -26,13 +26,14 @@ exec bash "$here/check-parker.sh" "${verbose[@]}" sync-model \
 	"condvar-broken-deferred-wake-forgotten|-DBROKEN=3|invalid end state|condvar.pml" \
 	"rwlock-2-readers-1-writer|-DNREADERS=2 -DNWRITERS=1|pass|rwlock.pml" \
 	"rwlock-1-reader-2-writers|-DNREADERS=1 -DNWRITERS=2|pass|rwlock.pml" \
-	"rwlock-broken-no-reader-fallback|-DNREADERS=2 -DNWRITERS=1 -DBROKEN=1|invalid end state|rwlock.pml" \
-	"rwlock-broken-notify-first|-DNREADERS=1 -DNWRITERS=2 -DBROKEN=2|invalid end state|rwlock.pml" \
+	"rwlock-broken-post-release-fallback|-DNREADERS=1 -DNWRITERS=2 -DBROKEN=1|assertion violated|rwlock.pml" \
+	"rwlock-broken-post-release-fallback-freed|-DNREADERS=1 -DNWRITERS=2 -DBROKEN=1 -DPOST_CHECK=0|assertion violated|rwlock.pml" \
+	"rwlock-broken-give-up-strands-readers|-DNREADERS=2 -DNWRITERS=1 -DBROKEN=3|invalid end state|rwlock.pml" \
+	"rwlock-broken-give-up-strands-hand-off|-DNREADERS=1 -DNWRITERS=2 -DBROKEN=3|invalid end state|rwlock.pml" \
 	"rwlock-writer-not-starved|-DLIVENESS=1|pass|rwlock.pml" \
-	"rwlock-broken-reader-preferring|-DLIVENESS=1 -DBROKEN=3|acceptance cycle|rwlock.pml" \
+	"rwlock-broken-reader-preferring|-DLIVENESS=1 -DBROKEN=4|acceptance cycle|rwlock.pml" \
 	"rwlock-woken-writer-enters|-DLIVENESS=2|pass|rwlock.pml" \
-	"rwlock-broken-clear-then-wake|-DLIVENESS=2 -DBROKEN=4|acceptance cycle|rwlock.pml" \
-	"rwlock-broken-handoff-without-count|-DLIVENESS=2 -DBROKEN=5|acceptance cycle|rwlock.pml" \
+	"rwlock-broken-clear-then-wake|-DLIVENESS=2 -DBROKEN=2|acceptance cycle|rwlock.pml" \
 	"once-3-threads|-DNTHREADS=3|pass|once.pml" \
 	"once-4-threads-no-panic|-DNTHREADS=4 -DPANICS=0|pass|once.pml" \
 	"once-broken-no-wake|-DNTHREADS=2 -DBROKEN=1|invalid end state|once.pml"

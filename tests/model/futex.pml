@@ -12,13 +12,19 @@
  * link the node.
  *
  * A user must declare: byte spurious_left, timeouts_left; and locals bool timed_out,
- * bool woke.
+ * bool woke. It may define FUTEX_TOUCH, a statement run where FUTEX_WAIT reads the word
+ * (rwlock.pml asserts there that the memory has not been freed).
  */
+
+#ifndef FUTEX_TOUCH
+#define FUTEX_TOUCH	skip
+#endif
 
 inline futex_wait(word, expected, q, timed)
 {
 	timed_out = false;
 	d_step {
+		FUTEX_TOUCH;
 		if
 		:: (word) == (expected) -> q!_pid
 		:: else -> skip		/* -EAGAIN */

@@ -1,43 +1,61 @@
 // SPDX-License-Identifier: MIT
-// A Promela model of weft_rwlock (lib/rwlock.c, Rust's futex rwlock), checked by check-sync.sh.
+// A Promela model of weft_rwlock (lib/rwlock.c), checked by check-sync.sh.
 
 /*
- * The state word with the reader count shrunk to 3 bits (the real one has 30):
+ * The state with the reader count shrunk to 3 bits (the real one has 30) and the count of
+ * waiting writers to 3 (the real one has 32):
  *
- *	bits 0-2  readers; 7 = write locked      bit 3  READERS_WAITING   bit 4  WRITERS_WAITING
+ *	bits 0-2  readers; 7 = write locked    bit 3  READERS_WAITING    bits 4-6  writers
+ *	<----------- the futex word: bits 0-3 ----------->               (not compared)
  *
- * Readers sleep on the state word, writers on writer_notify. The code follows
- * lib/rwlock.c step by step (each atomic instruction one d_step; each plain load its
- * own step), without the spinning, which only delays. Writers may use the timed form
- * and give up, which is what makes the fallback in wake_writer_or_readers() matter:
- * the writer bit is set, FUTEX_WAKE finds no writer asleep, and the readers must be
- * woken instead.
+ * Everyone sleeps on the futex word, readers in rq and writers in wq: the two bitsets of
+ * FUTEX_WAIT_BITSET, so that an unlock wakes one writer or all the readers. The code
+ * follows lib/rwlock.c step by step (each atomic instruction one d_step, each plain load
+ * its own step), without the spinning, which only delays. Readers and writers may use
+ * the timed forms and give up.
  *
  * Safety (the default): readers and a writer, or two writers, never hold the lock
- * together (assertions); every thread ends (no missed wake-up, no deadlock, no writer
- * left asleep: invalid end state otherwise).
+ * together (assertions); every thread ends (no missed wake-up, no writer or reader left
+ * asleep behind a hand-off nobody takes: invalid end state otherwise); and the
+ * destruction rule: once an unlock's releasing compare-exchange (or a giving-up writer's
+ * leaving one) has run, that thread touches no word of the lock, only the futex queues
+ * (TOUCH asserts it at every access, with post set by the thread itself), and the lock
+ * may be freed: every thread counts itself in finished inside its last critical section
+ * (or after its last call returns, if that call timed out), and a writer that finds
+ * every thread counted frees the lock as soon as its unlock returns; TOUCH asserts
+ * !freed too, so a late access by anyone is caught.
  *
- * LIVENESS=1, no writer starvation: two readers take and release the lock for ever,
- * one writer wants it once, and the ltl property writer_woken says that a writer
- * asleep is always woken again, under weak fairness (every thread that can run
- * eventually does). A stream of overlapping readers could otherwise keep the count
- * above zero for ever: that is what writer preference prevents, and BROKEN=3, a
- * reader-preferring lock (readers ignore the waiting bits, like glibc's default
- * PTHREAD_RWLOCK_PREFER_READER_NP), fails it with an acceptance cycle.
- * LIVENESS=2 asks more, that a waiting writer eventually holds the lock: the hand-off
- * (the unlock leaves the writer bit set while it wakes a writer, and clears it only when
- * no writer is asleep or counted in writers) makes it true. BROKEN=4, Rust's
- * clear-then-wake, fails it: a reader that arrives before the woken writer runs takes
- * the lock first, and a schedule that repeats this for ever is fair. BROKEN=5, the
- * hand-off without the count, fails it too: a writer between its check and its sleep
- * is not asleep, the bit goes, and a reader slips in again.
+ * LIVENESS=1, no writer starvation: two readers take and release the lock for ever, one
+ * writer wants it once, and the ltl property writer_woken says that a writer asleep is
+ * always woken again, under weak fairness. LIVENESS=2 asks more, that a waiting writer
+ * eventually holds the lock: the hand-off (the unlock leaves the writers counted, so the
+ * free lock admits writers only, and wakes one) makes it true.
  *
- * BROKEN=1 drops the fallback (treats "writer bit set" as "a writer was woken"): the
- * readers behind a writer that timed out sleep forever, the missed wake-up of glibc
- * bugs 23844/23861. BROKEN=2 (on the clear-then-wake version) moves writer_notify
- * before the state changes, which lets a second writer read the new count, then the
- * old state, and sleep for good.
+ * Broken variants, each of which must fail:
+ *  BROKEN=1  the post-release fallback of weft's lock before this one: the unlock
+ *            releases first and only then looks at the state again to decide whom to wake
+ *            (and clears READERS_WAITING with a second compare-exchange): a use after
+ *            free (assertion violated).
+ *  BROKEN=2  Rust's clear-then-wake: the unlock forgets the waiting writer (clears the
+ *            bit) before it wakes it, so a reader that comes first takes the lock, for
+ *            ever in a fair schedule (LIVENESS=2: acceptance cycle).
+ *  BROKEN=3  a writer that gives up just counts itself out: a hand-off it was woken for
+ *            stays with nobody to take it, or the readers asleep behind it stay asleep
+ *            (glibc bugs 23844/23861; invalid end state).
+ *  BROKEN=4  reader-preferring (glibc's default PTHREAD_RWLOCK_PREFER_READER_NP): readers
+ *            ignore waiting writers, and overlapping readers starve one (LIVENESS=1).
  */
+
+#ifndef BROKEN
+#define BROKEN 0
+#endif
+#ifndef POST_CHECK
+#define POST_CHECK 1	/* 0: leave the use after free to be caught by freed alone */
+#endif
+
+/* Every access to the lock's memory; futex.pml's FUTEX_WAIT compares the word too. */
+#define TOUCH		assert(!freed && !(post && POST_CHECK))
+#define FUTEX_TOUCH	TOUCH
 
 #include "futex.pml"
 
@@ -47,11 +65,11 @@
 #ifndef NWRITERS
 #define NWRITERS 1
 #endif
-#ifndef BROKEN
-#define BROKEN 0
-#endif
 #ifndef SPURIOUS
 #define SPURIOUS 1
+#endif
+#ifndef TIMEOUTS
+#define TIMEOUTS 1
 #endif
 #ifndef LIVENESS
 #define LIVENESS 0
@@ -61,27 +79,28 @@
 #define WRITE_LOCKED	7
 #define MAX_READERS	6
 #define RW		8	/* READERS_WAITING */
-#define WW		16	/* WRITERS_WAITING */
+#define WRITER		16	/* one waiting writer */
 
+#define LOW(s)			((s) & 15)
 #define is_unlocked(s)		(((s) & MASK) == 0)
 #define is_write_locked(s)	(((s) & MASK) == WRITE_LOCKED)
-#if BROKEN == 3
-/* Reader-preferring (glibc's default kind): a reader enters whenever no writer holds it. */
+#define has_writers(s)		((s) >= WRITER)
+#if BROKEN == 4
 #define is_read_lockable(s)	(((s) & MASK) < MAX_READERS)
 #else
-#define is_read_lockable(s)	(((s) & MASK) < MAX_READERS && ((s) & (RW | WW)) == 0)
+#define is_read_lockable(s)	((s) < MAX_READERS)
 #endif
 
 byte state = 0;
-byte writer_notify = 0;
-chan rq = [NREADERS] of { byte };	/* readers asleep on state */
-chan wq = [NWRITERS] of { byte };	/* writers asleep on writer_notify */
+chan rq = [NREADERS] of { byte };	/* readers asleep on the word (bitset WAKE_READERS) */
+chan wq = [NWRITERS] of { byte };	/* writers asleep on the word (bitset WAKE_WRITERS) */
 byte spurious_left = SPURIOUS;
-byte timeouts_left = 1;
+byte timeouts_left = TIMEOUTS;
 byte readers_in = 0, writers_in = 0;	/* ghosts */
-byte writers = 0;			/* writers in the slow path (the real one's count) */
+byte finished = 0;			/* ghost: threads done with the lock */
+bool freed = false;			/* ghost: the lock's memory is gone */
 #if LIVENESS == 2
-bool writer_waits = false;		/* ghost: the writer is between "must wait" and "locked" */
+bool writer_waits = false;		/* ghost: the writer is counted, not yet in */
 #define set_writer_waits(v)	writer_waits = v
 #else
 #define set_writer_waits(v)	skip
@@ -95,133 +114,97 @@ ltl writer_woken { [] (len(wq) > 0 -> <> (len(wq) == 0)) }
 ltl writer_enters { [] (writer_waits -> <> (writers_in > 0)) }
 #endif
 
-/*
- * With readers looping for ever, an unbounded count would make the state space infinite;
- * modulo 4 loses nothing with one writer, which can see at most one increment between its
- * read of writer_notify and its FUTEX_WAIT (only it sets the bit an unlock clears).
- */
 #if LIVENESS
-#define notify_writers()	writer_notify = (writer_notify + 1) % 4
+#define count_finished()	skip
 #else
-#define notify_writers()	writer_notify++
+#define count_finished()	finished++
 #endif
 
-/*
- * The lock is free (s has no holder) and someone sleeps: a writer first, handed the lock.
- * The writer bit stays set while the woken writer is on its way, so that no reader can
- * enter before it (LIVENESS=2). Only when FUTEX_WAKE finds no writer asleep is the bit
- * cleared and the readers woken. BROKEN=4 is the clear-then-wake of Rust (and of weft
- * before the hand-off): the bit goes first, and a reader can overtake the woken writer.
- */
-inline wake_writer_or_readers(s)
+/* A compare-exchange of the whole state: on failure s gets the current value. */
+inline cas(s, nv)
 {
-#if BROKEN == 4 || BROKEN == 2
-	if
-	:: s == WW ->
+	d_step {
+		TOUCH;
+		if
+		:: state == s -> state = nv; ok = true
+		:: else -> s = state; ok = false
+		fi
+	}
+}
+
+/* The releasing compare-exchange: from here on the thread may only wake. */
+inline cas_release(s, nv)
+{
+	d_step {
+		TOUCH;
+		if
+		:: state == s -> state = nv; ok = true; post = true
+		:: else -> s = state; ok = false
+		fi
+	}
+}
+
+/*
+ * What a release from s (holder gone) does, decided from the value it replaces
+ * (release_to() in lib/rwlock.c): writers counted, the hand-off (the count stays, wake one
+ * writer); none, clear READERS_WAITING and wake the readers. BROKEN=2, Rust: the count goes
+ * (with one writer, as LIVENESS runs it, the count is Rust's bit) before the writer wakes.
+ */
 #if BROKEN == 2
-		notify_writers();
-#endif
-		d_step {
-			if
-			:: state == s -> state = 0; ok = true
-			:: else -> s = state; ok = false
-			fi
-		};
-		if
-		:: ok ->
-#if BROKEN != 2
-			notify_writers();
-#endif
-			futex_wake_one(wq); goto woken
-		:: else -> skip
-		fi
-	:: else -> skip
-	fi;
-	if
-	:: s == (RW | WW) ->
-		d_step {
-			if
-			:: state == s -> state = RW; ok = true
-			:: else -> ok = false
-			fi
-		};
-		if
-		:: !ok -> goto woken
-		:: else -> skip
-		fi;
-		notify_writers();
-		futex_wake_one(wq);
-		if
-		:: woke -> goto woken
-		:: else -> s = RW
-		fi
-	:: else -> skip
-	fi;
+/* Rust's bit: set by a writer before it sleeps if clear, cleared by whoever takes the lock. */
+#define must_count(s)	(!has_writers(s))
+#define taken(s)	(((s) & 15) + WRITE_LOCKED)
 #else
+#define must_count(s)	(counted == 0)
+#define taken(s)	((s) - counted + WRITE_LOCKED)
+#endif
+
+inline release_to(s, nv)
+{
 	if
-	:: (s & WW) != 0 ->
-		notify_writers();
-		futex_wake_one(wq);
-#if BROKEN == 1
-		goto woken;
+	:: has_writers(s) ->
+#if BROKEN == 2
+		nv = s & 15;
+#else
+		nv = s;
 #endif
-		if
-		:: woke -> goto woken
-		:: else -> skip
-		fi;
-		/*
-		 * No writer asleep. One still in the slow path (between its FUTEX_WAIT's
-		 * check and its sleep, or running) takes the lock with the bit set, or
-		 * gives up and does this for itself; with none left, take the bit back,
-		 * unless a holder or an unlock took over.
-		 */
-		do
-#if BROKEN != 5
-		:: writers > 0 -> goto woken
-#endif
-		:: else -> d_step {
-			if
-			:: state == s -> state = s & ~WW; s = state; ok = true
-			:: else -> s = state; ok = false
-			fi
-		   };
-		   if
-		   :: ok -> break
-		   :: !ok && is_unlocked(s) && (s & WW) != 0 -> skip
-		   :: else -> goto woken
-		   fi
-		od
-	:: else -> skip
-	fi;
-#endif
+		who = 2
+	:: else -> nv = s & ~RW; who = (s & RW) / RW
+	fi
+}
+
+/* futex_wake_all() as an atomic, not a d_step: spin 6.5 emits a dangling label for its break. */
+inline wake(who)
+{
 	if
-	:: s == RW ->
-		d_step {
-			if
-			:: state == RW -> state = 0; ok = true
-			:: else -> ok = false
-			fi
-		};
-		if
-		:: ok -> futex_wake_all(rq)
-		:: else -> skip
-		fi
+	:: who == 2 -> futex_wake_one(wq)
+	:: who == 1 -> atomic {
+			do
+			:: len(rq) > 0 -> rq?_
+			:: else -> break
+			od
+		}
 	:: else -> skip
-	fi;
-woken:	skip
+	fi
 }
 
 active [NREADERS] proctype Reader()
 {
-	byte s;
-	bool ok, timed = false, timed_out, woke;
+	byte s, who;
+	bool ok, timed = false, timed_out, woke, post = false;
 
+#if !LIVENESS
+	if
+	:: timed = true
+	:: timed = false
+	fi;
+#endif
 start:	skip;
-	d_step { ok = false; woke = false; timed_out = false };
-	s = state;
+	d_step { TOUCH; s = state };
 again:	if
 	:: is_read_lockable(s) ->
 		d_step {
+			TOUCH;
 			if
 			:: state == s -> state = s + 1; ok = true; readers_in++;
 				assert(writers_in == 0)
@@ -236,56 +219,64 @@ again:	if
 	fi;
 	if
 	:: (s & RW) == 0 ->
-		d_step {
-			if
-			:: state == s -> state = s | RW; ok = true
-			:: else -> s = state; ok = false
-			fi
-		};
+		cas(s, s | RW);
 		if
 		:: !ok -> goto again
-		:: else -> skip
+		:: else -> s = s | RW
 		fi
 	:: else -> skip
 	fi;
-	futex_wait(state, s | RW, rq, timed);
-	s = state;
-	goto again;
-locked:
-	readers_in--;
-	d_step { state = state - 1; s = state };
+	futex_wait(LOW(state), LOW(s), rq, timed);
 	if
-	:: is_unlocked(s) && (s & WW) != 0 -> wake_writer_or_readers(s)
+	:: timed_out -> count_finished(); goto done	/* the bit stays: an unlock clears it */
 	:: else -> skip
 	fi;
+	d_step { TOUCH; s = state };
+	goto again;
+locked:
+	count_finished();
+	readers_in--;
+	/* The last reader out, writers counted: the lock is theirs now, wake one. */
+	d_step {
+		TOUCH; state = state - 1; s = state; post = true;
+#if BROKEN == 2
+		if
+		:: is_unlocked(s) && has_writers(s) -> state = s & 15	/* Rust: forget them */
+		:: else -> skip
+		fi
+#endif
+	};
+	if
+	:: is_unlocked(s) && has_writers(s) -> futex_wake_one(wq)
+	:: else -> skip
+	fi;
+	post = false;
 #if LIVENESS
 	goto start;	/* readers keep coming */
 #endif
-	skip
+done:	skip
 }
 
 active [NWRITERS] proctype Writer()
 {
-	byte s, other = 0, seq;
-	bool ok, timed, timed_out, woke;
+	byte s, nv, who, counted = 0;
+	bool ok, timed = false, timed_out, woke, post = false, frees = false;
 
-#if LIVENESS
-	timed = false;
-#else
+#if !LIVENESS
 	if
 	:: timed = true
 	:: timed = false
 	fi;
 #endif
-	writers++;
-	s = state;
+	d_step { TOUCH; s = state };
 again:	if
 	:: is_unlocked(s) ->
 		d_step {
+			TOUCH;
 			if
-			:: state == s -> state = s | WRITE_LOCKED | other; ok = true; writers_in++;
-				writers--;
-				set_writer_waits(false); assert(writers_in == 1 && readers_in == 0)
+			:: state == s -> state = taken(s); ok = true;
+				writers_in++; set_writer_waits(false);
+				assert(writers_in == 1 && readers_in == 0)
 			:: else -> s = state; ok = false
 			fi
 		};
@@ -296,47 +287,95 @@ again:	if
 	:: else -> skip
 	fi;
 	if
-	:: (s & WW) == 0 ->
+	:: must_count(s) ->
+		/* Counted in the value we sleep on. */
+		cas(s, s + WRITER);
+		if
+		:: !ok -> goto again
+		:: else -> s = s + WRITER; counted = WRITER; set_writer_waits(true)
+		fi
+	:: else -> skip
+	fi;
+	futex_wait(LOW(state), LOW(s), wq, timed);
+	if
+	:: timed_out -> goto give_up
+	:: else -> skip
+	fi;
+	d_step { TOUCH; s = state };
+	goto again;
+
+give_up:	skip;
+	/* write_give_up(): one compare-exchange takes a free (handed) lock, or leaves. */
+	d_step { TOUCH; s = state };
+#if BROKEN == 3
+	d_step { TOUCH; state = state - WRITER; post = true };
+	post = false;
+	count_finished();
+	goto done;
+#endif
+	do
+	:: is_unlocked(s) ->
 		d_step {
+			TOUCH;
 			if
-			:: state == s -> state = s | WW; ok = true
+			:: state == s -> state = s - WRITER + WRITE_LOCKED; ok = true;
+				writers_in++; set_writer_waits(false);
+				assert(writers_in == 1 && readers_in == 0)
 			:: else -> s = state; ok = false
 			fi
 		};
 		if
-		:: !ok -> goto again
+		:: ok -> goto locked
+		:: else -> skip
+		fi
+	:: else ->
+		nv = s - WRITER;
+		if
+		:: !has_writers(nv) && !is_write_locked(nv) && (nv & RW) -> nv = nv & ~RW; who = 1
+		:: else -> who = 0
+		fi;
+		cas_release(s, nv);
+		if
+		:: ok -> wake(who); post = false; count_finished(); goto done
+		:: else -> skip
+		fi
+	od;
+
+locked:
+	count_finished();
+	if
+	:: finished == NREADERS + NWRITERS -> frees = true	/* the last user */
+	:: else -> skip
+	fi;
+	writers_in--;
+#if BROKEN == 1
+	/* The old unlock: release, then look at the state again to clear the bit. */
+	d_step { TOUCH; state = state - WRITE_LOCKED; s = state; post = true };
+	if
+	:: has_writers(s) -> futex_wake_one(wq)
+	:: !has_writers(s) && (s & RW) ->
+		cas(s, s & ~RW);
+		if
+		:: ok -> who = 1; wake(who)
 		:: else -> skip
 		fi
 	:: else -> skip
 	fi;
-	other = WW;
-	set_writer_waits(true);
-	seq = writer_notify;
-	s = state;
-	if
-	:: is_unlocked(s) || (s & WW) == 0 -> goto again
-	:: else -> skip
-	fi;
-	futex_wait(writer_notify, seq, wq, timed);
-	if
-	:: timed_out ->
-		/* Give up, passing on a wake-up that may have been ours. */
-		writers--;
-		s = state;
+#else
+	d_step { TOUCH; s = state };
+	do
+	:: release_to(s - WRITE_LOCKED, nv);
+		cas_release(s, nv);
 		if
-		:: is_unlocked(s) && (s & (RW | WW)) != 0 -> wake_writer_or_readers(s)
+		:: ok -> break
 		:: else -> skip
-		fi;
-		goto done
-	:: else -> skip
-	fi;
-	s = state;
-	goto again;
-locked:
-	writers_in--;
-	d_step { state = state - WRITE_LOCKED; s = state };
+		fi
+	od;
+	wake(who);
+#endif
+	post = false;
 	if
-	:: (s & (RW | WW)) != 0 -> wake_writer_or_readers(s)
+	:: frees -> freed = true	/* its unlock has returned: free the lock */
 	:: else -> skip
 	fi;
 done:	skip
