@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* weft_rwlock: Rust's writer-preferring futex reader-writer lock, with poisoning. */
+/* weft_rwlock: Rust's writer-preferring futex reader-writer lock, with a hand-off to writers. */
 #include <linux/errno.h>
 
 #include "weft/panic.h"
@@ -12,16 +12,17 @@
  * The state word, bit by bit. Rust's library/std/src/sys/sync/rwlock/futex.rs
  * has the low half; the high half counts the writers that wait:
  *
- *	 63                             32 31  30  29                          0
- *	+---------------------------------+---+---+-----------------------------+
- *	|  writers waiting (0 .. 2^32 - 1) | 0 | R |  readers (0 .. 2^30 - 2)    |
- *	+---------------------------------+---+---+-----------------------------+
- *	                                          |   all ones (2^30 - 1):
- *	                                          |   write locked
- *	                                          +-- READERS_WAITING: a reader
- *	                                              sleeps (or slept)
- *	<------------ not compared ------------><--- the futex word: every
- *	                                            sleeper waits on this half
+ *	 63                            32   31  30  29                         0
+ *	+--------------------------------+---+---+----------------------------+
+ *	| writers waiting (0 .. 2^32-1)  | 0 | R | readers (0 .. 2^30 - 2)    |
+ *	+--------------------------------+---+---+----------------------------+
+ *	  not compared by FUTEX_WAIT       |   |   all ones (2^30 - 1):
+ *	                                   |   |   write locked
+ *	                                   |   +-- READERS_WAITING: a reader
+ *	                                   |       sleeps (or slept)
+ *	                                   +------ unused
+ *	                                 <-------- the futex word: every ------->
+ *	                                           sleeper waits on this half
  *
  * A writer that must sleep counts itself in the high half, in the same
  * compare-exchange as the value it then sleeps on, and stays counted until

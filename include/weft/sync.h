@@ -344,6 +344,9 @@ int weft_rwlock_try_write(struct weft_rwlock *l);
  * @l: the lock
  * @deadline: absolute CLOCK_MONOTONIC ns; WEFT_FOREVER
  *
+ * A writer that finds the lock free as it gives up (handed to the waiting
+ * writers by an unlock) takes it rather than leave it to nobody.
+ *
  * Return: 0, WEFT_POISONED, -ETIMEDOUT, -EINVAL.
  */
 int weft_rwlock_write_until(struct weft_rwlock *l, uint64_t deadline);
