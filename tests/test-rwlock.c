@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* weft_rwlock: shared and exclusive holds, writer preference, timeouts, no missed wake-up. */
+#include <asm/unistd.h>
 #include <linux/errno.h>
 #include <linux/mman.h>
 
+#include "weft/fault.h"
 #include "weft/green.h"
 #include "weft/panic.h"
 #include "weft/sync.h"
@@ -395,6 +397,73 @@ TEST(rwlock_freed_right_after_the_last_unlock)
 		ASSERT_EQ(d->users, 0);
 		ASSERT_EQ(atomic_load(&d->l.state), 0);	/* nothing left counted or set */
 		ASSERT_EQ(sys_munmap(d, 4096), 0);
+	}
+}
+
+/* Whether thread @tid sleeps in the kernel: the state letter of its /proc stat line. */
+static bool asleep(int tid)
+{
+	char path[64], buf[256];
+	const char *p;
+
+	weft_snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	if (test_read_file(path, buf, sizeof(buf)) <= 0)
+		return false;
+	p = weft_strchr(buf, ')');	/* "tid (comm) S ..." */
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
+static void *write_once(void *arg)
+{
+	weft_rwlock_write(arg);
+	weft_rwlock_write_unlock(arg);
+	return NULL;
+}
+
+static void *read_once(void *arg)
+{
+	weft_rwlock_read(arg);
+	weft_rwlock_read_unlock(arg);
+	return NULL;
+}
+
+/*
+ * The unlocks wake by bitset (FUTEX_WAKE_BITSET): one writer, or all the
+ * readers. A wake that fails (injected) is retried with the same bitset, so
+ * the sleeper still wakes and the join does not hang.
+ */
+TEST(rwlock_wake_ups_survive_a_failing_futex_wake)
+{
+	static struct weft_rwlock l;
+	static const int errs[] = { EINTR, ENOMEM, EFAULT };
+	struct weft_join_handle h;
+	int tid;
+
+	for (unsigned int e = 0; e < sizeof(errs) / sizeof(errs[0]); e++) {
+		/* A writer asleep behind our read lock, handed the lock by our unlock. */
+		ASSERT_EQ(weft_rwlock_read(&l), 0);
+		ASSERT_EQ(weft_spawn(&h, write_once, &l), 0);
+		tid = weft_thread_tid(weft_join_handle_thread(&h));
+		while (WRITERS_WAITING(&l) != 1 || !asleep(tid))
+			weft_yield();
+		ASSERT_EQ(weft_fault_inject(__NR_futex, 1, errs[e]), 0);
+		weft_rwlock_read_unlock(&l);
+		ASSERT_EQ(weft_fault_fired(), 1);
+		weft_fault_clear();
+		ASSERT_EQ(weft_join(&h, NULL), 0);
+
+		/* A reader asleep behind our write lock, woken with the others by our unlock. */
+		ASSERT_EQ(weft_rwlock_write(&l), 0);
+		ASSERT_EQ(weft_spawn(&h, read_once, &l), 0);
+		tid = weft_thread_tid(weft_join_handle_thread(&h));
+		while (!(atomic_load(&l.state) & (1u << 30)) || !asleep(tid))
+			weft_yield();
+		ASSERT_EQ(weft_fault_inject(__NR_futex, 1, errs[e]), 0);
+		weft_rwlock_write_unlock(&l);
+		ASSERT_EQ(weft_fault_fired(), 1);
+		weft_fault_clear();
+		ASSERT_EQ(weft_join(&h, NULL), 0);
+		ASSERT_EQ(atomic_load(&l.state), 0);
 	}
 }
 
