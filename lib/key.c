@@ -452,8 +452,11 @@ static void *take_value(struct key_thread *t, weft_key_t key)
 	return value;
 }
 
-/* @t's value of @key, read under @t's lock. */
-static void *peek_value(struct key_thread *t, weft_key_t key)
+/*
+ * @t's value of @key, read under @t's lock; and, if @dying is not NULL, @t's
+ * announcement, read under the same lock (see destroy_gated()).
+ */
+static void *peek_value(struct key_thread *t, weft_key_t key, uint32_t *dying)
 {
 	unsigned int id = key & KEY_ID_MASK;
 	void *value = NULL;
@@ -461,6 +464,8 @@ static void *peek_value(struct key_thread *t, weft_key_t key)
 	weft_lock(&t->lock);
 	if (id < t->keys->capacity && slot_key(&t->keys->slots[id]) == key)
 		value = __atomic_load_n(&t->keys->slots[id].value, __ATOMIC_ACQUIRE);
+	if (dying)
+		*dying = atomic_load_explicit(&t->dying, memory_order_seq_cst);
 	weft_unlock(&t->lock);
 	return value;
 }
@@ -498,7 +503,7 @@ static void destroy_in(struct key_thread *t, void *ctx)
 	void (*dtor)(void *) = key_dtors[key & KEY_ID_MASK];
 	void *value;
 
-	if (dtor && peek_value(t, key)) {
+	if (dtor && peek_value(t, key, NULL)) {
 		/* Waits for walks under way: their callbacks may hold the value. */
 		gate_enter(gate, GATE_WALKS, GATE_DTOR);
 		value = take_value(t, key);	/* unless its exiting owner took it first */
@@ -702,17 +707,21 @@ struct walk {
 static void visit_value(struct key_thread *t, void *ctx)
 {
 	struct walk *w = ctx;
-	void *value = peek_value(t, w->key);
+	uint32_t dying;
+	void *value = peek_value(t, w->key, &dying);
 
 	/*
 	 * NULL, and @t announces the key: its exit round took the value out
 	 * before it saw our walk, and puts it back for us (it cannot be in the
-	 * destructor: walk_enter() would have seen the announcement). Acquire in
-	 * peek_value(): the NULL of that exchange shows its announcement.
+	 * destructor: walk_enter() would have seen the announcement). Both read
+	 * under @t's lock, under which destroy_gated() puts the value back and
+	 * ends the announcement: we see the value, or the announcement, never
+	 * neither (read one after the other, a round could do both in between,
+	 * and the walk lost a value that was not yet destroyed).
 	 */
-	if (!value && atomic_load_explicit(&t->dying, memory_order_seq_cst) == w->key) {
+	if (!value && dying == w->key) {
 		wait_not_dying(t, w->key);
-		value = peek_value(t, w->key);
+		value = peek_value(t, w->key, NULL);
 	}
 
 	/* Alive until the walk ends: its destructor cannot start before. */
@@ -860,8 +869,10 @@ static void destroy_gated(struct __weft_key_slot *slot, unsigned int id, weft_ke
 		__atomic_store_n(&slot->value, value, __ATOMIC_RELAXED);
 		value = NULL;
 	}
+	/* Under the lock, with the value back: see visit_value(). */
+	atomic_store_explicit(&me.dying, 0, memory_order_seq_cst);
 	weft_unlock(&me.lock);
-	end_dying();
+	wake_dying_waiters();
 	gate_enter(&gates[id], GATE_WALKS, GATE_DTOR);
 	/* Entered, then checked: a delete either sees us or we see it. */
 	dtor = dtor_of(key);
