@@ -432,6 +432,21 @@ bool test_under_qemu(void)
 	return weft_getauxval(AT_SYSINFO_EHDR) == 0;
 }
 
+void test_child_exit(int status)
+{
+	if (status == 0 && test_under_qemu())
+		sys_kill((int)sys_getpid(), SIGKILL);
+	sys_exit_group(status);
+	__builtin_trap();
+}
+
+bool test_child_exited(int status, int code)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status) == code;
+	return code == 0 && test_under_qemu() && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
 long test_exec_self(char *const envp[], int fd, char *out, size_t size, int *status)
 {
 	char *const argv[] = { (char *)self_argv0, "no-test-has-this-name", NULL };

@@ -171,6 +171,30 @@ int test_run_child(void (*fn)(void *), void *arg, char *err, size_t errsize);
 bool test_under_qemu(void);
 
 /**
+ * test_child_exit() - end a child forked from a multi-threaded test with @status
+ * @status: 0 for success, or the failure's exit status
+ *
+ * Natively exit_group(@status). Under qemu-user (7.2) the child's exit_group
+ * can hang for ever inside qemu: its exit path (preexit_cleanup(),
+ * qemu_plugin_user_exit(), tcg_region_reset_all()) frees through glib's slice
+ * allocator, whose lock another host thread of the parent may have held at
+ * the fork. So a child that succeeded there kills itself with SIGKILL, which
+ * the host kernel carries out without running any of qemu's code; a failure
+ * still exits with its status. Check the result with test_child_exited().
+ */
+void test_child_exit(int status) __attribute__((noreturn));
+
+/**
+ * test_child_exited() - did a child ended by test_child_exit() exit with @code?
+ * @status: its wait status
+ * @code: the exit status expected
+ *
+ * Return: true if it exited with @code, or, under qemu-user and with @code 0,
+ * was killed by the SIGKILL that test_child_exit() sends there.
+ */
+bool test_child_exited(int status, int code);
+
+/**
  * test_count_tasks() - threads of this process, from /proc/self/task
  *
  * Under qemu-user the list also holds qemu's own host threads: compare with a

@@ -289,12 +289,11 @@ TEST(a_fork_while_another_thread_registers_atexit_functions_leaves_the_child_a_f
 			/* The harness's SIGALRM handler, inherited, would only take note. */
 			sys_rt_sigaction(SIGALRM, &dfl, NULL);
 			sys_setitimer(ITIMER_REAL, &timer, NULL);
-			sys_exit_group(weft_atexit(nothing) ? 1 : 0);
+			test_child_exit(weft_atexit(nothing) ? 1 : 0);
 		}
 		ASSERT_GT(pid, 0);
 		ASSERT_EQ(sys_wait4(pid, &status, 0, NULL), pid);
-		ASSERT_TRUE(WIFEXITED(status));
-		ASSERT_EQ(WEXITSTATUS(status), 0);
+		ASSERT_TRUE(test_child_exited(status, 0));
 	}
 	atomic_store(&register_stop, 1);
 	ASSERT_EQ(weft_join(&h, &result), 0);

@@ -1736,14 +1736,13 @@ TEST(a_forked_child_sees_only_its_own_key_values)
 		/* Only this thread exists here: its value, not the other thread's copy. */
 		int n = weft_key_for_each(key, count_value, &child_seen);
 
-		sys_exit_group(n == 1 && child_seen == 1 && weft_key_get(key) == (void *)0x1111 &&
-				       weft_key_set(key, (void *)0x3333) == 0
-			       ? 0 : 1);
+		test_child_exit(n == 1 && child_seen == 1 && weft_key_get(key) == (void *)0x1111 &&
+					weft_key_set(key, (void *)0x3333) == 0
+				? 0 : 1);
 	}
 	ASSERT_GT(pid, 0);
 	ASSERT_EQ(sys_wait4(pid, &status, 0, NULL), pid);
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(WEXITSTATUS(status), 0);
+	ASSERT_TRUE(test_child_exited(status, 0));
 	atomic_store(&fork_done, 1);
 	weft_unpark(weft_join_handle_thread(&h));
 	ASSERT_EQ(weft_join(&h, NULL), 0);

@@ -401,7 +401,7 @@ TEST(a_child_forked_from_busy_threads_can_allocate_and_spawn)
 
 			weft_free(p);
 			if (!p)
-				sys_exit_group(1);
+				test_child_exit(1);
 			/*
 			 * qemu-user 7.2 aborts a forked child of a multi-threaded guest
 			 * as soon as it creates a thread: an assertion in
@@ -411,16 +411,15 @@ TEST(a_child_forked_from_busy_threads_can_allocate_and_spawn)
 			 * qemu_plugin_user_postfork()). Natively the child spawns too.
 			 */
 			if (test_under_qemu())
-				sys_exit_group(0);
+				test_child_exit(0);
 			if (weft_spawn(&h, return_arg_plus_one, NULL) || weft_join(&h, &result) ||
 			    result != (void *)1)
-				sys_exit_group(1);
-			sys_exit_group(0);
+				test_child_exit(1);
+			test_child_exit(0);
 		}
 		ASSERT_GT(pid, 0);
 		ASSERT_EQ(sys_wait4(pid, &status, 0, NULL), pid);
-		ASSERT_TRUE(WIFEXITED(status));
-		ASSERT_EQ(WEXITSTATUS(status), 0);
+		ASSERT_TRUE(test_child_exited(status, 0));
 	}
 	atomic_store(&busy_stop, 1);
 	ASSERT_EQ(weft_join(&allocator, NULL), 0);
