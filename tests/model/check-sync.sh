@@ -30,6 +30,7 @@ exec bash "$here/check-parker.sh" "${verbose[@]}" sync-model \
 	"rwlock-broken-post-release-fallback-freed|-DNREADERS=1 -DNWRITERS=2 -DBROKEN=1 -DPOST_CHECK=0|assertion violated|rwlock.pml" \
 	"rwlock-broken-give-up-strands-readers|-DNREADERS=2 -DNWRITERS=1 -DBROKEN=3|invalid end state|rwlock.pml" \
 	"rwlock-broken-give-up-strands-hand-off|-DNREADERS=1 -DNWRITERS=2 -DBROKEN=3|invalid end state|rwlock.pml" \
+	"rwlock-broken-count-in-its-own-word|-DNREADERS=2 -DNWRITERS=1 -DBROKEN=5|invalid end state|rwlock.pml" \
 	"rwlock-writer-not-starved|-DLIVENESS=1|pass|rwlock.pml" \
 	"rwlock-broken-reader-preferring|-DLIVENESS=1 -DBROKEN=4|acceptance cycle|rwlock.pml" \
 	"rwlock-woken-writer-enters|-DLIVENESS=2|pass|rwlock.pml" \

@@ -44,6 +44,12 @@
  *            (glibc bugs 23844/23861; invalid end state).
  *  BROKEN=4  reader-preferring (glibc's default PTHREAD_RWLOCK_PREFER_READER_NP): readers
  *            ignore waiting writers, and overlapping readers starve one (LIVENESS=1).
+ *  BROKEN=5  the count in a word of its own (the state keeps a writer bit): an unlock reads
+ *            it before its releasing compare-exchange, a writer that gives up counts itself
+ *            out, then reads the state and takes a hand-off it finds there. The unlock reads
+ *            the count (1), the writer counts out, finds the lock still held and leaves,
+ *            then the unlock hands the lock to nobody: readers asleep for ever (invalid end
+ *            state), on this sequentially consistent model, so no fence would help.
  */
 
 #ifndef BROKEN
@@ -98,6 +104,7 @@ byte spurious_left = SPURIOUS;
 byte timeouts_left = TIMEOUTS;
 byte readers_in = 0, writers_in = 0;	/* ghosts */
 byte finished = 0;			/* ghost: threads done with the lock */
+byte writers = 0;			/* BROKEN=5 only: the count in a word of its own */
 bool freed = false;			/* ghost: the lock's memory is gone */
 #if LIVENESS == 2
 bool writer_waits = false;		/* ghost: the writer is counted, not yet in */
@@ -154,6 +161,9 @@ inline cas_release(s, nv)
 /* Rust's bit: set by a writer before it sleeps if clear, cleared by whoever takes the lock. */
 #define must_count(s)	(!has_writers(s))
 #define taken(s)	(((s) & 15) + WRITE_LOCKED)
+#elif BROKEN == 5
+/* The count in a word of its own; the state's writer field is a bit that stays when taken. */
+#define taken(s)	((s) + WRITE_LOCKED)
 #else
 #define must_count(s)	(counted == 0)
 #define taken(s)	((s) - counted + WRITE_LOCKED)
@@ -190,7 +200,7 @@ inline wake(who)
 
 active [NREADERS] proctype Reader()
 {
-	byte s, who;
+	byte s, nv, w, who;
 	bool ok, timed = false, timed_out, woke, post = false;
 
 #if !LIVENESS
@@ -236,6 +246,30 @@ again:	if
 locked:
 	count_finished();
 	readers_in--;
+#if BROKEN == 5
+	/* The count read before the releasing compare-exchange, in a word of its own. */
+	d_step { TOUCH; s = state };
+	do
+	:: d_step { TOUCH; w = writers };
+		nv = s - 1;
+		who = 0;
+		if
+		:: is_unlocked(nv) && w > 0 -> nv = nv | WRITER; who = 2
+		:: is_unlocked(nv) && w == 0 -> nv = nv & ~WRITER;
+			if
+			:: (nv & RW) -> nv = nv & ~RW; who = 1
+			:: else -> skip
+			fi
+		:: else -> skip
+		fi;
+		cas_release(s, nv);
+		if
+		:: ok -> break
+		:: else -> skip
+		fi
+	od;
+	wake(who);
+#else
 	/* The last reader out, writers counted: the lock is theirs now, wake one. */
 	d_step {
 		TOUCH; state = state - 1; s = state; post = true;
@@ -250,6 +284,7 @@ locked:
 	:: is_unlocked(s) && has_writers(s) -> futex_wake_one(wq)
 	:: else -> skip
 	fi;
+#endif
 	post = false;
 #if LIVENESS
 	goto start;	/* readers keep coming */
@@ -259,7 +294,7 @@ done:	skip
 
 active [NWRITERS] proctype Writer()
 {
-	byte s, nv, who, counted = 0;
+	byte s, nv, w, who, counted = 0;
 	bool ok, timed = false, timed_out, woke, post = false, frees = false;
 
 #if !LIVENESS
@@ -286,6 +321,21 @@ again:	if
 		fi
 	:: else -> skip
 	fi;
+#if BROKEN == 5
+	if
+	:: counted == 0 -> d_step { TOUCH; writers++ }; counted = 1; set_writer_waits(true)
+	:: else -> skip
+	fi;
+	if
+	:: (s & WRITER) == 0 ->
+		cas(s, s | WRITER);
+		if
+		:: !ok -> goto again
+		:: else -> s = s | WRITER
+		fi
+	:: else -> skip
+	fi;
+#else
 	if
 	:: must_count(s) ->
 		/* Counted in the value we sleep on. */
@@ -296,6 +346,7 @@ again:	if
 		fi
 	:: else -> skip
 	fi;
+#endif
 	futex_wait(LOW(state), LOW(s), wq, timed);
 	if
 	:: timed_out -> goto give_up
@@ -310,6 +361,29 @@ give_up:	skip;
 #if BROKEN == 3
 	d_step { TOUCH; state = state - WRITER; post = true };
 	post = false;
+	count_finished();
+	goto done;
+#elif BROKEN == 5
+	/* Count out, then look at the state: take a hand-off found there, else leave. */
+	d_step { TOUCH; writers-- };
+	counted = 0;
+	d_step { TOUCH; s = state };
+	if
+	:: is_unlocked(s) && (s & WRITER) ->
+		d_step {
+			TOUCH;
+			if
+			:: state == s -> state = s + WRITE_LOCKED; ok = true; writers_in++;
+				assert(writers_in == 1 && readers_in == 0)
+			:: else -> ok = false
+			fi
+		};
+		if
+		:: ok -> goto locked
+		:: else -> skip
+		fi
+	:: else -> skip
+	fi;
 	count_finished();
 	goto done;
 #endif
@@ -342,6 +416,12 @@ give_up:	skip;
 	od;
 
 locked:
+#if BROKEN == 5
+	if
+	:: counted -> d_step { TOUCH; writers-- }; counted = 0
+	:: else -> skip
+	fi;
+#endif
 	count_finished();
 	if
 	:: finished == NREADERS + NWRITERS -> frees = true	/* the last user */
@@ -361,6 +441,26 @@ locked:
 		fi
 	:: else -> skip
 	fi;
+#elif BROKEN == 5
+	d_step { TOUCH; s = state };
+	do
+	:: d_step { TOUCH; w = writers };
+		nv = s - WRITE_LOCKED;
+		if
+		:: w > 0 -> nv = nv | WRITER; who = 2
+		:: else -> nv = nv & ~WRITER;
+			if
+			:: (nv & RW) -> nv = nv & ~RW; who = 1
+			:: else -> who = 0
+			fi
+		fi;
+		cas_release(s, nv);
+		if
+		:: ok -> break
+		:: else -> skip
+		fi
+	od;
+	wake(who);
 #else
 	d_step { TOUCH; s = state };
 	do
