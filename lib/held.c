@@ -79,22 +79,31 @@ void weft_held_push_slow(void *lock, enum weft_held_kind kind)
 void weft_held_pop_slow(void *lock, enum weft_held_kind kind)
 {
 	struct weft_held *h = weft_held_cur;
+	bool other_kind = false;
 
+	/* The kind too: a read unlock of a write-held rwlock would release the writer's hold. */
 	for (uint32_t i = h->n; i-- > 0;) {
 		if (HELD_LOCK(h->e[i]) != lock)
 			continue;
+		if (HELD_KIND(h->e[i]) != kind) {
+			other_kind = true;
+			continue;
+		}
 		h->e[i] = 0;
 		compact(h);
 		return;
 	}
-	if (h->untracked) {
+	if (h->untracked && !other_kind) {
 		h->untracked--;
 		return;
 	}
-	weft_panic("%s of a lock this thread does not hold (%p)",
+	weft_panic("%s of a lock this thread does not hold%s (%p)",
 		   kind == HELD_MUTEX  ? "weft_mutex_unlock()"
 		   : kind == HELD_READ ? "weft_rwlock_read_unlock()"
 				       : "weft_rwlock_write_unlock()",
+		   other_kind ? (kind == HELD_READ ? " for reading: it holds it for writing"
+						   : " for writing: it holds it for reading")
+			      : "",
 		   lock);
 }
 

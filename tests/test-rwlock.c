@@ -266,6 +266,50 @@ TEST(rwlock_relocking_panics_instead_of_hanging)
 	weft_rwlock_write_unlock(&l);
 }
 
+/*
+ * An unlock of the wrong kind is an unlock of a lock the thread does not hold
+ * that way: a read unlock of a write-held lock must not release the writer's
+ * hold (the record matches the kind, not only the address).
+ */
+static void *write_then_read_unlock(void *arg)
+{
+	struct weft_rwlock *l = arg;
+
+	weft_rwlock_write(l);
+	weft_rwlock_read_unlock(l);
+	return NULL;
+}
+
+static void *read_then_write_unlock(void *arg)
+{
+	struct weft_rwlock *l = arg;
+
+	weft_rwlock_read(l);
+	weft_rwlock_write_unlock(l);
+	return NULL;
+}
+
+TEST(rwlock_unlock_of_the_other_kind_panics_and_leaves_the_hold)
+{
+	struct weft_rwlock l = WEFT_RWLOCK_INIT;
+	struct weft_panic *p;
+
+	weft_set_panic_hook(quiet_hook);
+	ASSERT_EQ(weft_catch_panic(write_then_read_unlock, &l, (void **)&p), WEFT_PANICKED);
+	ASSERT_NE_NULL(weft_strstr(weft_panic_message(p), "for reading: it holds it for writing"));
+	weft_panic_free(p);
+	/* The write lock was still held when the panic released it: poisoned. */
+	ASSERT_EQ(weft_rwlock_try_write(&l), WEFT_POISONED);
+	weft_rwlock_write_unlock(&l);
+	weft_rwlock_clear_poison(&l);
+	ASSERT_EQ(weft_catch_panic(read_then_write_unlock, &l, (void **)&p), WEFT_PANICKED);
+	ASSERT_NE_NULL(weft_strstr(weft_panic_message(p), "for writing: it holds it for reading"));
+	weft_panic_free(p);
+	/* A read lock is only released by a panic, never poisoned. */
+	ASSERT_EQ(weft_rwlock_try_write(&l), 0);
+	weft_rwlock_write_unlock(&l);
+}
+
 /* Green readers and writers share the lock with native ones. */
 static void *green_rw(void *arg)
 {
