@@ -42,6 +42,18 @@ static void mutex_batch(long n)
 	}
 }
 
+static long guarded;
+
+static void mutex_store_batch(long n)
+{
+	for (long i = 0; i < n; i++) {
+		pthread_mutex_lock(&m);
+		guarded++;
+		bench_keep(&guarded);
+		pthread_mutex_unlock(&m);
+	}
+}
+
 static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
 
 static void rwlock_read_batch(long n)
@@ -283,6 +295,8 @@ int main(void)
 	if (pthread_create(&idle, NULL, idler, NULL))
 		bench_die("pthread_create", 1);
 	bench_result("mutex_uncontended", bench_median_ns_per_op(mutex_batch, bench_scaled(2000000)),
+		     "ns");
+	bench_result("mutex_store", bench_median_ns_per_op(mutex_store_batch, bench_scaled(2000000)),
 		     "ns");
 	bench_result("rwlock_read", bench_median_ns_per_op(rwlock_read_batch, bench_scaled(2000000)),
 		     "ns");

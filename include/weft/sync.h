@@ -132,11 +132,15 @@ void weft_mutex_release_slow(struct weft_mutex *m, uint32_t old);
 /*
  * The fast paths are inline, as Rust's Mutex::lock is: an uncontended lock
  * and unlock is then two locked instructions and the record's few plain
- * accesses, with no call (Documentation/sync.rst measures it). The record
- * entry is written before the compare-exchange and taken back if it fails,
- * and the unlock writes the count after its exchange: a locked instruction
- * waits until every earlier store has left the store buffer, so no store
- * sits between the two. A mutex entry is the bare address (kind 0).
+ * accesses, with no call (Documentation/sync.rst measures it). A locked
+ * instruction waits until every earlier store has left the store buffer, so
+ * the record's stores all go between the two, where the caller's stores to
+ * the data the mutex guards go too: the unlock's exchange then drains them
+ * all at once, and the lock's compare-exchange finds the buffer empty. The
+ * entry is written once the compare-exchange has succeeded, and taken out
+ * before the exchange: no code runs between either pair that could see the
+ * record (a panic is a call, never a signal). A mutex entry is the bare
+ * address (kind 0).
  */
 static inline int weft_mutex_lock(struct weft_mutex *m)
 {
@@ -145,14 +149,12 @@ static inline int weft_mutex_lock(struct weft_mutex *m)
 
 	if (__builtin_expect(!m || n >= h->cap, 0))
 		return weft_mutex_lock_slow(m);
-	h->e[n] = (uintptr_t)m;
-	h->n = n + 1;
 	if (__builtin_expect(!atomic_compare_exchange_strong_explicit(&m->state, &zero, 1,
 								      memory_order_acquire,
-								      memory_order_relaxed), 0)) {
-		h->n = n;	/* not ours yet: the deadlock check must not see it */
+								      memory_order_relaxed), 0))
 		return weft_mutex_lock_slow(m);
-	}
+	h->e[n] = (uintptr_t)m;
+	h->n = n + 1;
 	return (int)atomic_load_explicit(&m->poisoned, memory_order_relaxed);
 }
 
@@ -165,8 +167,8 @@ static inline void weft_mutex_unlock(struct weft_mutex *m)
 		weft_mutex_unlock_slow(m);
 		return;
 	}
-	old = atomic_exchange_explicit(&m->state, 0, memory_order_release);
 	h->n = n - 1;
+	old = atomic_exchange_explicit(&m->state, 0, memory_order_release);
 	if (__builtin_expect(old > 1, 0))
 		weft_mutex_release_slow(m, old);
 }
