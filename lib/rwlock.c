@@ -162,7 +162,12 @@ static __attribute__((noinline)) int read_slow(struct weft_rwlock *l, uint64_t d
 	return poison_status(l);
 }
 
-/* The record is written before the compare-exchange, as in weft_mutex_lock(). */
+/*
+ * The record is written before the compare-exchange and its count after the
+ * unlock's fetch_sub: the first order of weft_mutex_lock() (Documentation/
+ * sync.rst, "Where the record's stores go"), kept because a reader's section
+ * seldom stores, so there is no store of the caller's for it to share a drain with.
+ */
 static inline int read_lock(struct weft_rwlock *l, uint64_t deadline)
 {
 	struct weft_held *h = weft_held_cur;
@@ -271,7 +276,7 @@ void weft_rwlock_read_unlock(struct weft_rwlock *l)
 		read_unlock_slow(l);
 		return;
 	}
-	/* The count after the locked instruction, as in weft_mutex_unlock(). */
+	/* The count after the locked instruction: see read_lock(). */
 	s = atomic_fetch_sub_explicit(&l->state, READ_LOCKED, memory_order_release) - READ_LOCKED;
 	h->n = n - 1;
 	if (read_release_wakes(s))
