@@ -600,3 +600,51 @@ TEST(rwlock_writer_at_its_deadline_takes_a_handed_lock_or_lets_readers_in)
 	ASSERT_EQ(weft_green_sync(writer_at_its_deadline, NULL, NULL), 0);
 	ASSERT_EQ(deadline_bad, 0);
 }
+
+/*
+ * Green sleepers keep their bitset in the waiter table as the kernel does:
+ * with a reader queued first and a writer behind it on the same word, the
+ * unlock's wake-up of one writer must reach the writer, not the first node.
+ */
+static struct weft_rwlock kinds;
+static int kinds_order[2], kinds_n;
+
+static void *kinds_reader(void *arg)
+{
+	weft_rwlock_read(&kinds);
+	kinds_order[kinds_n++] = 'r';
+	weft_rwlock_read_unlock(&kinds);
+	return NULL;
+}
+
+static void *kinds_writer(void *arg)
+{
+	weft_rwlock_write(&kinds);
+	kinds_order[kinds_n++] = 'w';
+	weft_rwlock_write_unlock(&kinds);
+	return NULL;
+}
+
+static void *green_wake_by_kind(void *arg)
+{
+	struct weft_green_handle r, w;
+
+	STEP(21, weft_rwlock_write(&kinds) == 0);
+	STEP(22, weft_green_spawn(&r, kinds_reader, NULL, NULL) == 0);
+	weft_green_yield();	/* queued first, as a reader */
+	STEP(23, weft_green_spawn(&w, kinds_writer, NULL, NULL) == 0);
+	weft_green_yield();	/* queued second, as a writer, counted */
+	STEP(24, WRITERS_WAITING(&kinds) == 1 && kinds_n == 0);
+	weft_rwlock_write_unlock(&kinds);	/* hands the lock to the writer */
+	STEP(25, weft_green_join(&w, NULL) == 0);
+	STEP(26, weft_green_join(&r, NULL) == 0);
+	STEP(27, kinds_n == 2 && kinds_order[0] == 'w' && kinds_order[1] == 'r');
+	STEP(28, atomic_load(&kinds.state) == 0);
+	return NULL;
+}
+
+TEST(rwlock_green_wake_up_reaches_only_its_kind)
+{
+	ASSERT_EQ(weft_green_sync(green_wake_by_kind, NULL, NULL), 0);
+	ASSERT_EQ(deadline_bad, 0);
+}
