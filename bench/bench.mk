@@ -29,7 +29,7 @@ BENCH_GLIBC_BINARIES := $(BENCH_GLIBC_STATIC) $(BENCH_GLIBC_DYNAMIC) \
 # bench/weft.mk's BENCH_ALIGNED_WEFT, bench/peers.mk's musl and Rust lists): the row no
 # longer depends on placement.
 BENCH_LOOP_ALIGN ?= -falign-loops=64
-BENCH_ALIGNED_GLIBC := tls
+BENCH_ALIGNED_GLIBC := tls sync
 $(foreach p,$(BENCH_ALIGNED_GLIBC),$(BENCH_OUT)/$(p)-static $(BENCH_OUT)/$(p)-dynamic): \
 	BENCH_CFLAGS += $(BENCH_LOOP_ALIGN)
 

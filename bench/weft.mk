@@ -23,7 +23,7 @@ BENCH_WEFT_HELLO_TRACER := $(BENCH_OUT)/hello_thread-weft-tracer
 
 # Programs whose rows are loops of a few instructions: every loop starts a 64-byte line, as in
 # their glibc, musl and Rust twins (BENCH_LOOP_ALIGN, bench/bench.mk).
-BENCH_ALIGNED_WEFT := localkey keys
+BENCH_ALIGNED_WEFT := localkey keys sync
 $(BENCH_ALIGNED_WEFT:%=$(BENCH_OUT)/%-weft.o): OBJ_CFLAGS += $(BENCH_LOOP_ALIGN)
 
 .PHONY: bench-weft
