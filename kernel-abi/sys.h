@@ -437,4 +437,10 @@ static inline long sys_set_tid_address(int *tidptr)
 	return weft_sys1(__NR_set_tid_address, (long)tidptr);
 }
 
+/* A full barrier on every CPU running one of our threads (kernel/sched/membarrier.c). */
+static inline long sys_membarrier(int cmd, unsigned int flags, int cpu_id)
+{
+	return weft_sys3(__NR_membarrier, cmd, flags, cpu_id);
+}
+
 #endif

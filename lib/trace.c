@@ -8,6 +8,7 @@
 #include <linux/errno.h>
 #include <linux/fcntl.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <linux/mman.h>
 #include <linux/prctl.h>
 #include <linux/resource.h>
@@ -221,7 +222,7 @@ int weft_trace_set_fd(int fd)
 enum arg_kind {
 	A_NONE, A_INT, A_UINT, A_HEX, A_PTR, A_FD, A_STR, A_CLONEF, A_OFLAGS, A_FUTEXOP,
 	/* Kinds whose numbers are printed when they have no name. */
-	A_SIG, A_PRCTL,
+	A_SIG, A_PRCTL, A_MEMBARRIER,
 	/* Kinds that print "?" when they have no name (A_TIMERF: "0"). */
 	A_PROT, A_MAPF, A_SIGHOW, A_CLOCK, A_ARCHPRCTL, A_WAITOPT, A_TIMERF, A_RLIMIT,
 };
@@ -289,7 +290,8 @@ enum arg_kind {
 	X(sched_yield, A_NONE)                                                        \
 	X(sched_getaffinity, A_INT, A_UINT, A_PTR)                                    \
 	X(futex, A_PTR, A_FUTEXOP, A_UINT, A_PTR, A_PTR, A_HEX)                       \
-	X(set_tid_address, A_PTR)
+	X(set_tid_address, A_PTR)                                                     \
+	X(membarrier, A_MEMBARRIER, A_HEX, A_INT)
 
 #define SYSCALL_NAME(name, ...) #name "\0"
 #define SYSCALL_NR(name, ...) __NR_##name,
@@ -328,6 +330,8 @@ static const unsigned char syscall_args[][6] = { SYSCALLS(SYSCALL_ARGS) };
 	X(A_SIGHOW, VAL, SIG_BLOCK) X(A_SIGHOW, VAL, SIG_UNBLOCK)                        \
 	X(A_SIGHOW, VAL, SIG_SETMASK)                                                   \
 	X(A_PRCTL, VAL, PR_SET_NAME) X(A_PRCTL, VAL, PR_GET_NAME)                        \
+	X(A_MEMBARRIER, VAL, MEMBARRIER_CMD_PRIVATE_EXPEDITED)                          \
+	X(A_MEMBARRIER, VAL, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED)                 \
 	X(A_CLOCK, VAL, CLOCK_MONOTONIC) X(A_CLOCK, VAL, CLOCK_REALTIME)                 \
 	X(A_TIMERF, VAL, TIMER_ABSTIME)                                                 \
 	NAMED_ARCH_PRCTL(X)                                                             \
@@ -482,7 +486,7 @@ static void add_arg(struct line *l, unsigned char kind, long v)
 	}
 	if ((name = value_name(kind, (unsigned long)v)))
 		add(l, "%s", name);
-	else if (kind <= A_PRCTL)
+	else if (kind <= A_MEMBARRIER)
 		add(l, "%ld", v);
 	else
 		add(l, "%s", (kind == A_TIMERF || (kind == A_WAITOPT && !v)) ? "0" : "?");
