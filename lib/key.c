@@ -3,6 +3,7 @@
 #include <limits.h>
 
 #include <linux/errno.h>
+#include <linux/membarrier.h>
 
 #include "weft/key.h"
 
@@ -81,8 +82,16 @@
  * thread's. Each side looks after making itself known, so at least one sees
  * the other: the destructor then goes through the gate after all, or the
  * walk, delete or destroy waits for that one destructor (a walk leaves the
- * gate while it waits, as a waiting walk stops no destructor). One
- * read-modify-write per destructor instead of the gate's five.
+ * gate while it waits, as a waiting walk stops no destructor).
+ *
+ * "Each side looks after making itself known" needs a full barrier on each
+ * side, between its store and its look. The exit round is the common side,
+ * so it pays nothing: the rare side (walk, delete, destroy, and whoever
+ * waits for an announcement to end) asks the kernel for a barrier on every
+ * CPU that runs one of our threads, membarrier(2), and the round's barrier
+ * is then a compiler barrier (see "the exit rounds' barrier" below). Where
+ * membarrier is missing, the round fences itself, with the exchange that
+ * takes each value.
  */
 
 #define KEY_ID_BITS 10
@@ -257,6 +266,89 @@ static void call_dtor(weft_key_t key, void (*dtor)(void *), void *value)
 	frame_pop(&frame);
 }
 
+/* ---- the exit rounds' barrier ---------------------------------------------- */
+
+/*
+ * DOC: the exit rounds' barrier
+ *
+ * An announcement is a Dekker pair: the round stores me.dying and then loads
+ * the gate, the key tables and dying_waiters; a walk, delete or destroy
+ * stores its own mark and then loads t->dying. Each side needs a full
+ * barrier between its store and its load, or both can miss the other (on
+ * x86 a load may pass an earlier store in the store buffer).
+ *
+ * A full barrier is a locked instruction, about 7 ns here: once per value,
+ * it was most of what a destructor round cost beyond the destructors. The
+ * barriers are asymmetric instead, as folly's asymmetricHeavyBarrier and
+ * liburcu's membarrier flavour are: the round, run by every exiting thread,
+ * keeps only a compiler barrier; the rare side calls
+ *
+ *	membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0)
+ *
+ * after its store. The kernel (membarrier_private_expedited() in
+ * kernel/sched/membarrier.c) makes every CPU that runs a thread of this
+ * process execute smp_mb() before the call returns, and a thread that is
+ * not running passes a full barrier when it is scheduled again. So for any
+ * round, the barrier falls either before its store (the rare side's load
+ * sees it) or after its load (the load sees the rare side's store): one of
+ * the two sees the other, as with two fences.
+ *
+ * The kernel wants the process registered first. The first
+ * weft_key_create() does that, before any value of any key can exist;
+ * fork() keeps the registration. Where it fails (a kernel before 4.14, a
+ * seccomp filter), every round fences as before: exit_barrier says which.
+ * Once registered, a failing barrier would leave a round unordered, so it
+ * is a fatal runtime error (the kernel does not fail it; only an injected
+ * fault does).
+ *
+ * The value itself: with fences, the round takes it with an exchange,
+ * against a destroy's take_value(). Without, it takes it with a plain load
+ * and store, and only while the key is still live (handles[] after the
+ * barrier): a destroy, which unpublishes before its membarrier, then sees
+ * the announcement and waits for it before it takes anything. A round that
+ * finds the key being destroyed takes with the exchange.
+ */
+enum { BARRIER_UNDECIDED, BARRIER_FENCES, BARRIER_MEMBARRIER };
+static _Atomic int exit_barrier;	/* decided once, by the first create, under key_lock */
+
+static void choose_barrier(void)
+{
+	long ret;
+
+	if (atomic_load_explicit(&exit_barrier, memory_order_relaxed) != BARRIER_UNDECIDED)
+		return;
+	ret = sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
+	atomic_store_explicit(&exit_barrier, ret ? BARRIER_FENCES : BARRIER_MEMBARRIER,
+			      memory_order_relaxed);
+}
+
+/* Do exit rounds leave their barrier to the other side? */
+static inline bool rounds_unfenced(void)
+{
+	return atomic_load_explicit(&exit_barrier, memory_order_relaxed) == BARRIER_MEMBARRIER;
+}
+
+/* The rare side's barrier: after its store, before it looks at announcements. */
+static void heavy_barrier(void)
+{
+	long ret;
+
+	if (!rounds_unfenced())
+		return;		/* the rounds fence themselves */
+	ret = sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+	if (ret == -EPERM) {	/* not registered, after all: register, then again */
+		ret = sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
+		if (!ret)
+			ret = sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+	}
+	if (ret) {
+		const char *name = weft_errno_name((int)ret);
+
+		weft_fatal("fatal runtime error: membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) "
+			   "failed: %s\n", name ? name : "error");
+	}
+}
+
 /* ---- the exit rounds' announcements ---------------------------------------- */
 
 /*
@@ -288,6 +380,7 @@ static void wait_not_dying(struct key_thread *t, weft_key_t key)
 	if (atomic_load_explicit(&t->dying, memory_order_seq_cst) != key)
 		return;
 	atomic_fetch_add_explicit(&t->dying_waiters, 1, memory_order_seq_cst);
+	heavy_barrier();	/* the round's next look at dying_waiters sees us, or we see it move on */
 	while (atomic_load_explicit(&t->dying, memory_order_seq_cst) == key)
 		weft_futex_wait(&t->dying, key, false, NULL);
 	atomic_fetch_sub_explicit(&t->dying_waiters, 1, memory_order_relaxed);
@@ -344,6 +437,7 @@ int weft_key_create(weft_key_t *key, void (*dtor)(void *value))
 	generation = key_generations[id] == KEY_GEN_MAX ? 1 : key_generations[id] + 1;
 	key_generations[id] = generation;
 	made = generation << KEY_ID_BITS | id;
+	choose_barrier();	/* before any value of any key exists */
 	__atomic_store_n(&key_dtors[id], dtor, __ATOMIC_RELAXED);
 	/* Release: whoever sees the key in either table sees the destructor. */
 	atomic_store_explicit(&dtor_keys[id], made, memory_order_release);
@@ -503,6 +597,12 @@ static void destroy_in(struct key_thread *t, void *ctx)
 	void (*dtor)(void *) = key_dtors[key & KEY_ID_MASK];
 	void *value;
 
+	/*
+	 * First wait for @t's exit round to end a destructor of @key it
+	 * announced: a round that saw @key still live took the value with
+	 * plain accesses, and only our waiting keeps take_value() off it.
+	 */
+	wait_not_dying(t, key);
 	if (dtor && peek_value(t, key, NULL)) {
 		/* Waits for walks under way: their callbacks may hold the value. */
 		gate_enter(gate, GATE_WALKS, GATE_DTOR);
@@ -521,6 +621,7 @@ int weft_key_destroy(weft_key_t key)
 
 	if (ret)
 		return ret;
+	heavy_barrier();	/* unpublished, then look at the announcements */
 	/*
 	 * No set or reset of @key succeeds any more; exiting threads still
 	 * destroy their own values (dtor_keys[] still names @key), so each
@@ -541,6 +642,7 @@ int weft_key_delete(weft_key_t key)
 
 	if (ret)
 		return ret;
+	heavy_barrier();	/* unpublished, then look at the announcements */
 	/* No user code runs in this walk: the frame only records the pin. */
 	walk_threads(forget_in, &key, &frame);
 	retire(key);
@@ -746,6 +848,7 @@ static void walk_enter(weft_key_t key)
 		struct key_thread *t;
 
 		gate_enter(gate, GATE_DTORS, GATE_WALK);
+		heavy_barrier();	/* in the gate, then look at the announcements */
 		weft_lock(&key_lock);
 		for (t = threads; t; t = t->next)
 			if (atomic_load_explicit(&t->dying, memory_order_seq_cst) == key)
@@ -885,19 +988,26 @@ static void destroy_gated(struct __weft_key_slot *slot, unsigned int id, weft_ke
 
 /*
  * One POSIX round: each non-NULL value with a destructor is cleared, then
- * destroyed. The common case passes no gate and takes no lock: announce the
- * key in me.dying (a plain store), take the value with an exchange (a full
- * barrier on every architecture weft supports: x86's locked xchg, aarch64's
- * swpal or ldaxr/stlxr followed by our seq_cst loads, riscv's amoswap.aqrl;
- * it orders the announcement before the loads that follow, as the kernel's
- * xchg() does), then check that no walk of the key is under way and the key
- * was not deleted. A walk or delete that starts later sees the announcement
- * and waits for this one destructor, and for nothing else of ours.
+ * destroyed. The common case passes no gate, takes no lock and makes no
+ * read-modify-write: announce the key in me.dying (a plain store), take the
+ * value (a plain load and store: the key is live, so a destroy waits for
+ * us), then check that no walk of the key is under way and the key was not
+ * deleted. The barrier between the announcement and those loads is the
+ * other side's membarrier() ("the exit rounds' barrier" above). A walk or
+ * delete that starts later sees the announcement and waits for this one
+ * destructor, and for nothing else of ours.
+ *
+ * Without membarrier the value is taken with an exchange, a full barrier on
+ * every architecture weft supports (x86's locked xchg, aarch64's swpal or
+ * ldaxr/stlxr followed by our seq_cst loads, riscv's amoswap.aqrl): it
+ * orders the announcement before the loads that follow, as the kernel's
+ * xchg() does.
  */
 static void run_round(void)
 {
 	/* In it, the destructor of me.dying is under way (-EDEADLK, panics). */
 	struct key_frame frame = { .key = 0, .kind = FRAME_EXIT_DTOR };
+	bool unfenced = rounds_unfenced();
 
 	frame_push(&frame);
 	/* Re-read the array each time: a destructor's set may have grown it. */
@@ -910,15 +1020,29 @@ static void run_round(void)
 		if (!__atomic_load_n(&slot->value, __ATOMIC_RELAXED) || !(dtor = dtor_of(key)))
 			continue;
 		atomic_store_explicit(&me.dying, key, memory_order_relaxed);
-		value = __atomic_exchange_n(&slot->value, NULL, __ATOMIC_SEQ_CST);
-		wake_dying_waiters();	/* for the destructor before: after a full barrier */
-		/* The key again, after the barrier (its destructor cannot change while it lives). */
-		if (!value ||
-		    atomic_load_explicit(&dtor_keys[id], memory_order_seq_cst) != key) {
-			/* A destroy took it, or a delete abandoned it. */
-			atomic_store_explicit(&me.dying, 0, memory_order_release);
-			continue;
+		/* The other side's membarrier() is our barrier here, if it has one. */
+		atomic_signal_fence(memory_order_seq_cst);
+		if (unfenced && atomic_load_explicit(&handles[id], memory_order_relaxed) == key) {
+			/*
+			 * Live after the barrier: a delete or destroy of @key that
+			 * begins now sees our announcement and waits for it, so
+			 * nobody else takes the value or abandons the key first.
+			 */
+			value = __atomic_load_n(&slot->value, __ATOMIC_RELAXED);
+			__atomic_store_n(&slot->value, NULL, __ATOMIC_RELAXED);
+		} else {
+			/* Fenced rounds, or a destroy under way: it takes values too. */
+			value = __atomic_exchange_n(&slot->value, NULL, __ATOMIC_SEQ_CST);
+			/* The key again, after the barrier (its destructor cannot change while it lives). */
+			if (!value ||
+			    atomic_load_explicit(&dtor_keys[id], memory_order_seq_cst) != key) {
+				/* A destroy took it, or a delete abandoned it. */
+				atomic_store_explicit(&me.dying, 0, memory_order_release);
+				wake_dying_waiters();
+				continue;
+			}
 		}
+		wake_dying_waiters();	/* for the destructor before: after the barrier */
 		if (atomic_load_explicit(&gates[id], memory_order_seq_cst) & GATE_WALKS) {
 			destroy_gated(slot, id, key, value);
 			continue;
@@ -927,7 +1051,10 @@ static void run_round(void)
 		atomic_store_explicit(&me.dying, 0, memory_order_release);
 	}
 	frame_pop(&frame);
-	atomic_thread_fence(memory_order_seq_cst);
+	if (unfenced)
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
 	wake_dying_waiters();
 }
 

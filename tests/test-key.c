@@ -19,6 +19,19 @@
 
 /* ---- basics and errors ---------------------------------------------------- */
 
+/*
+ * Make the first weft_key_create() find no membarrier(2), as on a kernel
+ * before 4.14 or under a seccomp filter: exit rounds then fence themselves
+ * (lib/key.c, "the exit rounds' barrier"). The second rule fails any later
+ * membarrier call, which would be a fatal runtime error: none is made.
+ */
+static void without_membarrier(void)
+{
+	ASSERT_EQ(weft_fault_inject(__NR_membarrier, 1, ENOSYS), 0);
+	ASSERT_EQ(weft_fault_inject(__NR_membarrier, 2, EINVAL), 0);
+}
+
+
 static void nothing(void *value, void *arg)
 {
 }
@@ -680,7 +693,7 @@ static void *check_sums(void *arg)
 	return (void *)bad;
 }
 
-TEST_TIMEOUT(for_each_sums_stay_exact_while_threads_start_reset_and_exit, 120)
+static void for_each_sums_stay_exact(void)
 {
 	int waves = test_under_qemu() ? 15 : 60, per_wave = 4;
 	long iterations = 333, total = (long)waves * per_wave * iterations;
@@ -703,6 +716,17 @@ TEST_TIMEOUT(for_each_sums_stay_exact_while_threads_start_reset_and_exit, 120)
 	ASSERT_GT(reader_checks, 0);
 	ASSERT_EQ(atomic_load(&begun), total);
 	ASSERT_EQ(sum_counters(), total);
+}
+
+TEST_TIMEOUT(for_each_sums_stay_exact_while_threads_start_reset_and_exit, 120)
+{
+	for_each_sums_stay_exact();
+}
+
+TEST_TIMEOUT(for_each_sums_stay_exact_with_fenced_exit_rounds, 120)
+{
+	without_membarrier();
+	for_each_sums_stay_exact();
 }
 
 /* ---- id reuse under any interleaving (issue 12) ----------------------------------- */
@@ -835,7 +859,7 @@ static void *spawn_short_setters(void *arg)
 	return NULL;
 }
 
-TEST_TIMEOUT(an_exiting_thread_never_destroys_a_deleted_keys_value_under_its_reused_id, 120)
+static void exits_against_delete(void)
 {
 	long waves = test_under_qemu() ? 100 : 1000;
 	struct weft_join_handle spawner;
@@ -859,6 +883,17 @@ TEST_TIMEOUT(an_exiting_thread_never_destroys_a_deleted_keys_value_under_its_reu
 	ASSERT_NULL(ret);
 	ASSERT_EQ(atomic_load(&churn_destroyed), 4);
 	ASSERT_EQ(atomic_load(&churn_stale), 0);
+}
+
+TEST_TIMEOUT(an_exiting_thread_never_destroys_a_deleted_keys_value_under_its_reused_id, 120)
+{
+	exits_against_delete();
+}
+
+TEST_TIMEOUT(a_fenced_exit_round_never_destroys_a_deleted_keys_value_under_its_reused_id, 120)
+{
+	without_membarrier();
+	exits_against_delete();
 }
 
 /* ---- no user code under a lock (issue 12) ------------------------------------------ */
@@ -1150,7 +1185,7 @@ static void *set_widget_and_exit(void *arg)
 	return NULL;
 }
 
-TEST_TIMEOUT(destroy_and_thread_exit_race_each_value_destroyed_exactly_once, 120)
+static void destroy_against_exits(void)
 {
 	int rounds = test_under_qemu() ? 30 : 300;
 	struct weft_join_handle h[RACE_THREADS];
@@ -1173,6 +1208,17 @@ TEST_TIMEOUT(destroy_and_thread_exit_race_each_value_destroyed_exactly_once, 120
 		for (int i = 0; i < RACE_THREADS; i++)
 			ASSERT_EQ(atomic_load(&race_widgets[i].destroyed), 1);
 	}
+}
+
+TEST_TIMEOUT(destroy_and_thread_exit_race_each_value_destroyed_exactly_once, 120)
+{
+	destroy_against_exits();
+}
+
+TEST_TIMEOUT(destroy_and_fenced_exit_rounds_race_each_value_destroyed_exactly_once, 120)
+{
+	without_membarrier();
+	destroy_against_exits();
 }
 
 /* ---- reset atomic with for_each, growth inside for_each (issue 14) ------------------ */
@@ -1746,5 +1792,54 @@ TEST(a_forked_child_sees_only_its_own_key_values)
 	atomic_store(&fork_done, 1);
 	weft_unpark(weft_join_handle_thread(&h));
 	ASSERT_EQ(weft_join(&h, NULL), 0);
+	ASSERT_EQ(weft_key_delete(key), 0);
+}
+
+/* ---- the exit rounds' barrier: membarrier(2) failing ------------------------------ */
+
+static void count_one(void *value, void *arg)
+{
+	if (value)
+		++*(int *)arg;
+}
+
+/* A walk after the registration, with the walk's membarrier failing. */
+static void walk_with_failing_membarrier(void *arg)
+{
+	weft_key_t key;
+	int seen = 0;
+
+	(void)arg;
+	if (weft_key_create(&key, NULL) || weft_key_set(key, (void *)1))
+		return;
+	weft_fault_inject(__NR_membarrier, 1, EINVAL);
+	weft_key_for_each(key, count_one, &seen);
+	weft_dprintf(2, "weft_key_for_each() returned\n");
+}
+
+TEST(a_failing_membarrier_after_registration_is_a_fatal_runtime_error)
+{
+	char err[512];
+	int status = test_run_child(walk_with_failing_membarrier, NULL, err, sizeof(err));
+
+	/* The exit rounds rely on it: to go on unordered could lose a destructor. */
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(WTERMSIG(status), SIGABRT);
+	ASSERT_NE_NULL(weft_strstr(err, "fatal runtime error: membarrier("
+				   "MEMBARRIER_CMD_PRIVATE_EXPEDITED) failed: EINVAL\n"));
+	ASSERT_NULL(weft_strstr(err, "returned"));
+}
+
+TEST(a_membarrier_that_finds_no_registration_registers_and_goes_on)
+{
+	weft_key_t key;
+	int seen = 0;
+
+	ASSERT_EQ(weft_key_create(&key, NULL), 0);
+	ASSERT_EQ(weft_key_set(key, (void *)1), 0);
+	/* EPERM: "not registered". weft registers again and repeats the barrier. */
+	ASSERT_EQ(weft_fault_inject(__NR_membarrier, 1, EPERM), 0);
+	ASSERT_EQ(weft_key_for_each(key, count_one, &seen), 1);
+	ASSERT_EQ(seen, 1);
 	ASSERT_EQ(weft_key_delete(key), 0);
 }
