@@ -63,6 +63,9 @@ errnos_of()
 	prlimit64 | arch_prctl) echo EPERM ;;
 	wait4) echo ECHILD EINTR ;;
 	exit | exit_group) echo EINVAL ;;
+	# EPERM: not registered (weft registers, or fences its exit rounds); EINVAL:
+	# any other failure, fatal once registered (Documentation/keys.rst).
+	membarrier) echo EPERM EINVAL ;;
 	*) echo EPERM ;; # a call that cannot fail (gettid): what if it did?
 	esac
 }
