@@ -70,7 +70,7 @@ struct green_context {
 	uintptr_t guard_lo, guard_hi;	/* become tcb->guard_lo/hi */
 	struct weft_catch *catch_top;	/* tcb->catch_top, saved while suspended */
 	int panicking;			/* tcb->panicking, saved while suspended */
-	struct weft_held *held;		/* weft_held_cur, saved while suspended */
+	struct weft_held *held;		/* weft_held_cur while it runs; rt->os: set by run_loop() */
 };
 
 /*
@@ -147,9 +147,10 @@ static inline int switch_to(struct weft_tcb *tcb, struct green_context *from,
 	if (from->catch_top != tcb->catch_top)
 		from->catch_top = tcb->catch_top;
 	tcb->catch_top = to->catch_top;
-	/* Fixed for a green thread; the OS context's moves once, at its first lock. */
-	if (from->held != weft_held_cur)
-		from->held = weft_held_cur;
+	/*
+	 * Fixed for a green thread; the OS context's is saved as run_loop()
+	 * begins (its first lock may move it, never inside the loop).
+	 */
 	weft_held_cur = to->held;
 	/*
 	 * A context's saved panicking flag is non-zero only while it is
@@ -474,6 +475,7 @@ static void run_loop(struct weft_tcb *tcb, struct weft_green_runtime *rt,
 	rt->os.green = NULL;
 	rt->os.guard_lo = tcb->guard_lo;
 	rt->os.guard_hi = tcb->guard_hi;
+	rt->os.held = weft_held_cur;	/* the scheduler itself takes no recorded lock */
 	rt->loops++;
 	for (;;) {
 		if (until ? atomic_load_explicit(&until->state, memory_order_acquire) ==

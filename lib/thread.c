@@ -279,7 +279,14 @@ void *weft_stable_get(enum weft_pool pool, size_t size)
 
 void weft_stable_put(enum weft_pool pool, struct weft_stable *obj)
 {
-	atomic_fetch_add_explicit(&obj->gen, 1, memory_order_release);
+	/*
+	 * Odd (claimed), so no copy of a handle can change it: each claim
+	 * compares with an even value. We are its only writer, and a plain
+	 * store saves the locked instruction a fetch-add would be.
+	 */
+	uint64_t gen = atomic_load_explicit(&obj->gen, memory_order_relaxed);
+
+	atomic_store_explicit(&obj->gen, gen + 1, memory_order_release);
 	weft_lock(&pools[pool].lock);
 	obj->pool_next = pools[pool].free;
 	pools[pool].free = obj;

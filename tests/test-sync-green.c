@@ -230,3 +230,51 @@ TEST(green_timed_lock_times_out_while_the_holder_runs)
 	ASSERT_EQ(weft_mutex_trylock(&tm), 0);
 	weft_mutex_unlock(&tm);
 }
+
+/*
+ * The OS thread's own record across green runs: it takes its first lock
+ * between two runs, holds it through the second, and a panic caught there
+ * afterwards still finds it. The switch back from a green thread installs
+ * the record the OS thread had when the run began (lib/green.c): a stale
+ * one would make the unlock below a "does not hold" panic.
+ */
+static struct weft_mutex os_m, green_m;
+
+static void *lock_yield_unlock(void *arg)
+{
+	(void)arg;
+	weft_mutex_lock(&green_m);
+	weft_green_yield();
+	weft_mutex_unlock(&green_m);
+	return NULL;
+}
+
+static void *lock_and_panic(void *arg)
+{
+	(void)arg;
+	weft_mutex_lock(&os_m);
+	weft_panic("holding os_m");
+	return NULL;
+}
+
+TEST(the_os_thread_keeps_its_lock_record_across_green_runs)
+{
+	struct weft_green_handle a, b, c;
+
+	ASSERT_EQ(weft_green_spawn(&a, lock_yield_unlock, NULL, NULL), 0);
+	ASSERT_EQ(weft_green_spawn(&b, lock_yield_unlock, NULL, NULL), 0);
+	ASSERT_EQ(weft_green_run(), 0);
+	ASSERT_EQ(weft_mutex_lock(&os_m), 0);	/* this OS thread's first lock */
+	ASSERT_EQ(weft_green_spawn(&c, lock_yield_unlock, NULL, NULL), 0);
+	ASSERT_EQ(weft_green_run(), 0);
+	ASSERT_FALSE(weft_mutex_is_poisoned(&os_m));
+	weft_mutex_unlock(&os_m);
+	/* And the record still releases what a caught panic abandons. */
+	ASSERT_EQ(weft_catch_panic(lock_and_panic, NULL, NULL), WEFT_PANICKED);
+	ASSERT_TRUE(weft_mutex_is_poisoned(&os_m));
+	ASSERT_EQ(weft_mutex_lock(&os_m), WEFT_POISONED);
+	weft_mutex_unlock(&os_m);
+	ASSERT_EQ(weft_green_join(&a, NULL), 0);
+	ASSERT_EQ(weft_green_join(&b, NULL), 0);
+	ASSERT_EQ(weft_green_join(&c, NULL), 0);
+}
