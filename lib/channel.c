@@ -23,10 +23,12 @@
  *  - rendezvous (capacity 0): a message passes from hand to hand, and a
  *    send or try_send returns 0 only once a receiver has it. A receiver
  *    that must wait queues a note on its own stack (struct rx_waiter:
- *    where to copy, and a done flag) and sleeps. A sender that finds a
- *    note copies the message straight into that receiver's buffer, sets
- *    done, unlinks the note and wakes the receivers: under the mutex, so
- *    the hand-off is one step. try_send does only that, and fails with
+ *    where to copy, a done flag, and a condvar of its own) and sleeps on
+ *    it. A sender that finds a note copies the message straight into that
+ *    receiver's buffer, sets done, unlinks the note and notifies that
+ *    receiver alone: under the mutex, so the hand-off is one step, and the
+ *    note is alive (its receiver cannot return before it has the mutex
+ *    again; the wake itself waits for our unlock, lib/condvar.c). try_send does only that, and fails with
  *    -EAGAIN when no receiver waits (Rust's sync_channel(0)).
  *    A send that finds no receiver waiting puts its message in the one
  *    slot, with a ticket (sent), and waits: a receive takes it from the
@@ -59,7 +61,7 @@
 
 struct weft_channel {
 	struct weft_mutex m;
-	struct weft_condvar not_empty;	/* receivers sleep here */
+	struct weft_condvar not_empty;	/* receivers sleep here (rendezvous: on their notes) */
 	struct weft_condvar not_full;	/* senders sleep here */
 	size_t msg_size;
 	size_t capacity;		/* 0: rendezvous; WEFT_CHANNEL_UNBOUNDED */
@@ -76,6 +78,7 @@ struct rx_waiter {
 	struct rx_waiter *next;
 	void *msg;			/* where a sender copies the message */
 	bool done;			/* set with the copy, under the mutex */
+	struct weft_condvar cv;		/* this receiver sleeps here */
 };
 
 #define UNBOUNDED_FIRST_SLOTS 16
@@ -162,8 +165,12 @@ void weft_sender_drop(struct weft_sender *tx)
 		return;
 	tx->chan = NULL;
 	weft_mutex_lock(&c->m);
-	if (--c->senders == 0)
+	if (--c->senders == 0) {
 		weft_condvar_notify_all(&c->not_empty);
+		/* Rendezvous receivers wait on their notes: each sees senders == 0. */
+		for (struct rx_waiter *w = c->rx_first; w; w = w->next)
+			weft_condvar_notify_one(&w->cv);
+	}
 	unlock_maybe_free(c);
 }
 
@@ -237,10 +244,10 @@ static int hand_off(struct weft_channel *c, const void *msg)
 	if (!c->rx_first)
 		c->rx_last = &c->rx_first;
 	memcpy(w->msg, msg, c->msg_size);
-	w->done = true;		/* @w may be gone once we unlock */
+	w->done = true;
+	/* Before the unlock: @w may be gone after it. Only the receiver served wakes. */
+	weft_condvar_notify_one(&w->cv);
 	weft_mutex_unlock(&c->m);
-	/* All of them: notify_one could pick a receiver we did not serve. */
-	weft_condvar_notify_all(&c->not_empty);
 	return 0;
 }
 
@@ -345,7 +352,7 @@ static int recv_handed(struct weft_channel *c, void *msg, uint64_t deadline)
 	*c->rx_last = &w;
 	c->rx_last = &w.next;
 	for (;;) {
-		bool timed_out = wait_expired(&c->not_empty, &c->m, deadline);
+		bool timed_out = wait_expired(&w.cv, &c->m, deadline);
 
 		/* done first: a message handed to us is ours, deadline or not. */
 		if (w.done)

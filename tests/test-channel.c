@@ -571,3 +571,60 @@ TEST(channel_pipeline_of_green_and_native_stages)
 	ASSERT_EQ(weft_join(&n2, &r), 0);
 	ASSERT_NULL(r);
 }
+
+/*
+ * Rendezvous receivers sleep on their own notes (lib/channel.c): the hand-off
+ * wakes the one it served, and the last sender's drop wakes every one of them.
+ * Green threads of one OS thread make the order exact: the three receivers
+ * run first and block, then the fourth thread hands one message over (to the
+ * oldest receiver) and drops the sender.
+ */
+struct rendezvous_rx {
+	struct weft_receiver *rx;
+	int got, ret;
+};
+
+static void *receive_one(void *arg)
+{
+	struct rendezvous_rx *r = arg;
+
+	r->ret = weft_recv(r->rx, &r->got);
+	return NULL;
+}
+
+static void *hand_one_then_drop(void *arg)
+{
+	struct weft_sender *tx = arg;
+	int v = 42;
+
+	if (weft_send(tx, &v))
+		return (void *)1;
+	weft_sender_drop(tx);
+	return NULL;
+}
+
+TEST(channel_rendezvous_drop_wakes_every_receiver_waiting_on_its_note)
+{
+	struct weft_sender tx;
+	struct weft_receiver rx;
+	struct rendezvous_rx r[3];
+	struct weft_green_handle g[3], s;
+	void *ret;
+
+	ASSERT_EQ(weft_channel(&tx, &rx, sizeof(int), 0), 0);
+	for (int i = 0; i < 3; i++) {
+		r[i] = (struct rendezvous_rx){ .rx = &rx, .got = 0, .ret = 1 };
+		ASSERT_EQ(weft_green_spawn(&g[i], receive_one, &r[i], NULL), 0);
+	}
+	ASSERT_EQ(weft_green_spawn(&s, hand_one_then_drop, &tx, NULL), 0);
+	ASSERT_EQ(weft_green_join(&s, &ret), 0);
+	ASSERT_NULL(ret);
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(weft_green_join(&g[i], NULL), 0);
+	/* The oldest was handed the message; the others learned the sender is gone. */
+	ASSERT_EQ(r[0].ret, 0);
+	ASSERT_EQ(r[0].got, 42);
+	ASSERT_EQ(r[1].ret, -EPIPE);
+	ASSERT_EQ(r[2].ret, -EPIPE);
+	weft_receiver_drop(&rx);
+}
