@@ -2,6 +2,7 @@
 /* Channels of fixed-size messages: bounded, rendezvous and unbounded, with disconnection. */
 #include <linux/errno.h>
 
+#include "lib/hooks.h"
 #include "lib/sync-internal.h"
 
 /*
@@ -79,6 +80,8 @@ struct rx_waiter {
 	void *msg;			/* where a sender copies the message */
 	bool done;			/* set with the copy, under the mutex */
 	struct weft_condvar cv;		/* this receiver sleeps here */
+	struct weft_abandon abandon;	/* a green receiver's: unlinks the note */
+	struct weft_channel *chan;
 };
 
 #define UNBOUNDED_FIRST_SLOTS 16
@@ -341,16 +344,39 @@ static void rx_unlink(struct weft_channel *c, struct rx_waiter *w)
 }
 
 /*
+ * A green receiver whose OS thread ended while it waited (lib/green.c,
+ * orphan_all()): its note, and the buffer it names, are on a stack that a
+ * join of it unmaps. Take the note out, so that no sender copies into it.
+ */
+static void abandon_note(struct weft_abandon *a)
+{
+	struct rx_waiter *w = (struct rx_waiter *)(void *)((char *)a -
+							    offsetof(struct rx_waiter, abandon));
+	struct weft_channel *c = w->chan;
+
+	weft_mutex_lock(&c->m);
+	if (!w->done)
+		rx_unlink(c, w);
+	weft_mutex_unlock(&c->m);
+}
+
+/*
  * Rendezvous: nothing in the slot, so wait to be handed a message. Called
  * with the mutex held; unlocks.
  */
 static int recv_handed(struct weft_channel *c, void *msg, uint64_t deadline)
 {
-	struct rx_waiter w = { .next = NULL, .msg = msg, .done = false };
+	struct rx_waiter w = {
+		.next = NULL, .msg = msg, .done = false,
+		.abandon = { .undo = abandon_note }, .chan = c
+	};
+	bool green = weft_tcb()->green_current != NULL;
 	int r = 0;
 
 	*c->rx_last = &w;
 	c->rx_last = &w.next;
+	if (green)
+		weft_green_abandon_push(&w.abandon);
 	for (;;) {
 		bool timed_out = wait_expired(&w.cv, &c->m, deadline);
 
@@ -363,6 +389,8 @@ static int recv_handed(struct weft_channel *c, void *msg, uint64_t deadline)
 			break;
 		}
 	}
+	if (green)
+		weft_green_abandon_pop(&w.abandon);
 	/* No ticket to count: taken counts what receivers take out of the slot. */
 	weft_mutex_unlock(&c->m);
 	return r;

@@ -101,6 +101,7 @@ struct weft_green {
 	struct weft_green *remote_next;	/* rt's remote queue: rt->remote_lock */
 	struct weft_green *all_next;	/* rt->all: every unfinished thread */
 	struct weft_green *all_prev;
+	struct weft_abandon *abandon;	/* what it left while blocked, innermost first */
 
 	/* Join: the state word orders everything (see finish_join()). */
 	_Atomic int state;		/* enum green_state */
@@ -432,9 +433,18 @@ static void all_remove(struct weft_green_runtime *rt, struct weft_green *g)
 static void orphan_all(struct weft_green_runtime *rt)
 {
 	for (struct weft_green *g = rt->all; g; g = g->all_next) {
-		/* Locks it holds: released, poisoned and reported, but not by main (lib/held.c). */
-		if (weft_held_orphan && weft_tcb()->native)
-			weft_held_orphan(g->ctx.held, g->ctx.thread);
+		if (weft_tcb()->native) {
+			/*
+			 * Where it waits: its wait node, a channel note (on its
+			 * stack, which a join of it unmaps), a writer's count.
+			 */
+			for (struct weft_abandon *a = g->abandon; a; a = a->next)
+				a->undo(a);
+			g->abandon = NULL;
+			/* Locks it holds: released, poisoned and reported (lib/held.c). */
+			if (weft_held_orphan)
+				weft_held_orphan(g->ctx.held, g->ctx.thread);
+		}
 		settle(g, GREEN_ORPHANED);
 	}
 }
@@ -547,6 +557,21 @@ static void block(struct weft_tcb *tcb, struct weft_green *self)
 		return;
 	/* With nothing runnable, the OS context sleeps until something is. */
 	switch_to(tcb, &self->ctx, rt->ring ? &rt->ring->ctx : &rt->os);
+}
+
+/* ---- what a blocked green thread leaves behind (lib/hooks.h) -------------------- */
+
+void weft_green_abandon_push(struct weft_abandon *a)
+{
+	struct weft_green *g = weft_tcb()->green_current;
+
+	a->next = g->abandon;
+	g->abandon = a;
+}
+
+void weft_green_abandon_pop(struct weft_abandon *a)
+{
+	weft_tcb()->green_current->abandon = a->next;
 }
 
 /* ---- the API -------------------------------------------------------------------- */

@@ -146,4 +146,19 @@ WEFT_GREEN_STEP void weft_green_park_until(uint64_t deadline);
 WEFT_GREEN_STEP void weft_green_unpark(struct weft_thread *t);
 WEFT_GREEN_STEP uintptr_t weft_green_stack_top(const struct weft_green *g);
 
+/*
+ * What a green thread blocked in a weft/sync.h primitive has left where
+ * others look (a wait node, a count, a channel note: on its stack or in
+ * the primitive), and how to take it back if its OS thread ends first and
+ * abandons it (orphan_all() in lib/green.c runs @undo, innermost first, on
+ * the ending OS thread). Pushed before blocking, popped after, by the
+ * green thread itself: only while tcb->green_current is set.
+ */
+struct weft_abandon {
+	void (*undo)(struct weft_abandon *a);
+	struct weft_abandon *next;
+};
+WEFT_GREEN_STEP void weft_green_abandon_push(struct weft_abandon *a);
+WEFT_GREEN_STEP void weft_green_abandon_pop(struct weft_abandon *a);
+
 #endif

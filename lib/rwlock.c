@@ -4,6 +4,7 @@
 
 #include "weft/panic.h"
 
+#include "lib/hooks.h"
 #include "lib/sync-internal.h"
 
 /*
@@ -321,10 +322,31 @@ static int write_give_up(struct weft_rwlock *l, uint64_t s)
 	}
 }
 
+/*
+ * A green writer counted in @l whose OS thread ended while it slept
+ * (lib/green.c, orphan_all()): it leaves as at a deadline, and a hand-off
+ * it takes on the way out is passed on at once. Left counted, it would keep
+ * every reader out for ever, and the next unlock would hand it the lock.
+ */
+struct abandoned_writer {
+	struct weft_abandon a;
+	struct weft_rwlock *l;
+};
+
+static void abandon_writer(struct weft_abandon *a)
+{
+	struct weft_rwlock *l = ((struct abandoned_writer *)(void *)a)->l;
+
+	if (write_give_up(l, atomic_load_explicit(&l->state, memory_order_relaxed)) == 0)
+		weft_rwlock_write_release(l);
+}
+
 static int write_contended(struct weft_rwlock *l, uint64_t deadline)
 {
 	uint64_t s = spin_until(l, true), counted = 0;
 	bool checked = false;
+	struct abandoned_writer abandon = { .a = { .undo = abandon_writer }, .l = l };
+	int ret;
 
 	for (;;) {
 		if (is_unlocked(s)) {
@@ -332,8 +354,10 @@ static int write_contended(struct weft_rwlock *l, uint64_t deadline)
 			if (atomic_compare_exchange_weak_explicit(&l->state, &s,
 								  s - counted + WRITE_LOCKED,
 								  memory_order_acquire,
-								  memory_order_relaxed))
-				return 0;
+								  memory_order_relaxed)) {
+				ret = 0;
+				break;
+			}
 			continue;
 		}
 		if (!checked && deadline == WEFT_FOREVER) {
@@ -349,13 +373,20 @@ static int write_contended(struct weft_rwlock *l, uint64_t deadline)
 				continue;
 			s += WRITER;
 			counted = WRITER;
+			if (weft_tcb()->green_current)
+				weft_green_abandon_push(&abandon.a);
 		}
 		if (weft_wait_bitset(futex_word(l), (uint32_t)s, deadline, WAKE_WRITERS) != 0 &&
-		    deadline != WEFT_FOREVER && weft_now() >= deadline)
-			return write_give_up(l, atomic_load_explicit(&l->state,
-								      memory_order_relaxed));
+		    deadline != WEFT_FOREVER && weft_now() >= deadline) {
+			ret = write_give_up(l, atomic_load_explicit(&l->state,
+								     memory_order_relaxed));
+			break;
+		}
 		s = spin_until(l, true);
 	}
+	if (counted && weft_tcb()->green_current)
+		weft_green_abandon_pop(&abandon.a);
+	return ret;
 }
 
 static int write_lock(struct weft_rwlock *l, uint64_t deadline)

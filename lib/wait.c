@@ -3,6 +3,7 @@
 #include <linux/errno.h>
 #include <linux/time.h>
 
+#include "lib/hooks.h"
 #include "lib/sync-internal.h"
 
 /*
@@ -66,6 +67,7 @@ struct green_waiter {
 	struct weft_thread *thread;
 	struct green_waiter *next, **pprev;
 	bool queued;			/* under the bucket lock; cleared by the waker */
+	struct weft_abandon abandon;	/* unlinks the node if the thread is abandoned */
 };
 
 struct wait_bucket {
@@ -96,13 +98,33 @@ static void node_unlink(struct wait_bucket *b, struct green_waiter *w)
 	atomic_fetch_sub_explicit(&b->count, 1, memory_order_relaxed);
 }
 
+/*
+ * The waiter's OS thread ended with the waiter blocked here (lib/green.c,
+ * orphan_all()): its node is on a stack that a join of it unmaps. Unlink
+ * it, so that no wake-up walks into that stack.
+ */
+static void abandon_node(struct weft_abandon *a)
+{
+	struct green_waiter *w = (struct green_waiter *)(void *)((char *)a -
+								  offsetof(struct green_waiter,
+									   abandon));
+	struct wait_bucket *b = bucket_of(w->word);
+
+	weft_lock(&b->lock);
+	if (w->queued)
+		node_unlink(b, w);
+	weft_unlock(&b->lock);
+}
+
 static int green_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t deadline,
 		      uint32_t bitset)
 {
 	struct wait_bucket *b = bucket_of(word);
 	struct green_waiter w = {
-		.word = word, .bitset = bitset, .thread = weft_current(), .queued = true
+		.word = word, .bitset = bitset, .thread = weft_current(), .queued = true,
+		.abandon = { .undo = abandon_node, .next = NULL }
 	};
+	int ret;
 
 	weft_lock(&b->lock);
 	atomic_fetch_add_explicit(&b->count, 1, memory_order_seq_cst);
@@ -117,6 +139,7 @@ static int green_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t deadli
 	w.pprev = b->tail;
 	*b->tail = &w;
 	b->tail = &w.next;
+	weft_green_abandon_push(&w.abandon);
 	weft_unlock(&b->lock);
 
 	for (;;) {
@@ -124,16 +147,19 @@ static int green_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t deadli
 		weft_park_until(deadline);
 		weft_lock(&b->lock);
 		if (!w.queued) {
-			weft_unlock(&b->lock);
-			return 0;
+			ret = 0;
+			break;
 		}
 		if (deadline != WEFT_FOREVER && weft_now() >= deadline) {
 			node_unlink(b, &w);
-			weft_unlock(&b->lock);
-			return -ETIMEDOUT;
+			ret = -ETIMEDOUT;
+			break;
 		}
 		weft_unlock(&b->lock);
 	}
+	weft_unlock(&b->lock);
+	weft_green_abandon_pop(&w.abandon);
+	return ret;
 }
 
 static inline __attribute__((always_inline)) int

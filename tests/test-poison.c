@@ -627,3 +627,123 @@ TEST(a_read_lock_that_timed_out_is_not_held)
 	ASSERT_EQ(weft_rwlock_try_read(&top_rw), 0);
 	weft_rwlock_read_unlock(&top_rw);
 }
+
+/*
+ * A green thread orphaned while it waits on a lock: its wait node sits on its
+ * own stack, linked into the wait table (lib/wait.c). Joining the orphan
+ * unmaps that stack; the lock's next unlock must not walk into it.
+ */
+static struct weft_mutex waited_lock;
+static struct weft_green_handle waiter_handle;
+
+static void *green_wait_for_lock(void *arg)
+{
+	weft_mutex_lock(&waited_lock);	/* held by main: sleeps until its OS thread ends */
+	weft_mutex_unlock(&waited_lock);
+	return NULL;
+}
+
+static void *os_thread_orphaning_a_waiter(void *arg)
+{
+	struct weft_green_handle runner;
+
+	if (weft_green_spawn(&waiter_handle, green_wait_for_lock, NULL, NULL) ||
+	    weft_green_spawn(&runner, green_nothing, NULL, NULL) ||
+	    weft_green_join(&runner, NULL))	/* runs the waiter first: it blocks */
+		weft_exit(2);
+	return NULL;
+}
+
+static void orphaned_waiter_child(void *arg)
+{
+	struct weft_join_handle h;
+
+	weft_mutex_lock(&waited_lock);
+	if (weft_spawn(&h, os_thread_orphaning_a_waiter, NULL) || weft_join(&h, NULL))
+		weft_exit(3);
+	if (weft_green_join(&waiter_handle, NULL) != -ESRCH)	/* unmaps its stack */
+		weft_exit(4);
+	weft_mutex_unlock(&waited_lock);	/* a waiter is recorded: the slow path */
+	if (weft_mutex_lock(&waited_lock) != 0)
+		weft_exit(5);
+	weft_mutex_unlock(&waited_lock);
+	weft_exit(0);
+}
+
+TEST(a_green_thread_orphaned_while_waiting_leaves_nothing_behind)
+{
+	char err[512];
+	int status = test_run_child(orphaned_waiter_child, NULL, err, sizeof(err));
+
+	ASSERT_EQ(status, 0);
+}
+
+/*
+ * The same for what a blocked green thread leaves in a primitive: a waiting
+ * writer's count in an rwlock (it would keep readers out for ever, and the
+ * next unlock would hand the lock to a thread that never runs again), and a
+ * rendezvous receiver's note (a sender would copy into the unmapped stack).
+ */
+static struct weft_rwlock orphan_rw;
+static struct weft_sender orphan_tx;
+static struct weft_receiver orphan_rx;
+static struct weft_green_handle writer_handle, receiver_handle;
+
+static void *green_write_lock(void *arg)
+{
+	if (weft_rwlock_write(&orphan_rw) == 0)	/* held by main: counted, then asleep */
+		weft_rwlock_write_unlock(&orphan_rw);
+	return NULL;
+}
+
+static void *green_receive(void *arg)
+{
+	int v;
+
+	weft_recv(&orphan_rx, &v);	/* nobody sends: asleep on its note */
+	return NULL;
+}
+
+static void *os_thread_orphaning_writer_and_receiver(void *arg)
+{
+	struct weft_green_handle runner;
+
+	if (weft_green_spawn(&writer_handle, green_write_lock, NULL, NULL) ||
+	    weft_green_spawn(&receiver_handle, green_receive, NULL, NULL) ||
+	    weft_green_spawn(&runner, green_nothing, NULL, NULL) ||
+	    weft_green_join(&runner, NULL))	/* the two block first */
+		weft_exit(2);
+	return NULL;
+}
+
+static void orphaned_writer_and_receiver_child(void *arg)
+{
+	struct weft_join_handle h;
+	int v = 5;
+
+	if (weft_channel(&orphan_tx, &orphan_rx, sizeof(int), 0) ||
+	    weft_rwlock_write(&orphan_rw) != 0)
+		weft_exit(3);
+	if (weft_spawn(&h, os_thread_orphaning_writer_and_receiver, NULL) || weft_join(&h, NULL))
+		weft_exit(4);
+	if (weft_green_join(&writer_handle, NULL) != -ESRCH ||
+	    weft_green_join(&receiver_handle, NULL) != -ESRCH)	/* unmaps their stacks */
+		weft_exit(5);
+	/* No writer waits any more: the lock goes free, and readers may come in. */
+	weft_rwlock_write_unlock(&orphan_rw);
+	if (weft_rwlock_try_read(&orphan_rw) != 0)
+		weft_exit(6);
+	weft_rwlock_read_unlock(&orphan_rw);
+	/* No receiver waits any more: a rendezvous try_send finds nobody. */
+	if (weft_try_send(&orphan_tx, &v) != -EAGAIN)
+		weft_exit(7);
+	weft_exit(0);
+}
+
+TEST(green_threads_orphaned_in_an_rwlock_and_a_channel_leave_nothing_behind)
+{
+	char err[512];
+	int status = test_run_child(orphaned_writer_and_receiver_child, NULL, err, sizeof(err));
+
+	ASSERT_EQ(status, 0);
+}
