@@ -29,8 +29,9 @@
  *    receiver's buffer, sets done, unlinks the note and notifies that
  *    receiver alone: under the mutex, so the hand-off is one step, and the
  *    note is alive (its receiver cannot return before it has the mutex
- *    again; the wake itself waits for our unlock, lib/condvar.c). try_send does only that, and fails with
- *    -EAGAIN when no receiver waits (Rust's sync_channel(0)).
+ *    again; the wake itself waits for our unlock, lib/condvar.c). try_send
+ *    does only that, and fails with -EAGAIN when no receiver waits (Rust's
+ *    sync_channel(0)).
  *    A send that finds no receiver waiting puts its message in the one
  *    slot, with a ticket (sent), and waits: a receive takes it from the
  *    slot and advances taken, and the sender returns once taken has

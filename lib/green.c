@@ -426,9 +426,11 @@ static void all_remove(struct weft_green_runtime *rt, struct weft_green *g)
 
 /*
  * The runtime's OS thread is ending with green threads unfinished: they can
- * never run again. Say so to whoever joins them (-ESRCH rather than a wait
- * for ever), waking a joiner that already waits. The runtime itself stays:
- * an unparker may still touch it.
+ * never run again. Take back what each left where others look while it
+ * slept in a primitive (its struct weft_abandon list, lib/hooks.h), release
+ * the locks it holds, and say so to whoever joins it (-ESRCH rather than a
+ * wait for ever), waking a joiner that already waits. The runtime itself
+ * stays: an unparker may still touch it.
  */
 static void orphan_all(struct weft_green_runtime *rt)
 {
