@@ -68,6 +68,48 @@ static void plain_lock_batch(long n)
 	}
 }
 
+/*
+ * What the held-lock record pays for, without the record: the same locked pair around one
+ * load, a chain of three, or one store, of thread-local data such as the record's
+ * (Documentation/sync.rst, "Poisoning": a locked instruction waits for earlier stores).
+ */
+static __thread long tls_word;
+
+static void plain_lock_tls_load_batch(long n)
+{
+	for (long i = 0; i < n; i++) {
+		weft_lock(&plain);
+		bench_keep(tls_word);
+		weft_unlock(&plain);
+	}
+}
+
+/* Three dependent loads, as the inline unlock's look at the record: pointer, count, entry. */
+static struct {
+	long n;
+	long e[3];
+} chain_target = { 1, { 0, 0, 0 } };
+static __thread typeof(chain_target) *tls_chain;
+
+static void plain_lock_tls_chain_batch(long n)
+{
+	for (long i = 0; i < n; i++) {
+		weft_lock(&plain);
+		bench_keep(tls_chain->e[tls_chain->n]);
+		weft_unlock(&plain);
+	}
+}
+
+static void plain_lock_tls_store_batch(long n)
+{
+	for (long i = 0; i < n; i++) {
+		weft_lock(&plain);
+		tls_word = i;
+		bench_keep(&plain);
+		weft_unlock(&plain);
+	}
+}
+
 static struct weft_rwlock rw;
 
 static void rwlock_read_batch(long n)
@@ -311,6 +353,13 @@ int main(void)
 		     "ns");
 	bench_result("mutex_uncontended_no_record",
 		     bench_median_ns_per_op(plain_lock_batch, bench_scaled(2000000)), "ns");
+	bench_result("mutex_tls_load_no_record",
+		     bench_median_ns_per_op(plain_lock_tls_load_batch, bench_scaled(2000000)), "ns");
+	tls_chain = &chain_target;
+	bench_result("mutex_tls_chain_no_record",
+		     bench_median_ns_per_op(plain_lock_tls_chain_batch, bench_scaled(2000000)), "ns");
+	bench_result("mutex_tls_store_no_record",
+		     bench_median_ns_per_op(plain_lock_tls_store_batch, bench_scaled(2000000)), "ns");
 	bench_result("mutex_store", bench_median_ns_per_op(mutex_store_batch, bench_scaled(2000000)),
 		     "ns");
 	bench_result("mutex_store_no_record",
