@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Channels: bounded, rendezvous and unbounded; exactly-once delivery, timeouts, disconnection. */
+#include <stdatomic.h>
+
 #include <linux/errno.h>
 #include <asm/unistd.h>
 
@@ -11,6 +13,7 @@
 #include "weft/time.h"
 
 #include "harness.h"
+#include "lib/thread.h"
 
 #define MS (1000ULL * 1000)
 
@@ -627,4 +630,105 @@ TEST(channel_rendezvous_drop_wakes_every_receiver_waiting_on_its_note)
 	ASSERT_EQ(r[1].ret, -EPIPE);
 	ASSERT_EQ(r[2].ret, -EPIPE);
 	weft_receiver_drop(&rx);
+}
+
+/*
+ * The hand-off wakes only the receiver it served: the others stay asleep on
+ * their notes. A green thread asleep in a primitive is parked, its Parker
+ * word PARKED until a wake-up moves it to NOTIFIED (weft_green_unpark()); a
+ * spurious wake-up leaves no other trace, as the woken one finds its note
+ * empty and sleeps again. While no green thread of this OS thread runs,
+ * nothing but the wake-ups moves those words, so reading them right after a
+ * send counts exactly whom it woke. The sender is the test thread (native:
+ * the wake waits for its unlock of the channel, lib/mutex.c) or a green
+ * thread (it wakes at once); either way no receiver runs until it has looked.
+ */
+#define HANDOFF_RX 4
+
+struct handoff {
+	struct weft_sender tx;
+	struct weft_green_handle g[HANDOFF_RX];
+	uint32_t parker[HANDOFF_RX];	/* the receivers' Parker words right after the send */
+	int v, ret;
+};
+
+static void send_and_look(struct handoff *h)
+{
+	h->ret = weft_try_send(&h->tx, &h->v);
+	for (int i = 0; i < HANDOFF_RX; i++) {
+		struct weft_thread *t = weft_green_handle_thread(&h->g[i]);
+
+		h->parker[i] = t ? atomic_load(&t->parker) : PARKER_EMPTY;
+	}
+}
+
+static void *green_send_and_look(void *arg)
+{
+	send_and_look(arg);
+	return NULL;
+}
+
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
+/* Receivers @first.. are asleep; only @first was woken (by the send just made). */
+static bool woke_only(const struct handoff *h, int first)
+{
+	if (h->ret != 0 || h->parker[first] != PARKER_NOTIFIED)
+		return false;
+	for (int i = first + 1; i < HANDOFF_RX; i++) {
+		if (h->parker[i] != PARKER_PARKED)
+			return false;
+	}
+	return true;
+}
+
+static void handoff_wakes_one(struct __test_metadata *_metadata, bool green_sender)
+{
+	struct rendezvous_rx r[HANDOFF_RX];
+	struct weft_receiver rx;
+	struct weft_green_handle s;
+	struct handoff h;
+
+	ASSERT_EQ(weft_channel(&h.tx, &rx, sizeof(int), 0), 0);
+	for (int i = 0; i < HANDOFF_RX; i++) {
+		r[i] = (struct rendezvous_rx){ .rx = &rx, .got = 0, .ret = 1 };
+		ASSERT_EQ(weft_green_spawn(&h.g[i], receive_one, &r[i], NULL), 0);
+	}
+	/* The run queue is first in, first out: the receivers block before s runs. */
+	h.v = 1;
+	ASSERT_EQ(weft_green_spawn(&s, green_sender ? green_send_and_look : nothing, &h, NULL),
+		  0);
+	ASSERT_EQ(weft_green_join(&s, NULL), 0);
+	if (!green_sender)
+		send_and_look(&h);
+	ASSERT_TRUE(woke_only(&h, 0));
+	ASSERT_EQ(weft_green_join(&h.g[0], NULL), 0);
+	ASSERT_EQ(r[0].ret, 0);
+	ASSERT_EQ(r[0].got, 1);
+	/* The others never ran: still on their notes, the next send goes to the oldest. */
+	h.v = 2;
+	send_and_look(&h);
+	ASSERT_TRUE(woke_only(&h, 1));
+	ASSERT_EQ(weft_green_join(&h.g[1], NULL), 0);
+	ASSERT_EQ(r[1].ret, 0);
+	ASSERT_EQ(r[1].got, 2);
+	weft_sender_drop(&h.tx);
+	for (int i = 2; i < HANDOFF_RX; i++) {
+		ASSERT_EQ(weft_green_join(&h.g[i], NULL), 0);
+		ASSERT_EQ(r[i].ret, -EPIPE);
+	}
+	weft_receiver_drop(&rx);
+}
+
+TEST(channel_rendezvous_hand_off_from_a_native_thread_wakes_only_the_receiver_served)
+{
+	handoff_wakes_one(_metadata, false);
+}
+
+TEST(channel_rendezvous_hand_off_from_a_green_thread_wakes_only_the_receiver_served)
+{
+	handoff_wakes_one(_metadata, true);
 }
