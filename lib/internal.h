@@ -82,47 +82,41 @@ weft_futex_wait(_Atomic uint32_t *word, uint32_t expected, bool shared,
 				      FUTEX_BITSET_MATCH_ANY);
 }
 
-/**
- * weft_futex_wake() - wake up to @count threads sleeping on @word
- * @word: the futex word
- * @count: how many to wake at most
- * @shared: must match the waiters' @shared
- *
- * Return: the number woken. A wake that fails is retried, never lost.
- */
 long weft_futex_wake_failed(_Atomic uint32_t *word, int count, bool shared, uint32_t bitset,
 			    long err);
 
+/**
+ * weft_futex_wake_bitset() - wake up to @count sleepers on @word that share a bit with @bitset
+ * @word: the futex word
+ * @count: how many to wake at most
+ * @shared: must match the waiters' @shared
+ * @bitset: which sleepers (see weft_futex_wait_bitset()); never 0
+ *
+ * FUTEX_WAKE is FUTEX_WAKE_BITSET with FUTEX_BITSET_MATCH_ANY (do_futex() in
+ * kernel/futex/syscalls.c sets that bitset for it), so a wake of all kinds
+ * is made, and traced, as the plain FUTEX_WAKE. Both forms fold to one
+ * system call when @bitset is a constant.
+ *
+ * Return: the number woken. A wake that fails is retried, with the same
+ * bitset, never lost (lib/futex.c).
+ */
 static inline __attribute__((always_inline)) long
-weft_futex_wake(_Atomic uint32_t *word, int count, bool shared)
+weft_futex_wake_bitset(_Atomic uint32_t *word, int count, bool shared, uint32_t bitset)
 {
-	long ret = sys_futex((uint32_t *)word, FUTEX_WAKE | (shared ? 0 : FUTEX_PRIVATE_FLAG),
-			     (uint32_t)count, NULL, NULL, 0);
+	bool any = bitset == FUTEX_BITSET_MATCH_ANY;
+	int op = (any ? FUTEX_WAKE : FUTEX_WAKE_BITSET) | (shared ? 0 : FUTEX_PRIVATE_FLAG);
+	long ret = sys_futex((uint32_t *)word, op, (uint32_t)count, NULL, NULL, any ? 0 : bitset);
 
-	/* A failed wake is a lost wake-up: never let one pass (lib/futex.c). */
 	if (__builtin_expect(sys_is_error(ret), 0))
-		ret = weft_futex_wake_failed(word, count, shared, FUTEX_BITSET_MATCH_ANY, ret);
+		ret = weft_futex_wake_failed(word, count, shared, bitset, ret);
 	return ret;
 }
 
-/**
- * weft_futex_wake_bitset() - wake up to @count sleepers on private @word that share a bit
- * with @bitset (FUTEX_WAKE_BITSET; FUTEX_WAKE is the same with FUTEX_BITSET_MATCH_ANY)
- * @word: the futex word
- * @count: how many to wake at most
- * @bitset: which sleepers (see weft_futex_wait_bitset()); never 0
- *
- * Return: the number woken. A wake that fails is retried, with the same bitset.
- */
+/* weft_futex_wake_bitset() for every sleeper on @word: FUTEX_WAKE. */
 static inline __attribute__((always_inline)) long
-weft_futex_wake_bitset(_Atomic uint32_t *word, int count, uint32_t bitset)
+weft_futex_wake(_Atomic uint32_t *word, int count, bool shared)
 {
-	long ret = sys_futex((uint32_t *)word, FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG,
-			     (uint32_t)count, NULL, NULL, bitset);
-
-	if (__builtin_expect(sys_is_error(ret), 0))
-		ret = weft_futex_wake_failed(word, count, false, bitset, ret);
-	return ret;
+	return weft_futex_wake_bitset(word, count, shared, FUTEX_BITSET_MATCH_ANY);
 }
 
 /* arch/<arch>/futex.S: FUTEX_WAKE (private) of one waiter; call only as a tail call. */

@@ -127,7 +127,7 @@ static inline void weft_held_push(void *lock, enum weft_held_kind kind)
 static inline bool weft_held_is_newest(const struct weft_held *h, uint32_t n, const void *lock,
 				       enum weft_held_kind kind)
 {
-	return likely(n > h->low && h->e[n - 1] == ((uintptr_t)lock | kind));
+	return likely(weft_held_on_top(h, n, h->low, (uintptr_t)lock | kind));
 }
 
 /* Forget @lock if it is the newest entry. Return: true if done. */
@@ -150,13 +150,15 @@ static inline void weft_held_pop(void *lock, enum weft_held_kind kind)
 		weft_held_pop_slow(lock, kind);
 }
 
-/* Is @lock, taken as @kind, the newest lock the running context holds? One look. */
+/*
+ * Is @lock, taken as @kind, the newest lock the running context holds? One
+ * look, wherever a boundary's mark lies (weft_held_is_newest() minds it).
+ */
 static inline bool weft_held_newest(const void *lock, enum weft_held_kind kind)
 {
-	struct weft_held *h = weft_held_cur;
-	uint32_t n = h->n;
+	const struct weft_held *h = weft_held_cur;
 
-	return n && h->e[n - 1] == ((uintptr_t)lock | kind);
+	return weft_held_on_top(h, h->n, 0, (uintptr_t)lock | kind);
 }
 
 /* Does the running context hold @lock (in any mode)? For the deadlock checks. */

@@ -220,10 +220,7 @@ wake_bitset(_Atomic uint32_t *word, int count, uint32_t bitset)
 		if (woken >= count)
 			return woken;
 	}
-	if (bitset == FUTEX_BITSET_MATCH_ANY)
-		r = weft_futex_wake(word, count - woken, false);
-	else
-		r = weft_futex_wake_bitset(word, count - woken, bitset);
+	r = weft_futex_wake_bitset(word, count - woken, false, bitset);
 	return r > 0 ? woken + (int)r : woken;
 }
 

@@ -3,6 +3,7 @@
 #ifndef WEFT_HELD_H
 #define WEFT_HELD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -29,5 +30,16 @@ struct weft_held {
 
 /* The running context's record. Local-exec: weft programs are static executables. */
 extern __thread struct weft_held *weft_held_cur __attribute__((tls_model("local-exec")));
+
+/*
+ * Is @entry (a lock's address | its kind) the newest of @h's @n entries, and
+ * at or above @low? The one test behind every "is this the lock I took
+ * last?": the inline unlock's, and lib/sync-internal.h's.
+ */
+static inline bool weft_held_on_top(const struct weft_held *h, uint32_t n, uint32_t low,
+				    uintptr_t entry)
+{
+	return n > low && h->e[n - 1] == entry;
+}
 
 #endif

@@ -163,7 +163,7 @@ static inline void weft_mutex_unlock(struct weft_mutex *m)
 	struct weft_held *h = weft_held_cur;
 	uint32_t old, n = h->n;
 
-	if (__builtin_expect(!(n > h->low && h->e[n - 1] == (uintptr_t)m), 0)) {
+	if (__builtin_expect(!weft_held_on_top(h, n, h->low, (uintptr_t)m), 0)) {
 		weft_mutex_unlock_slow(m);
 		return;
 	}
