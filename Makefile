@@ -263,7 +263,7 @@ $(shell mkdir -p $(or $(O),.) && { echo '$(BUILD_FLAGS)' | cmp -s - $(FLAGS_FILE
 
 .PHONY: check-all
 .PHONY: all lib tests samples check check-includes check-layers check-elf run run-native \
-	run-user deps bench clean help model-check install uninstall htmldocs
+	run-user deps bench clean help model-check model-check-big install uninstall htmldocs
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -497,6 +497,10 @@ model-check:
 	$(Q)bash tests/model/check-parker.sh
 	$(Q)bash tests/model/check-sync.sh
 
+# Not in check: about 4.1 GB of memory (tests/model/check-sync.sh says what it checks).
+model-check-big:
+	$(Q)bash tests/model/check-sync.sh --big
+
 -include bench/bench.mk
 -include bench/weft.mk
 -include bench/peers.mk
@@ -532,6 +536,7 @@ help:
 	@echo '  check-layers   fail if a file includes or calls a higher layer (Documentation/layers.rst)'
 	@echo '  check-elf      every binary is static, has no PT_INTERP, no libc symbol, no exec stack'
 	@echo '  model-check    check the Parker and weft/sync.h models with spin'
+	@echo '  model-check-big the rwlock model with 2 readers and 2 writers (about 4 GB, 2 minutes)'
 	@echo '  bench          benchmarks against glibc, musl and Rust, as a table of medians and ratios'
 	@echo '  bench-glibc    build only the glibc side of the benchmarks'
 	@echo '  bench-weft     build only the weft side of the benchmarks'

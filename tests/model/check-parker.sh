@@ -13,6 +13,8 @@
 # to show (a safety one is then built with -DREACH and run with -i, so the counterexample
 # it keeps is the shortest one). Exit status: 0 all passed, 1 something failed, 4 skipped
 # (kselftest's KSFT_SKIP) because spin or cc is missing.
+# Environment: MODEL_CC_FLAGS and MODEL_PAN_FLAGS are appended to every check's compiler
+# and pan options (tests/model/check-sync.sh --big: compression, a bigger table).
 
 set -u
 
@@ -74,6 +76,8 @@ run_check()
 		cc_flags="$cc_flags -DREACH"
 		pan_flags="$pan_flags -i"
 	fi
+	cc_flags="$cc_flags ${MODEL_CC_FLAGS:-}"
+	pan_flags="$pan_flags ${MODEL_PAN_FLAGS:-}"
 	# Every model, for the files one #includes (futex.pml).
 	mkdir -p "$dir" && cp "$here"/*.pml "$dir/" && cd "$dir" || return 1
 	# shellcheck disable=SC2086 # the flag variables are lists of options
