@@ -409,11 +409,11 @@ htmldocs:
 	$(quiet) DOCS $(DOCS_OUT)/html/index.html
 
 # --- running -------------------------------------------------------------------------------
-# On another architecture the tour runs under $(QEMU_USER).
-TOUR_RUNNER := $(if $(filter yes,$(NATIVE)),,$(QEMU_USER))
+# On another architecture the tour (and the install check's programs) run under $(QEMU_USER).
+ARCH_RUNNER := $(if $(filter yes,$(NATIVE)),,$(QEMU_USER))
 
 run: $(TOUR)
-	$(Q)$(TOUR_RUNNER) $(TOUR)
+	$(Q)$(ARCH_RUNNER) $(TOUR)
 
 # Install what the tests need on a Debian machine, when it is missing and we are root: for
 # each of ARCHS (ARCH, or all of them with check-all on the same command line), the qemu-user
@@ -432,9 +432,12 @@ deps:
 ALL_ARCHS  := x86_64 aarch64 riscv64
 PORT_ARCHS := $(filter-out $(ARCH),$(ALL_ARCHS))
 port_dir    = $(if $(O),$(B)$(1),build/$(1))
-port_make   = $(MAKE) --no-print-directory ARCH=$(1) O=$(call port_dir,$(1)) NATIVE=no \
+port_flags  = ARCH=$(1) O=$(call port_dir,$(1)) NATIVE=no \
 	      $(if $(CC_IS_CLANG),CC=$(CC),CROSS_COMPILE=$(1)-linux-gnu- CC=$(1)-linux-gnu-gcc \
 	      AR=$(1)-linux-gnu-ar)
+port_make   = $(MAKE) --no-print-directory $(call port_flags,$(1))
+# What the port's own make picks for STRIP (see "tools" above).
+port_strip  = $(if $(CC_IS_CLANG),llvm-strip,$(1)-linux-gnu-strip)
 port_tests  = $(patsubst $(B)%,$(call port_dir,$(1))/%,$(TESTS))
 port_progs  = $(patsubst $(B)%,$(call port_dir,$(1))/%,$(PROGS))
 port_ubsan_tests = $(patsubst $(UBSAN_DIR)/%,$(call port_dir,$(1))/ubsan/%,$(UBSAN_TESTS))
@@ -444,16 +447,26 @@ check-all: all ubsan-tests
 	$(Q)$(foreach a,$(PORT_ARCHS),$(call port_make,$(a)) all ubsan-tests &&) true
 	$(Q)QEMU_USER=$(QEMU_USER) ELF_FILES='$(PROGS) $(foreach a,$(PORT_ARCHS),$(call port_progs,$(a)))' \
 		TOUR='$(TOUR) $(foreach a,$(PORT_ARCHS),$(call port_dir,$(a))/samples/tour/tour)' \
+		WEFT_MAKE='$(MAKE)' INSTALL_CHECKS='$(install_checks_all)' \
 		tests/run-tests.sh $(if $(filter yes,$(NATIVE)),native: $(TESTS)) \
 		$(ARCH)=$(QEMU_USER): $(TESTS) $(ARCH)-ubsan=$(UBSAN_RUNNER): $(UBSAN_TESTS) \
 		$(foreach a,$(PORT_ARCHS),$(a)=$(call qemu_of,$(a)): $(call port_tests,$(a)) \
 			$(a)-ubsan=$(call qemu_of,$(a)): $(call port_ubsan_tests,$(a)))
 
-# The install check (tests/check-install.sh) runs `make install` in a scratch directory.
+# The install check (tests/check-install.sh) runs `make install` in a scratch directory,
+# DIR/install-test, with the make flags of the build under test, and builds samples/outside/
+# against it to compare with DIR's twin. install_check NAME,DIR,RUNNER,MAKEFLAGS is one entry
+# of run-tests.sh's INSTALL_CHECKS: `make check` has one, `make check-all` one per
+# architecture, each port with its cross compiler (or clang), its strip and its qemu.
+install_check = $(1)|$(2)install-test $(patsubst $(B)%,$(2)%,$(firstword $(OUTSIDE))) \
+		$(strip $(3)) -- $(strip $(4))
+arch_flags = ARCH=$(ARCH) CC=$(CC) $(if $(O),O=$(O)) STRIP=$(STRIP)
+install_checks_all = $(call install_check,install $(ARCH),$(B),$(ARCH_RUNNER),$(arch_flags)) \
+	$(foreach a,$(PORT_ARCHS),;$(call install_check,install $(a),$(call port_dir,$(a))/, \
+	$(call qemu_of,$(a)),$(call port_flags,$(a)) STRIP=$(call port_strip,$(a))))
 run_tests  = QEMU_USER=$(QEMU_USER) ELF_FILES='$(PROGS)' LAYERS_OBJDIR='$(or $(B),.)' ARCH=$(ARCH) \
-	     INSTALL_CHECK='$(B)install-test $(firstword $(OUTSIDE))' WEFT_MAKE='$(MAKE)' \
-	     WEFT_MAKEFLAGS='ARCH=$(ARCH) CC=$(CC) $(if $(O),O=$(O))' STRIP=$(STRIP) \
-	     TOUR=$(TOUR) tests/run-tests.sh
+	     INSTALL_CHECKS='$(call install_check,install,$(B),$(ARCH_RUNNER),$(arch_flags))' \
+	     WEFT_MAKE='$(MAKE)' TOUR=$(TOUR) tests/run-tests.sh
 
 # The UBSan variant (Documentation/testing.rst, "Undefined behaviour"): every test built again
 # with -fsanitize=undefined in trap mode, which needs no runtime library (an undefined
@@ -465,7 +478,7 @@ UBSAN_DIR    := $(or $(B),build/)ubsan
 UBSAN_FLAGS  := -fsanitize=undefined \
 		$(if $(CC_IS_CLANG),-fsanitize-trap=all,-fsanitize-undefined-trap-on-error)
 UBSAN_TESTS  := $(addprefix $(UBSAN_DIR)/,$(TEST_SRCS:.c=) tests/harness-selftest)
-UBSAN_RUNNER := $(if $(filter yes,$(NATIVE)),,$(QEMU_USER))
+UBSAN_RUNNER := $(ARCH_RUNNER)
 
 .PHONY: ubsan-tests
 ubsan-tests:

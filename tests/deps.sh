@@ -6,7 +6,7 @@
 #
 # ARCHS (default x86_64) lists the architectures to test: each needs its qemu-user binary,
 # and one that is not the host's needs its UAPI headers (linux-libc-dev-<arch>-cross) and
-# a way to build: lld for clang (CC_IS_CLANG=1), else the GNU cross compiler.
+# a way to build: lld and llvm-strip for clang (CC_IS_CLANG=1), else the GNU cross compiler.
 #
 # Never fails the build: if something cannot be installed it says what, and
 # `make check` then reports the tests that need it (qemu tests fail, the spin
@@ -27,6 +27,9 @@ for arch in ${ARCHS:-x86_64}; do
 		packages+=("linux-libc-dev-$debarch-cross")
 	if [ "${CC_IS_CLANG:-}" = 1 ]; then
 		command -v ld.lld >/dev/null 2>&1 || packages+=(lld)
+		# The install check strips the port's programs: binutils' strip reads only
+		# the host's ELF, llvm-strip any (the GNU cross compiler brings its own).
+		command -v llvm-strip >/dev/null 2>&1 || packages+=(llvm)
 	else
 		command -v "$arch-linux-gnu-gcc" >/dev/null 2>&1 || packages+=("gcc-$arch-linux-gnu")
 	fi

@@ -13,7 +13,9 @@
 #   LAYERS_OBJDIR  where check-layers.sh finds the library's objects (default: .)
 #   QEMU_USER    the qemu-user binary of the "qemu" short form (default qemu-x86_64)
 #   ELF_FILES    the programs tests/check-elf.sh looks at (default: every BINARY)
-#   INSTALL_CHECK  "WORKDIR TWIN": also run tests/check-install.sh WORKDIR TWIN (make check)
+#   INSTALL_CHECKS "NAME|ARGS", or several separated by ";": also run the check "NAME",
+#                tests/check-install.sh ARGS (make check: one; make check-all: one for each
+#                architecture, "install x86_64", "install aarch64", ...)
 #   TOUR         the tour, or the tours of several O= directories (make check-all), for
 #                tests/check-tour-faults.sh in each pass over the same directory (none: no sweep)
 #
@@ -110,9 +112,14 @@ if [ "$checks" = 1 ]; then
 	[ -f "$here/model/check-sync.sh" ] &&
 		check_list+=("sync models|bash $here/model/check-sync.sh")
 	check_list+=("htmldocs|$here/check-docs.sh")
-	# INSTALL_CHECK="WORKDIR TWIN" (from the Makefile): install, then build samples/outside/.
-	[ -n "${INSTALL_CHECK:-}" ] &&
-		check_list+=("install|$here/check-install.sh $INSTALL_CHECK ${runners[0]}")
+	# INSTALL_CHECKS (from the Makefile): install, then build samples/outside/, for each
+	# architecture with its own compiler, strip and runner (check-install.sh's arguments).
+	IFS=';' read -r -a install_checks <<<"${INSTALL_CHECKS:-}"
+	for check in "${install_checks[@]}"; do
+		check=${check#"${check%%[![:space:]]*}"}	# the blanks make leaves after a ";"
+		[[ $check == *'|'* ]] &&
+			check_list+=("${check%%|*}|$here/check-install.sh ${check#*|}")
+	done
 	# The tour under every fault it can meet, in each pass whose binaries are built
 	# where one of the TOURs is (same O= directory): all of it natively, a sample under
 	# a runner (qemu-user starts a program ~10x slower; the sweep checks the tour's
