@@ -348,6 +348,8 @@ static void rx_unlink(struct weft_channel *c, struct rx_waiter *w)
  * A green receiver whose OS thread ended while it waited (lib/green.c,
  * orphan_all()): its note, and the buffer it names, are on a stack that a
  * join of it unmaps. Take the note out, so that no sender copies into it.
+ * A message already handed over (done) stays the orphan's: its sender was
+ * told it was received (Documentation/green-threads.rst).
  */
 static void abandon_note(struct weft_abandon *a)
 {

@@ -747,3 +747,70 @@ TEST(green_threads_orphaned_in_an_rwlock_and_a_channel_leave_nothing_behind)
 
 	ASSERT_EQ(status, 0);
 }
+
+/*
+ * A rendezvous hand-off to a green receiver whose OS thread then ends before
+ * the receiver runs again: the send succeeded (the message was copied to the
+ * receiver's note), so the message goes with the orphan. It is neither put
+ * back for another receiver nor handed twice (Documentation/green-threads.rst).
+ */
+static struct weft_sender handed_tx;
+static struct weft_receiver handed_rx;
+static struct weft_green_handle handed_handle;
+static struct weft_thread *handed_main;
+static _Atomic int handed_step;	/* 1: the receiver sleeps on its note; 2: a message was sent */
+
+static void *green_receive_handed(void *arg)
+{
+	int v;
+
+	weft_recv(&handed_rx, &v);	/* handed a message, but never runs again */
+	return NULL;
+}
+
+static void *os_thread_orphaning_a_served_receiver(void *arg)
+{
+	struct weft_green_handle runner;
+
+	if (weft_green_spawn(&handed_handle, green_receive_handed, NULL, NULL) ||
+	    weft_green_spawn(&runner, green_nothing, NULL, NULL) ||
+	    weft_green_join(&runner, NULL))	/* the receiver blocks first */
+		weft_exit(2);
+	atomic_store(&handed_step, 1);
+	weft_unpark(handed_main);
+	/* The OS context parks natively: no green thread runs until this thread ends. */
+	while (atomic_load(&handed_step) != 2)
+		weft_park();
+	return NULL;
+}
+
+static void served_receiver_child(void *arg)
+{
+	struct weft_join_handle h;
+	int v = 7;
+
+	handed_main = weft_current();
+	if (weft_channel(&handed_tx, &handed_rx, sizeof(int), 0) ||
+	    weft_spawn(&h, os_thread_orphaning_a_served_receiver, NULL))
+		weft_exit(3);
+	while (atomic_load(&handed_step) != 1)
+		weft_park();
+	if (weft_try_send(&handed_tx, &v) != 0)	/* handed to the sleeping receiver */
+		weft_exit(4);
+	atomic_store(&handed_step, 2);
+	weft_unpark(weft_join_handle_thread(&h));
+	if (weft_join(&h, NULL) || weft_green_join(&handed_handle, NULL) != -ESRCH)
+		weft_exit(5);
+	/* Nobody waits on a note now, and nothing was put back to be received twice. */
+	if (weft_try_send(&handed_tx, &v) != -EAGAIN || weft_try_recv(&handed_rx, &v) != -EAGAIN)
+		weft_exit(6);
+	weft_exit(0);
+}
+
+TEST(a_message_handed_to_a_receiver_orphaned_before_it_ran_goes_with_it)
+{
+	char err[512];
+	int status = test_run_child(served_receiver_child, NULL, err, sizeof(err));
+
+	ASSERT_EQ(status, 0);
+}
