@@ -20,6 +20,9 @@
 # WEFT_TRACE=1 makes it say what to link instead; linked with `pkg-config --libs
 # weft-trace` it traces; linking it without crt0.o, or with glibc, fails at link
 # time with weft's message (lib/start-file.h); `make uninstall` leaves nothing behind.
+# A SKIP says why: the glibc link where the compiler has no C library for the
+# architecture (the cross compilers come without one), the stripping ones without the
+# architecture's strip.
 
 set -u
 
@@ -178,7 +181,7 @@ for flag in "${cflags[@]}"; do
 	[[ $flag == --target=* ]] && target+=("$flag")
 done
 if [ "$("$cc" "${target[@]}" -print-file-name=crt1.o)" = crt1.o ]; then
-	ok "link.with-libc" "SKIP $cc has no C library to mix in"
+	ok "link.with-libc" "SKIP $cc${target:+ ${target[*]}} has no C library to mix in"
 elif "$cc" -no-pie -o "$work/with-libc" "$root/usr/lib/weft/crt0.o" "$work/hello.o" \
 	"$root/usr/lib/libweft.a" >"$work/link.log" 2>&1; then
 	not_ok "link.with-libc" "linked"
