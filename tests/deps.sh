@@ -47,12 +47,13 @@ for extra in "$@"; do
 	command -v "$extra" >/dev/null 2>&1 || packages+=("$extra")
 done
 [ ${#packages[@]} -eq 0 ] && exit 0
+# Once each: every architecture asks for qemu-user, and clang's ports for llvm.
+mapfile -t packages < <(printf '%s\n' "${packages[@]}" | sort -u)
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "deps: installing ${packages[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	# --no-install-recommends: gcc-<arch>-linux-gnu would pull a cross libc's headers.
-	mapfile -t packages < <(printf '%s\n' "${packages[@]}" | sort -u)
 	if apt-get update -qq &&
 		apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null; then
 		exit 0
