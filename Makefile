@@ -514,6 +514,11 @@ model-check:
 model-check-big:
 	$(Q)bash tests/model/check-sync.sh --big
 
+# bench/ measures the machine it runs on, against glibc, musl and Rust built for it: on an
+# x86_64 host, for ARCH=x86_64 only (its floors are x86_64 assembly, and under qemu-user
+# the figures would time the emulator). Elsewhere the targets say so instead of failing in
+# the assembler.
+ifeq ($(ARCH)-$(NATIVE),x86_64-yes)
 -include bench/bench.mk
 -include bench/weft.mk
 -include bench/peers.mk
@@ -521,6 +526,13 @@ model-check-big:
 # Both sides of every comparison are built, then run alternately in one go.
 bench: bench-glibc bench-weft bench-musl bench-rust
 	$(Q)BENCH_OUT=$(BENCH_OUT) bash bench/run.sh
+else
+BENCH_OUT ?= $(B)bench/out
+bench bench-glibc bench-weft bench-musl bench-rust:
+	@echo 'make $@: the benchmarks run natively on x86_64 only, not for ARCH=$(ARCH)' \
+		'with NATIVE=$(NATIVE) (bench/README.md, "Running")' >&2
+	@exit 2
+endif
 
 clean:
 	$(quiet) CLEAN $(or $(O),.)
