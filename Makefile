@@ -563,6 +563,7 @@ help:
 	@echo '  model-check    check the Parker and weft/sync.h models with spin'
 	@echo '  model-check-big the rwlock model with 2 readers and 2 writers (about 4 GB, 2 minutes)'
 	@echo '  bench          benchmarks against glibc, musl and Rust, as a table of medians and ratios'
+	@echo '                 (natively on x86_64 only)'
 	@echo '  bench-glibc    build only the glibc side of the benchmarks'
 	@echo '  bench-weft     build only the weft side of the benchmarks'
 	@echo '  bench-musl     build only the musl side (needs musl-gcc)'
