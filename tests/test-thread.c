@@ -387,10 +387,20 @@ static void *busy_spawning(void *arg)
 TEST(a_child_forked_from_busy_threads_can_allocate_and_spawn)
 {
 	struct weft_join_handle allocator, spawner;
-	int forks = test_under_qemu() ? 30 : 200;
+	bool qemu = test_under_qemu();
+	int forks = qemu ? 30 : 200;
 
+	/*
+	 * Not the spawning thread under qemu-user (7.2): with it, a child hung
+	 * before its SIGKILL once in a CI run on qemu-riscv64. The likely cause: a
+	 * guest thread being created runs qemu's own allocations on its host
+	 * thread, a fork landing in one leaves glib's lock held in the child, and
+	 * the child's first translation of new code needs it
+	 * (Documentation/abi-notes.rst, §12). The stack cache's half runs natively.
+	 */
 	ASSERT_EQ(weft_spawn(&allocator, busy_allocating, NULL), 0);
-	ASSERT_EQ(weft_spawn(&spawner, busy_spawning, NULL), 0);
+	if (!qemu)
+		ASSERT_EQ(weft_spawn(&spawner, busy_spawning, NULL), 0);
 	for (int i = 0; i < forks; i++) {
 		int status, pid = (int)weft_fork();
 
@@ -423,7 +433,8 @@ TEST(a_child_forked_from_busy_threads_can_allocate_and_spawn)
 	}
 	atomic_store(&busy_stop, 1);
 	ASSERT_EQ(weft_join(&allocator, NULL), 0);
-	ASSERT_EQ(weft_join(&spawner, NULL), 0);
+	if (!qemu)
+		ASSERT_EQ(weft_join(&spawner, NULL), 0);
 }
 
 /*
